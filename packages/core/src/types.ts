@@ -1,0 +1,141 @@
+/**
+ * Public types shared by the whole core. Behaviour lives in the area folders (grant/, keys/,
+ * certificates/, environments/, cache/, transport/, origins/); this file only names shapes.
+ */
+
+/** RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (protocol.md section 2.1). */
+export type GrantAlgorithm = 'RS256' | 'RS384' | 'RS512';
+
+/**
+ * Something that signs a grant. Implement it to keep a key in a KMS or HSM: the private key never
+ * enters the process. Exactly one of `kid` (a key registered with Digdir) or `x5c` (an enterprise
+ * certificate chain, leaf first, standard base64 DER, no root) must be set.
+ *
+ * @example
+ * ```ts
+ * import type { Signer } from '@portvakt/core';
+ * const kmsSigner: Signer = {
+ *   alg: 'RS256',
+ *   kid: 'my-registered-key',
+ *   async sign(data) {
+ *     const { Signature } = await kms.sign({ KeyId, Message: data, SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' });
+ *     return Signature;
+ *   },
+ * };
+ * ```
+ */
+export interface Signer {
+  readonly alg: GrantAlgorithm;
+  readonly kid?: string | undefined;
+  readonly x5c?: readonly string[] | undefined;
+  /** Signs the JWS signing input (`base64url(header).base64url(claims)`) and returns the raw signature. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Where the signing key comes from. One of:
+ * - `{ jwk }`: a private RSA JWK (object or JSON string); `kid` from the JWK unless given.
+ * - `{ pem, kid }`: a PEM private key, PKCS#8 or PKCS#1, optionally encrypted (`passphrase`).
+ * - `{ pkcs12, passphrase }`: a .p12/.pfx enterprise certificate bundle (Buypass, Commfides): the
+ *   grant carries `x5c`.
+ * - `{ certificateChainPem, privateKeyPem }`: a PEM certificate chain (leaf first) and its key.
+ * - `{ signer }`: your own {@link Signer}.
+ *
+ * @example
+ * ```ts
+ * const key: KeyInput = { jwk: process.env.MASKINPORTEN_CLIENT_JWK! };
+ * ```
+ */
+export type KeyInput =
+  | { jwk: JsonWebKey | string; kid?: string | undefined }
+  | { pem: string; kid: string; passphrase?: string | undefined }
+  | { pkcs12: Uint8Array; passphrase: string }
+  | { certificateChainPem: string; privateKeyPem: string; passphrase?: string | undefined }
+  | { signer: Signer };
+
+/** A system user (Altinn systembruker) to act for: the customer's organisation number. */
+export interface SystemUserRequest {
+  /** The customer's 9-digit organisation number. */
+  orgno: string;
+  /** The system user's external reference, when the customer has several for one system. */
+  externalRef?: string | undefined;
+}
+
+/**
+ * What token to get: the claims that make a token different. Everything here is part of the
+ * cache key.
+ *
+ * @example
+ * ```ts
+ * const request: TokenRequest = { scope: ['skatteetaten:testscope'], consumerOrg: '910753614' };
+ * ```
+ */
+export interface TokenRequest {
+  /** One scope, a space-separated list, or an array. Sorted and de-duplicated. */
+  scope?: string | readonly string[] | undefined;
+  /** Audience restriction (RFC 8707): one resource as a string, several as an array. */
+  resource?: string | readonly string[] | undefined;
+  /** Act for a customer through Altinn delegation: the customer's 9-digit organisation number. */
+  consumerOrg?: string | undefined;
+  /** End-user restricted token: an 11-digit fødselsnummer/d-nummer. */
+  pid?: string | undefined;
+  /** Altinn system user token. */
+  systemUser?: SystemUserRequest | undefined;
+}
+
+/**
+ * Options of one `getToken()` call.
+ *
+ * @example
+ * ```ts
+ * const token = await client.getToken({ scope: 'nav:aareg', minValidity: 60, signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export interface GetTokenOptions extends TokenRequest {
+  /** The token must stay valid at least this many seconds after it is returned. */
+  minValidity?: number | undefined;
+  /** Ends this caller's wait (a shared fetch goes on for the others). */
+  signal?: AbortSignal | undefined;
+}
+
+/** A clock in epoch milliseconds; inject one in tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** The serialisable form of a token, as a {@link TokenStore} keeps it. */
+export interface StoredToken {
+  accessToken: string;
+  tokenType: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** Epoch milliseconds: when the request that got it was sent. */
+  issuedAt: number;
+  scope: string;
+}
+
+/**
+ * A shared token store behind the in-process cache (for example `@portvakt/redis`). Core calls
+ * `load` on a local miss; the store returns a shared token that is valid until at least
+ * `minValidUntil`, or coordinates with other processes and calls `fetch` itself. A store must
+ * never make a call fail because the store is slow or down: it then calls `fetch`. Core also
+ * guards this: if `load` rejects, core fetches on its own.
+ *
+ * `key` is a SHA-256 hex digest of the cache key, so no claim value (a `pid`, say) reaches the store.
+ *
+ * @example
+ * ```ts
+ * const store: TokenStore = {
+ *   async load(key, fetch) {
+ *     return (await mine.get(key)) ?? (await fetch());
+ *   },
+ * };
+ * ```
+ */
+export interface TokenStore {
+  load(key: string, fetch: () => Promise<StoredToken>, context: { minValidUntil: number; signal?: AbortSignal | undefined }): Promise<StoredToken>;
+  /** Drop `key` if it still holds `accessToken`. */
+  invalidate?(key: string, accessToken: string): Promise<void>;
+  /** Release connections and timers. */
+  close?(): Promise<void>;
+}
