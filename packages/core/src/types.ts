@@ -2,6 +2,7 @@
  * Public types shared by the whole core. Behaviour lives in the area folders (grant/, keys/,
  * certificates/, environments/, cache/, transport/, origins/); this file only names shapes.
  */
+import type { JsonWebKey } from 'node:crypto';
 
 /** RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (protocol.md section 2.1). */
 export type GrantAlgorithm = 'RS256' | 'RS384' | 'RS512';
