@@ -1,2 +1,7 @@
 /** Placeholder. @example import { VERSION } from '@portvakt/core'; */
 export const VERSION = '0.1.0';
+
+// transport, environments, origins, fetch, env
+export { createOriginPolicy, isLoopbackHostname, originOf } from './origins/index.js';
+export type { OriginPolicy } from './origins/index.js';
+// end transport, environments, origins, fetch, env

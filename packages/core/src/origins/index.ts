@@ -1,0 +1,3 @@
+export { createOriginPolicy, originOf } from './policy.js';
+export type { OriginPolicy } from './policy.js';
+export { isLoopbackHostname } from './loopback.js';
