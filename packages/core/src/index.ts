@@ -4,4 +4,6 @@ export const VERSION = '0.1.0';
 // transport, environments, origins, fetch, env
 export { createOriginPolicy, isLoopbackHostname, originOf } from './origins/index.js';
 export type { OriginPolicy } from './origins/index.js';
+export { ENVIRONMENTS, createEnvironmentSource } from './environments/index.js';
+export type { EnvironmentDependencies, EnvironmentEndpoints, EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './environments/index.js';
 // end transport, environments, origins, fetch, env
