@@ -6,4 +6,6 @@ export { createOriginPolicy, isLoopbackHostname, originOf } from './origins/inde
 export type { OriginPolicy } from './origins/index.js';
 export { ENVIRONMENTS, createEnvironmentSource } from './environments/index.js';
 export type { EnvironmentDependencies, EnvironmentEndpoints, EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './environments/index.js';
+export { createTransport, validateTransportOptions } from './transport/index.js';
+export type { ResolvedTransportOptions, TokenEndpointResponse, TokenRequestArgs, TokenRequestResult, Transport, TransportOptions, TransportRuntime } from './transport/index.js';
 // end transport, environments, origins, fetch, env

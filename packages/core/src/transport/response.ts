@@ -1,0 +1,99 @@
+/**
+ * Reading the token endpoint's answer (protocol.md sections 3.1 and 3.4). The body is parsed
+ * defensively and never copied into an error: a success body holds the token, and an error body
+ * contributes only the OAuth fields, with anything token-like masked.
+ */
+import { MalformedResponseError, TokenEndpointError, redactSecrets } from '../errors.js';
+import { discardBody, parseJsonObject, readBodyText } from './body.js';
+import { isRetryableStatus, parseDateHeader } from './retry.js';
+
+/**
+ * A parsed successful token response.
+ *
+ * @example
+ * ```ts
+ * const { accessToken, tokenType, expiresIn } = response; // 'eyJ...', 'Bearer', 120
+ * ```
+ */
+export interface TokenEndpointResponse {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  /** Seconds, as Maskinporten sent it (protocol.md section 3.2: never assume a lifetime). */
+  readonly expiresIn: number;
+  /** The granted scopes, for information only (protocol.md section 3.1). */
+  readonly scope: string | undefined;
+}
+
+/** What one attempt produced. */
+export type AttemptOutcome =
+  | { readonly kind: 'success'; readonly response: TokenEndpointResponse }
+  | { readonly kind: 'rejected'; readonly error: TokenEndpointError; readonly serverDateMs: number | undefined }
+  | { readonly kind: 'transient'; readonly status: number; readonly retryAfter: string | null; readonly serverDateMs: number | undefined }
+  | { readonly kind: 'unavailable'; readonly status: number };
+
+/** OAuth error fields are short; a longer one is cut so a hostile server cannot flood logs. */
+const MAX_OAUTH_FIELD = 1000;
+
+/** Classifies a response; throws MalformedResponseError for redirects and unreadable bodies. */
+export async function readAttemptOutcome(response: Response): Promise<AttemptOutcome> {
+  const { status } = response;
+  // The token endpoint must answer itself: following a redirect would send the grant elsewhere.
+  if (response.type === 'opaqueredirect' || (status >= 300 && status <= 399)) {
+    discardBody(response);
+    throw new MalformedResponseError(
+      `The token endpoint answered with a redirect (HTTP ${status || 'opaque redirect'}); Portvakt never follows redirects from the token endpoint. Configure the final token endpoint URL.`,
+      status,
+    );
+  }
+  if (status >= 200 && status <= 299) {
+    return { kind: 'success', response: parseTokenResponse(await readBodyText(response), status) };
+  }
+  const serverDateMs = parseDateHeader(response.headers.get('date'));
+  if (isRetryableStatus(status)) {
+    // The body is not needed: 429 and 5xx are retried whatever they say.
+    discardBody(response);
+    return { kind: 'transient', status, retryAfter: response.headers.get('retry-after'), serverDateMs };
+  }
+  const body = parseJsonObject(await readBodyText(response));
+  const error = body?.error;
+  if (typeof error === 'string' && error !== '') {
+    return {
+      kind: 'rejected',
+      serverDateMs,
+      error: new TokenEndpointError({
+        status,
+        error: oauthField(error),
+        errorDescription: typeof body?.error_description === 'string' ? oauthField(body.error_description) : undefined,
+        errorUri: typeof body?.error_uri === 'string' ? oauthField(body.error_uri) : undefined,
+      }),
+    };
+  }
+  if (status === 501 || status === 505) return { kind: 'unavailable', status };
+  throw new MalformedResponseError(`The token endpoint answered HTTP ${status} without an OAuth error body (expected JSON with an "error" field).`, status);
+}
+
+function oauthField(value: string): string {
+  return redactSecrets(value.length > MAX_OAUTH_FIELD ? `${value.slice(0, MAX_OAUTH_FIELD)}...` : value);
+}
+
+/** protocol.md section 3.1: access_token, token_type, expires_in, and an optional scope. */
+export function parseTokenResponse(text: string, status: number): TokenEndpointResponse {
+  const body = parseJsonObject(text);
+  if (body === undefined) throw new MalformedResponseError(`The token response (HTTP ${status}) is not a JSON object.`, status);
+  const { access_token: accessToken, token_type: tokenType, expires_in: expiresInRaw, scope } = body;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no "access_token" string.`, status);
+  }
+  // Maskinporten always sends token_type (Bearer today); without it we cannot build the header.
+  if (typeof tokenType !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenType)) {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no valid "token_type".`, status);
+  }
+  const expiresIn = typeof expiresInRaw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(expiresInRaw) ? Number(expiresInRaw) : expiresInRaw;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no positive "expires_in".`, status);
+  }
+  if (scope !== undefined && scope !== null && typeof scope !== 'string') {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has a "scope" that is not a string.`, status);
+  }
+  return Object.freeze({ accessToken, tokenType, expiresIn, scope: typeof scope === 'string' ? scope : undefined });
+}

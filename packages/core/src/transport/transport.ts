@@ -1,0 +1,285 @@
+/**
+ * The token request (protocol.md section 2.4): a form POST of the grant to the token endpoint, with
+ * a per-attempt timeout, an overall deadline, retries for transient failures and a one-time clock
+ * correction when Maskinporten rejects the grant's `iat`.
+ */
+import { AbortedError, EndpointUnavailableError, PortvaktError, TimeoutError } from '../errors.js';
+import type { TokenEndpointError } from '../errors.js';
+import type { Clock } from '../types.js';
+import { describeNetworkError } from './network-error.js';
+import type { ResolvedTransportOptions } from './options.js';
+import { readAttemptOutcome } from './response.js';
+import type { AttemptOutcome, TokenEndpointResponse } from './response.js';
+import { fullJitterBackoff, parseRetryAfter } from './retry.js';
+import { createAbortScope, sleep } from './signals.js';
+import type { AbortScope } from './signals.js';
+
+const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * Maskinporten accepts an `iat` within 10 s of its clock (protocol.md section 2.2). The `Date`
+ * header has one-second resolution, so only an offset above 2 s is worth correcting.
+ */
+const CLOCK_OFFSET_THRESHOLD_MS = 2_000;
+
+/**
+ * The grant is rejected on time: MP-130 (expired, used too late, clock skew) or the description
+ * "Issue time is after now" (protocol.md section 3.4).
+ */
+function isIssueTimeRejection(error: TokenEndpointError): boolean {
+  return error.mpCode === 'MP-130' || /issue time|\biat\b/i.test(error.errorDescription ?? '');
+}
+
+/**
+ * One token request.
+ *
+ * @example
+ * ```ts
+ * const { response, sentAt, attempts } = await transport.requestToken({
+ *   tokenEndpoint: 'https://test.maskinporten.no/token',
+ *   createAssertion: (nowMs) => createGrant({ ...grantInput, nowMs }),
+ * });
+ * ```
+ */
+export interface TokenRequestArgs {
+  readonly tokenEndpoint: string;
+  /**
+   * Builds a fresh grant for each attempt (protocol.md section 7: a grant is never reused).
+   * `nowMs` is the local clock plus the offset learnt from Maskinporten.
+   */
+  readonly createAssertion: (nowMs: number) => Promise<string>;
+  /** Ends the request with an AbortedError; no retries after it. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * The result of a token request. `sentAt` is the local clock when the successful attempt was sent:
+ * the token's lifetime is anchored there (protocol.md section 10).
+ *
+ * @example
+ * ```ts
+ * const expiresAt = result.sentAt + result.response.expiresIn * 1000;
+ * ```
+ */
+export interface TokenRequestResult {
+  readonly response: TokenEndpointResponse;
+  readonly sentAt: number;
+  readonly attempts: number;
+}
+
+/**
+ * Sends token requests to Maskinporten.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, validateTransportOptions } from '@portvakt/core';
+ * const transport = createTransport(validateTransportOptions(undefined), Date);
+ * ```
+ */
+export interface Transport {
+  requestToken(args: TokenRequestArgs): Promise<TokenRequestResult>;
+  /** Maskinporten's clock minus ours, learnt from its `Date` header after an `iat` rejection. */
+  readonly clockOffsetMs: number;
+}
+
+/**
+ * Seams for waiting and randomness. Defaults: `setTimeout` and `Math.random`. Tests (and custom
+ * schedulers) inject them to control backoff without real waiting.
+ *
+ * @example
+ * ```ts
+ * const waits: number[] = [];
+ * const runtime: TransportRuntime = { sleep: async (ms) => void waits.push(ms), random: () => 0.5 };
+ * ```
+ */
+export interface TransportRuntime {
+  /** Waits `ms`, rejecting with `signal.reason` if it aborts first. */
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
+  /** A number in [0, 1). */
+  random?: (() => number) | undefined;
+}
+
+/** A transient failure of one attempt, and what to say about it if it is the last. */
+interface TransientFailure {
+  status: number | undefined;
+  retryAfterMs: number | undefined;
+  timedOut: boolean;
+  description: string;
+}
+
+/**
+ * Creates a transport. POSTs `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=...`
+ * as `application/x-www-form-urlencoded` and:
+ * - never follows a redirect (a 3xx is a MalformedResponseError);
+ * - retries network errors, attempt timeouts, 408, 429 and 5xx except 501/505, up to
+ *   `maxAttempts`, waiting `Retry-After` (capped at `maxRetryAfter`) or a full-jitter backoff,
+ *   and stops early with EndpointUnavailableError when the wait would pass the deadline;
+ * - never retries an OAuth error (TokenEndpointError), except once, with a corrected clock, when
+ *   Maskinporten rejects the grant's issue time and its `Date` header shows our clock is off by
+ *   more than 2 s (this extra attempt is not counted against `maxAttempts`);
+ * - signs a fresh grant for every attempt.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, validateTransportOptions } from '@portvakt/core';
+ * const transport = createTransport(validateTransportOptions({ attemptTimeout: 5000 }), Date);
+ * const { response } = await transport.requestToken({ tokenEndpoint, createAssertion });
+ * ```
+ */
+export function createTransport(options: ResolvedTransportOptions, clock: Clock, runtime: TransportRuntime = {}): Transport {
+  const wait = runtime.sleep ?? sleep;
+  const random = runtime.random ?? Math.random;
+  let clockOffsetMs = 0;
+
+  async function requestToken({ tokenEndpoint, createAssertion, signal }: TokenRequestArgs): Promise<TokenRequestResult> {
+    if (signal?.aborted) throw new AbortedError();
+    const deadlineAt = clock.now() + options.deadline;
+    const overall = createAbortScope([[signal, 'caller']], { ms: options.deadline, cause: 'deadline' });
+    const ended = (): PortvaktError | undefined => {
+      if (overall.cause === 'caller') return new AbortedError();
+      if (overall.cause === 'deadline') {
+        return new TimeoutError(`No answer from the token endpoint ${tokenEndpoint} within the deadline of ${options.deadline} ms.`, options.deadline);
+      }
+      return undefined;
+    };
+    let attempts = 0;
+    let transientFailures = 0;
+    let clockCorrected = false;
+    try {
+      for (;;) {
+        const nowMs = clock.now() + clockOffsetMs;
+        const assertion = await untilEnded(Promise.resolve().then(() => createAssertion(nowMs)), overall, ended);
+        attempts++;
+        const sentAt = clock.now();
+        const result = await attempt(tokenEndpoint, assertion, overall, ended);
+        let failure: TransientFailure;
+        if ('failure' in result) {
+          failure = result.failure;
+        } else {
+          const { outcome, receivedAt } = result;
+          switch (outcome.kind) {
+            case 'success':
+              return { response: outcome.response, sentAt, attempts };
+            case 'rejected': {
+              const { error, serverDateMs } = outcome;
+              if (!clockCorrected && serverDateMs !== undefined && isIssueTimeRejection(error)) {
+                // Learn Maskinporten's clock from its Date header and try once more with it.
+                const observed = serverDateMs - receivedAt;
+                if (Math.abs(observed - clockOffsetMs) > CLOCK_OFFSET_THRESHOLD_MS) {
+                  clockOffsetMs = observed;
+                  clockCorrected = true;
+                  continue;
+                }
+              }
+              throw error;
+            }
+            case 'unavailable':
+              throw new EndpointUnavailableError(`The token endpoint ${tokenEndpoint} answered HTTP ${outcome.status}, which is not retried.`, {
+                status: outcome.status,
+                attempts,
+              });
+            case 'transient':
+              failure = {
+                status: outcome.status,
+                retryAfterMs: parseRetryAfter(outcome.retryAfter, outcome.serverDateMs, clock.now() + clockOffsetMs),
+                timedOut: false,
+                description: `HTTP ${outcome.status}`,
+              };
+          }
+        }
+        transientFailures++;
+        if (transientFailures >= options.maxAttempts) throw finalFailure(tokenEndpoint, failure, attempts, options.attemptTimeout);
+        const delay =
+          failure.retryAfterMs !== undefined
+            ? Math.min(failure.retryAfterMs, options.maxRetryAfter)
+            : fullJitterBackoff(transientFailures - 1, options.backoffBase, options.backoffMax, random);
+        if (clock.now() + delay >= deadlineAt) {
+          throw new EndpointUnavailableError(
+            `The token endpoint ${tokenEndpoint} is unavailable (${failure.description}); waiting ${delay} ms for another attempt would pass the deadline of ${options.deadline} ms.`,
+            { status: failure.status, attempts },
+          );
+        }
+        try {
+          await wait(delay, overall.signal);
+        } catch (error) {
+          throw ended() ?? error;
+        }
+      }
+    } finally {
+      overall.dispose();
+    }
+  }
+
+  async function attempt(
+    tokenEndpoint: string,
+    assertion: string,
+    overall: AbortScope,
+    ended: () => PortvaktError | undefined,
+  ): Promise<{ outcome: AttemptOutcome; receivedAt: number } | { failure: TransientFailure }> {
+    const scope = createAbortScope([[overall.signal, 'deadline']], { ms: options.attemptTimeout, cause: 'attempt' });
+    try {
+      const response = await options.fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: GRANT_TYPE, assertion }).toString(),
+        redirect: 'manual',
+        signal: scope.signal,
+      });
+      const receivedAt = clock.now();
+      return { outcome: await readAttemptOutcome(response), receivedAt };
+    } catch (error) {
+      const stop = ended();
+      if (stop !== undefined) throw stop;
+      if (scope.cause === 'attempt') {
+        return { failure: { status: undefined, retryAfterMs: undefined, timedOut: true, description: `no answer within ${options.attemptTimeout} ms` } };
+      }
+      if (error instanceof PortvaktError) throw error;
+      return { failure: { status: undefined, retryAfterMs: undefined, timedOut: false, description: describeNetworkError(error) } };
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  return {
+    requestToken,
+    get clockOffsetMs() {
+      return clockOffsetMs;
+    },
+  };
+}
+
+function finalFailure(tokenEndpoint: string, failure: TransientFailure, attempts: number, attemptTimeout: number): PortvaktError {
+  if (failure.timedOut) {
+    return new TimeoutError(`The token endpoint ${tokenEndpoint} did not answer within ${attemptTimeout} ms, ${attempts} attempts.`, attemptTimeout);
+  }
+  return new EndpointUnavailableError(`The token endpoint ${tokenEndpoint} is unavailable after ${attempts} attempts (last: ${failure.description}).`, {
+    status: failure.status,
+    attempts,
+  });
+}
+
+/** Awaits `promise` unless the caller aborts or the deadline passes first. */
+async function untilEnded<T>(promise: Promise<T>, overall: AbortScope, ended: () => PortvaktError | undefined): Promise<T> {
+  const early = ended();
+  if (early !== undefined) {
+    promise.catch(() => undefined);
+    throw early;
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(ended() ?? new AbortedError());
+    };
+    overall.signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        overall.signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        overall.signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
