@@ -8,4 +8,6 @@ export { ENVIRONMENTS, createEnvironmentSource } from './environments/index.js';
 export type { EnvironmentDependencies, EnvironmentEndpoints, EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './environments/index.js';
 export { createTransport, validateTransportOptions } from './transport/index.js';
 export type { ResolvedTransportOptions, TokenEndpointResponse, TokenRequestArgs, TokenRequestResult, Transport, TransportOptions, TransportRuntime } from './transport/index.js';
+export { createAuthorizedFetch } from './fetch/index.js';
+export type { AccessTokenSource, AuthorizedFetchOptions } from './fetch/index.js';
 // end transport, environments, origins, fetch, env
