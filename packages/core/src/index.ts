@@ -10,4 +10,6 @@ export { createTransport, validateTransportOptions } from './transport/index.js'
 export type { ResolvedTransportOptions, TokenEndpointResponse, TokenRequestArgs, TokenRequestResult, Transport, TransportOptions, TransportRuntime } from './transport/index.js';
 export { createAuthorizedFetch } from './fetch/index.js';
 export type { AccessTokenSource, AuthorizedFetchOptions } from './fetch/index.js';
+export { fromEnv } from './env.js';
+export type { EnvClientOptions } from './env.js';
 // end transport, environments, origins, fetch, env

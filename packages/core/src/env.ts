@@ -1,0 +1,252 @@
+/**
+ * Client options from environment variables: the ones NAIS injects for a Maskinporten client, plus
+ * Portvakt's own for PEM keys, PKCS#12 bundles and certificate chains. The full list, with
+ * precedence, is in docs/configuration.md.
+ */
+import type { JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createEnvironmentSource } from './environments/index.js';
+import type { EnvironmentOption } from './environments/index.js';
+import { ENVIRONMENTS } from './environments/presets.js';
+import { ConfigurationError } from './errors.js';
+import type { GrantAlgorithm, KeyInput } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The client options `fromEnv()` produces: give them to `createMaskinportenClient`, spreading in
+ * anything else you need.
+ *
+ * @example
+ * ```ts
+ * const options: EnvClientOptions = fromEnv();
+ * const client = createMaskinportenClient({ ...options, cache: { maxEntries: 100 } });
+ * ```
+ */
+export interface EnvClientOptions {
+  clientId: string;
+  environment: EnvironmentOption;
+  key: KeyInput;
+  /** From MASKINPORTEN_SCOPES; absent when the variable is not set. */
+  scope?: string[];
+  /** From MASKINPORTEN_ALGORITHM; absent when not set (RS256). */
+  algorithm?: GrantAlgorithm;
+}
+
+const ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
+
+/** A variable's value; empty or blank counts as unset (env files often carry `NAME=`). */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Passphrases may legitimately be empty, so only an absent variable is unset. */
+function readPassphrase(env: Env, name: string): string | undefined {
+  return env[name];
+}
+
+function readFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path.trim());
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigurationError(name, `cannot read the file "${path.trim()}"${typeof code === 'string' ? ` (${code})` : ''}: check the path and that the process may read it.`);
+  }
+}
+
+/** PEM text from an env var may arrive with literal `\n` sequences (docker env files, CI secrets). */
+function pemText(value: string): string {
+  return value.includes('\n') ? value : value.replace(/\\n/g, '\n');
+}
+
+function oneOf(env: Env, textName: string, pathName: string): { name: string; text: string } | undefined {
+  const text = read(env, textName);
+  const path = read(env, pathName);
+  if (text !== undefined && path !== undefined) {
+    throw new ConfigurationError(pathName, `set either ${textName} or ${pathName}, not both.`);
+  }
+  if (text !== undefined) return { name: textName, text: pemText(text) };
+  if (path !== undefined) return { name: pathName, text: readFile(pathName, path).toString('utf8') };
+  return undefined;
+}
+
+function keyFromEnv(env: Env): KeyInput {
+  const jwk = read(env, 'MASKINPORTEN_CLIENT_JWK');
+  const pkcs12Path = read(env, 'MASKINPORTEN_PKCS12_PATH');
+  const pkcs12Base64 = read(env, 'MASKINPORTEN_PKCS12_BASE64');
+  const hasPrivateKey = read(env, 'MASKINPORTEN_PRIVATE_KEY') !== undefined || read(env, 'MASKINPORTEN_PRIVATE_KEY_PATH') !== undefined;
+  const hasCertificate = read(env, 'MASKINPORTEN_CERTIFICATE') !== undefined || read(env, 'MASKINPORTEN_CERTIFICATE_PATH') !== undefined;
+  const kid = read(env, 'MASKINPORTEN_KID');
+
+  const families: string[] = [];
+  if (jwk !== undefined) families.push('MASKINPORTEN_CLIENT_JWK');
+  if (pkcs12Path !== undefined) families.push('MASKINPORTEN_PKCS12_PATH');
+  else if (pkcs12Base64 !== undefined) families.push('MASKINPORTEN_PKCS12_BASE64');
+  if (hasCertificate) families.push('MASKINPORTEN_CERTIFICATE');
+  else if (hasPrivateKey) families.push('MASKINPORTEN_PRIVATE_KEY');
+  if (families.length === 0) {
+    throw new ConfigurationError(
+      'MASKINPORTEN_CLIENT_JWK',
+      'no signing key is configured: set MASKINPORTEN_CLIENT_JWK (a JWK, as NAIS does), MASKINPORTEN_KID with MASKINPORTEN_PRIVATE_KEY or MASKINPORTEN_PRIVATE_KEY_PATH, MASKINPORTEN_PKCS12_PATH or MASKINPORTEN_PKCS12_BASE64 with MASKINPORTEN_PKCS12_PASSPHRASE, or MASKINPORTEN_CERTIFICATE(_PATH) with MASKINPORTEN_PRIVATE_KEY(_PATH).',
+    );
+  }
+  if (families.length > 1) {
+    throw new ConfigurationError(families[1] as string, `give one key only: ${families.join(' and ')} are both set.`);
+  }
+
+  if (jwk !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(jwk);
+    } catch {
+      // Never echo the value: it is a private key.
+      throw new ConfigurationError('MASKINPORTEN_CLIENT_JWK', 'is not valid JSON: it must hold one private RSA JWK object (with "kty", "n", "e", "d" and a "kid").');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigurationError('MASKINPORTEN_CLIENT_JWK', 'must hold one JWK object, not a JWK set or a string.');
+    }
+    return kid === undefined ? { jwk: parsed as JsonWebKey } : { jwk: parsed as JsonWebKey, kid };
+  }
+
+  if (pkcs12Path !== undefined || pkcs12Base64 !== undefined) {
+    if (pkcs12Path !== undefined && pkcs12Base64 !== undefined) {
+      throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'set either MASKINPORTEN_PKCS12_PATH or MASKINPORTEN_PKCS12_BASE64, not both.');
+    }
+    if (kid !== undefined) {
+      throw new ConfigurationError('MASKINPORTEN_KID', 'does not apply to a PKCS#12 enterprise certificate (the grant carries x5c): remove it.');
+    }
+    const passphrase = readPassphrase(env, 'MASKINPORTEN_PKCS12_PASSPHRASE');
+    if (passphrase === undefined) {
+      throw new ConfigurationError('MASKINPORTEN_PKCS12_PASSPHRASE', 'is required with a PKCS#12 file: set it to the bundle\'s password (an empty value for none).');
+    }
+    let pkcs12: Uint8Array;
+    if (pkcs12Path !== undefined) {
+      pkcs12 = new Uint8Array(readFile('MASKINPORTEN_PKCS12_PATH', pkcs12Path));
+    } else {
+      const compact = (pkcs12Base64 as string).replace(/\s+/g, '');
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+        throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'is not base64: encode the .p12 file, for example with `base64 -w0 cert.p12`.');
+      }
+      pkcs12 = new Uint8Array(Buffer.from(compact, 'base64'));
+    }
+    if (pkcs12.byteLength === 0) throw new ConfigurationError(pkcs12Path !== undefined ? 'MASKINPORTEN_PKCS12_PATH' : 'MASKINPORTEN_PKCS12_BASE64', 'is empty.');
+    return { pkcs12, passphrase };
+  }
+
+  const privateKey = oneOf(env, 'MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_PRIVATE_KEY_PATH');
+  const certificate = oneOf(env, 'MASKINPORTEN_CERTIFICATE', 'MASKINPORTEN_CERTIFICATE_PATH');
+  const passphrase = readPassphrase(env, 'MASKINPORTEN_PRIVATE_KEY_PASSPHRASE');
+  if (privateKey === undefined) {
+    throw new ConfigurationError('MASKINPORTEN_PRIVATE_KEY', 'is required with MASKINPORTEN_CERTIFICATE: set the certificate\'s private key (PEM text, or a file in MASKINPORTEN_PRIVATE_KEY_PATH).');
+  }
+  if (certificate !== undefined) {
+    if (kid !== undefined) {
+      throw new ConfigurationError('MASKINPORTEN_KID', 'does not apply to a certificate (the grant carries x5c): remove it, or remove MASKINPORTEN_CERTIFICATE to sign with a registered key.');
+    }
+    return { certificateChainPem: certificate.text, privateKeyPem: privateKey.text, passphrase };
+  }
+  if (kid === undefined) {
+    throw new ConfigurationError('MASKINPORTEN_KID', `is required with ${privateKey.name}: set the kid of the key registered with Digdir.`);
+  }
+  return { pem: privateKey.text, kid, passphrase };
+}
+
+/** Maps an `environment...` field from the environment validator to the variable that set it. */
+function environmentFromEnv(env: Env): EnvironmentOption {
+  const wellKnown = read(env, 'MASKINPORTEN_WELL_KNOWN_URL');
+  const issuer = read(env, 'MASKINPORTEN_ISSUER');
+  const tokenEndpoint = read(env, 'MASKINPORTEN_TOKEN_ENDPOINT');
+  const preset = read(env, 'MASKINPORTEN_ENVIRONMENT')?.trim();
+  if (preset !== undefined && preset !== 'test' && preset !== 'prod') {
+    throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `must be "test" or "prod", not "${preset}".`);
+  }
+  let option: EnvironmentOption;
+  let names: Record<string, string>;
+  // Precedence: the metadata document, then explicit URLs, then the preset. NAIS sets all three
+  // of the first variables at once, and they agree.
+  if (wellKnown !== undefined) {
+    option = { metadataUrl: wellKnown };
+    names = { 'environment.metadataUrl': 'MASKINPORTEN_WELL_KNOWN_URL' };
+    const other = preset === 'test' ? ENVIRONMENTS.prod : preset === 'prod' ? ENVIRONMENTS.test : undefined;
+    if (other !== undefined && wellKnown === other.metadataUrl) {
+      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is "${preset}" but MASKINPORTEN_WELL_KNOWN_URL is the other environment's metadata URL: remove one of them.`);
+    }
+  } else if (issuer !== undefined || tokenEndpoint !== undefined) {
+    if (issuer === undefined) throw new ConfigurationError('MASKINPORTEN_ISSUER', 'is required with MASKINPORTEN_TOKEN_ENDPOINT (or set MASKINPORTEN_WELL_KNOWN_URL instead).');
+    if (tokenEndpoint === undefined) throw new ConfigurationError('MASKINPORTEN_TOKEN_ENDPOINT', 'is required with MASKINPORTEN_ISSUER (or set MASKINPORTEN_WELL_KNOWN_URL instead).');
+    option = { issuer, tokenEndpoint };
+    names = { 'environment.issuer': 'MASKINPORTEN_ISSUER', 'environment.tokenEndpoint': 'MASKINPORTEN_TOKEN_ENDPOINT' };
+    const other = preset === 'test' ? ENVIRONMENTS.prod : preset === 'prod' ? ENVIRONMENTS.test : undefined;
+    if (other !== undefined && issuer === other.issuer) {
+      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is "${preset}" but MASKINPORTEN_ISSUER is the other environment's issuer: remove one of them.`);
+    }
+  } else if (preset !== undefined) {
+    return preset;
+  } else {
+    throw new ConfigurationError(
+      'MASKINPORTEN_WELL_KNOWN_URL',
+      'no environment is configured: set MASKINPORTEN_WELL_KNOWN_URL (as NAIS does), MASKINPORTEN_ISSUER with MASKINPORTEN_TOKEN_ENDPOINT, or MASKINPORTEN_ENVIRONMENT=test|prod.',
+    );
+  }
+  try {
+    createEnvironmentSource(option, { fetch: globalThis.fetch, clock: Date });
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      const name = names[error.field] ?? Object.values(names)[0] ?? 'MASKINPORTEN_WELL_KNOWN_URL';
+      throw new ConfigurationError(name, error.message.replace(/^Invalid option "[^"]*": /, ''));
+    }
+    throw error;
+  }
+  return option;
+}
+
+/** MASKINPORTEN_SCOPES: separated by spaces (as NAIS writes it) or commas. */
+function scopesFromEnv(env: Env): string[] | undefined {
+  const value = read(env, 'MASKINPORTEN_SCOPES');
+  if (value === undefined) return undefined;
+  const scopes = value.split(/[\s,]+/).filter((scope) => scope !== '');
+  return scopes.length === 0 ? undefined : [...new Set(scopes)];
+}
+
+/**
+ * Builds client options from environment variables (default `process.env`). Reads the variables
+ * NAIS injects (`MASKINPORTEN_CLIENT_ID`, `MASKINPORTEN_CLIENT_JWK`, `MASKINPORTEN_SCOPES`,
+ * `MASKINPORTEN_WELL_KNOWN_URL`, `MASKINPORTEN_ISSUER`, `MASKINPORTEN_TOKEN_ENDPOINT`) and
+ * Portvakt's own for other keys (`MASKINPORTEN_KID` + `MASKINPORTEN_PRIVATE_KEY[_PATH]`
+ * [+ `_PASSPHRASE`], `MASKINPORTEN_PKCS12_PATH` or `MASKINPORTEN_PKCS12_BASE64` +
+ * `MASKINPORTEN_PKCS12_PASSPHRASE`, `MASKINPORTEN_CERTIFICATE[_PATH]` + private key) and
+ * `MASKINPORTEN_ENVIRONMENT=test|prod`, `MASKINPORTEN_ALGORITHM`.
+ *
+ * Environment precedence: MASKINPORTEN_WELL_KNOWN_URL, then MASKINPORTEN_ISSUER +
+ * MASKINPORTEN_TOKEN_ENDPOINT, then MASKINPORTEN_ENVIRONMENT. A missing or contradictory variable
+ * throws a `ConfigurationError` whose `field` is the variable's name. Values of key variables are
+ * never put in messages. See docs/configuration.md.
+ *
+ * @example
+ * ```ts
+ * import { createMaskinportenClient, fromEnv } from '@portvakt/core';
+ * const client = createMaskinportenClient(fromEnv());
+ * const token = await client.getToken(); // scopes from MASKINPORTEN_SCOPES
+ * ```
+ */
+export function fromEnv(env: Env = process.env): EnvClientOptions {
+  if (typeof env !== 'object' || env === null) throw new TypeError('fromEnv(env) takes an object of environment variables, such as process.env');
+  const clientId = read(env, 'MASKINPORTEN_CLIENT_ID')?.trim();
+  if (clientId === undefined) {
+    throw new ConfigurationError('MASKINPORTEN_CLIENT_ID', "is required: set it to the client's id (integration id) from Digdir self-service.");
+  }
+  const environment = environmentFromEnv(env);
+  const key = keyFromEnv(env);
+  const options: EnvClientOptions = { clientId, environment, key };
+  const scope = scopesFromEnv(env);
+  if (scope !== undefined) options.scope = scope;
+  const algorithm = read(env, 'MASKINPORTEN_ALGORITHM')?.trim();
+  if (algorithm !== undefined) {
+    if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
+      throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512 (protocol.md section 2.1), not "${algorithm}".`);
+    }
+    options.algorithm = algorithm as GrantAlgorithm;
+  }
+  return options;
+}
