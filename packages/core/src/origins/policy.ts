@@ -31,10 +31,16 @@ export interface OriginPolicy {
  * Returns undefined for schemes other than http and https.
  */
 export function originKey(url: URL): string | undefined {
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  const host = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname;
+  const protocol = url.protocol;
+  if (protocol !== 'https:' && protocol !== 'http:') return undefined;
+  // Fast path: for http(s) the parser's origin is exactly scheme://host[:port], default port
+  // dropped; only a host with a trailing dot needs rewriting (a dot is never followed by ':' or
+  // the end otherwise, and IPv6 literals have no dots after normalisation).
+  const origin = url.origin;
+  if (!origin.endsWith('.') && !origin.includes('.:')) return origin;
+  const host = url.hostname.slice(0, -1);
   if (host === '') return undefined;
-  return `${url.protocol}//${host}${url.port === '' ? '' : `:${url.port}`}`;
+  return `${protocol}//${host}${url.port === '' ? '' : `:${url.port}`}`;
 }
 
 /**
@@ -114,11 +120,14 @@ export function createOriginPolicy(origins: readonly (string | URL)[], field = '
   const allowed = new Set<string>();
   origins.forEach((origin: unknown, index) => allowed.add(parseConfiguredOrigin(origin, `${field}[${index}]`)));
   const list = Object.freeze([...allowed]);
+  // A short list is scanned (string compares of different lengths are O(1)); hashing a freshly
+  // built origin string for a Set lookup costs more until the list grows.
+  const includes = list.length <= 16 ? (key: string) => list.includes(key) : (key: string) => allowed.has(key);
   return Object.freeze({
     origins: list,
     allows(url: string | URL): boolean {
       const key = originOf(url);
-      return key !== undefined && allowed.has(key);
+      return key !== undefined && includes(key);
     },
   });
 }
