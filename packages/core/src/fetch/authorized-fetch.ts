@@ -34,8 +34,8 @@ export interface AccessTokenSource {
 export interface AuthorizedFetchOptions {
   /** The scope(s) of the token. Default: the client's default scope. */
   scope?: string | readonly string[] | undefined;
-  /** Other claims of the token (resource, consumerOrg, systemUser, ...). */
-  request?: Omit<TokenRequest, 'scope'> | undefined;
+  /** The other claims of the token (resource, consumerOrg, systemUser, ...); `scope` above wins over `request.scope`. */
+  request?: TokenRequest | undefined;
   /** Origins that may receive the token: https, or http on loopback. Required. */
   origins: readonly (string | URL)[];
   /** The `fetch` to wrap. Default: the global `fetch`, looked up per call. */
