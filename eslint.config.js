@@ -24,7 +24,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/test/**', 'tools/**', '**/*.cjs', '**/*.mjs'],
+    files: ['**/test/**', 'tools/**', '**/*.cjs', '**/*.mjs', '**/src/cli.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,2 +1,16 @@
-/** Placeholder. @example import { VERSION } from '@portvakt/testing'; */
-export const VERSION = '0.1.0';
+export { generateClientKey } from './fixtures/keys.js';
+export type { ClientKeyFixture } from './fixtures/keys.js';
+export { createTestPki, TEST_CA_NAMES } from './fixtures/pki.js';
+export type { EnterpriseCertificateFixture, EnterpriseCertificateOptions, TestPki } from './fixtures/pki.js';
+export { startMaskinportenSimulator } from './simulator/server.js';
+export type { MaskinportenSimulator } from './simulator/server.js';
+export type {
+  SimulatorClient,
+  SimulatorClock,
+  SimulatorFault,
+  SimulatorOptions,
+  SimulatorPath,
+  SimulatorRequestRecord,
+} from './simulator/types.js';
+export { createTokenFactory } from './token-factory.js';
+export type { MintClaims, TokenFactory } from './token-factory.js';
