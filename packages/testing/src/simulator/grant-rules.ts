@@ -1,0 +1,209 @@
+// The rules Maskinporten applies to a JWT grant (protocol.md sections 2 and 4), in the order a
+// client would meet them. Each violation becomes a GrantRejection with Maskinporten's error shape.
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { compactVerify } from 'jose';
+import { reject } from './errors.js';
+import type { SimulatorClient } from './types.js';
+
+const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512']);
+const GRANT_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'pid', 'consumer_org', 'authorization_details']);
+const SYSTEMUSER_FIELDS = new Set(['type', 'systemuser_org', 'externalRef']);
+
+export interface GrantContext {
+  issuer: string;
+  now: number; // ms
+  clients: Map<string, SimulatorClient>;
+  trustedCas: X509Certificate[];
+  seenJti: Set<string>;
+}
+
+export interface AcceptedGrant {
+  client: SimulatorClient;
+  clientAmr: 'private_key_jwt' | 'virksomhetssertifikat';
+  claims: Record<string, unknown>;
+  scopes: string[];
+}
+
+function decodePart(part: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+  return value as Record<string, unknown>;
+}
+
+/** Decodes header and claims without verifying; undefined when the assertion is not a compact JWS. */
+export function decodeGrant(assertion: string): { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined {
+  const parts = assertion.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return undefined;
+  try {
+    return { header: decodePart(parts[0] as string), claims: decodePart(parts[1] as string) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Organisation number from a SEID 2.0 (organizationIdentifier NTRNO-) or SEID 1.0 (serialNumber) subject. */
+export function organizationNumberOf(cert: X509Certificate): string | undefined {
+  const lines = cert.subject.split('\n');
+  for (const line of lines) {
+    const m = /^(?:organizationIdentifier|2\.5\.4\.97)=NTRNO-(\d{9})$/.exec(line);
+    if (m) return m[1];
+  }
+  for (const line of lines) {
+    const m = /^serialNumber=(\d{9})$/.exec(line);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function verifyChain(chain: X509Certificate[], trusted: X509Certificate[], now: number): 'ok' | 'untrusted' | 'expired' {
+  for (const cert of chain) {
+    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) return 'expired';
+  }
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const child = chain[i] as X509Certificate;
+    const parent = chain[i + 1] as X509Certificate;
+    if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) return 'untrusted';
+  }
+  const top = chain[chain.length - 1] as X509Certificate;
+  const anchored = trusted.some((ca) => ca.fingerprint256 === top.fingerprint256 || (top.checkIssued(ca) && top.verify(ca.publicKey)));
+  return anchored ? 'ok' : 'untrusted';
+}
+
+function isOrgno(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{9}$/.test(value)) return false;
+  const weights = [3, 2, 7, 6, 5, 4, 3, 2];
+  const sum = weights.reduce((acc, w, i) => acc + w * Number(value[i]), 0);
+  const rest = 11 - (sum % 11);
+  const check = rest === 11 ? 0 : rest;
+  return check !== 10 && check === Number(value[8]);
+}
+
+async function signingKey(header: Record<string, unknown>, client: SimulatorClient, ctx: GrantContext): Promise<{ key: KeyObject; amr: AcceptedGrant['clientAmr'] }> {
+  if (typeof header.kid === 'string') {
+    const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === header.kid);
+    if (!jwk) throw reject.auth('MP-124', `Unknown key id (kid) "${header.kid}" for client.`);
+    return { key: createPublicKey({ key: jwk, format: 'jwk' }), amr: 'private_key_jwt' };
+  }
+  const x5c = header.x5c;
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string')) {
+    throw reject.grant('MP-123', 'Invalid assertion. JWT validation failed. x5c must be an array of base64 encoded certificates.');
+  }
+  if (!client.acceptCertificates) throw reject.auth('MP-124', 'Client is not registered for authentication with an enterprise certificate.');
+  let chain: X509Certificate[];
+  try {
+    chain = (x5c as string[]).map((c) => {
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(c)) throw new Error('not standard base64');
+      return new X509Certificate(Buffer.from(c, 'base64'));
+    });
+  } catch {
+    throw reject.grant('MP-123', 'Invalid assertion. JWT validation failed. x5c contains an invalid certificate.');
+  }
+  const status = verifyChain(chain, ctx.trustedCas, ctx.now);
+  if (status === 'untrusted') throw reject.auth('MP-120', 'Certificate is not issued by a trusted CA for this environment.');
+  if (status === 'expired') throw reject.auth('MP-124', 'Certificate is expired or not yet valid.');
+  const leaf = chain[0] as X509Certificate;
+  if (organizationNumberOf(leaf) !== client.orgno) {
+    throw reject.auth('MP-122', "The certificate's organisation number does not match the organisation owning the client.");
+  }
+  return { key: leaf.publicKey, amr: 'virksomhetssertifikat' };
+}
+
+/** Applies every grant rule; resolves with the accepted grant or throws a GrantRejection. */
+export async function checkGrant(assertion: string, ctx: GrantContext): Promise<AcceptedGrant> {
+  const decoded = decodeGrant(assertion);
+  if (!decoded) throw reject.request('MP-011', 'Invalid assertion. Invalid parameter value: not a compact JWS.');
+  const { header, claims } = decoded;
+
+  if (typeof header.alg !== 'string' || !ALGORITHMS.has(header.alg)) {
+    throw reject.grant('MP-011', `Invalid assertion. Unsupported signing algorithm "${String(header.alg)}"; use RS256, RS384 or RS512.`);
+  }
+  const hasKid = 'kid' in header;
+  const hasX5c = 'x5c' in header;
+  if (hasKid === hasX5c) throw reject.grant('MP-011', 'Invalid assertion. The header must contain exactly one of kid and x5c.');
+  const extra = Object.keys(header).filter((k) => k !== 'alg' && k !== 'kid' && k !== 'x5c');
+  if (extra.length > 0) throw reject.grant('MP-011', `Invalid assertion. Undocumented header parameter: ${extra.join(', ')}.`);
+  if (hasKid && typeof header.kid !== 'string') throw reject.grant('MP-011', 'Invalid assertion. kid must be a string.');
+
+  const client = typeof claims.iss === 'string' ? ctx.clients.get(claims.iss) : undefined;
+  if (!client) throw reject.auth('MP-100', 'Client not found.');
+
+  const { key, amr } = await signingKey(header, client, ctx);
+  try {
+    await compactVerify(assertion, key, { algorithms: [header.alg] });
+  } catch {
+    throw reject.auth('MP-124', 'Invalid signature.');
+  }
+
+  const unknown = Object.keys(claims).filter((c) => !GRANT_CLAIMS.has(c));
+  if (unknown.length > 0) throw reject.grant(undefined, `Invalid assertion. Undocumented claim: ${unknown.join(', ')}.`);
+
+  if (claims.aud !== ctx.issuer) throw reject.auth('MP-110', 'Invalid JWT claim aud.');
+
+  const { iat, exp } = claims;
+  if (!Number.isInteger(iat) || !Number.isInteger(exp)) throw reject.auth('MP-130', 'iat and exp must be integer NumericDates.');
+  const nowSeconds = ctx.now / 1000;
+  if ((iat as number) - nowSeconds > 10) throw reject.auth('MP-130', 'Issue time is after now (iat is more than 10 seconds ahead of our clock).');
+  if (nowSeconds - (iat as number) > 10) throw reject.auth('MP-130', 'Issue time is too old (iat is more than 10 seconds behind our clock).');
+  if ((exp as number) - (iat as number) > 120) throw reject.auth('MP-130', 'The grant lifetime (exp - iat) must be at most 120 seconds.');
+  if ((exp as number) <= nowSeconds) throw reject.auth('MP-130', 'The grant has expired.');
+
+  if (typeof claims.jti !== 'string' || claims.jti.length === 0) throw reject.grant('MP-011', 'Invalid assertion. jti must be a non-empty string.');
+  if (ctx.seenJti.has(claims.jti)) throw reject.grant('MP-012', 'Grant is used before.');
+  ctx.seenJti.add(claims.jti);
+
+  if (typeof claims.scope !== 'string' || claims.scope.trim() === '') throw reject.scope('MP-200', 'Missing scope.');
+  const scopes = claims.scope.split(' ');
+  if (scopes.some((s) => s === '')) throw reject.scope('MP-200', 'scope must be space-separated scope names.');
+
+  if ('resource' in claims) {
+    const r = claims.resource;
+    const ok = typeof r === 'string' ? r.length > 0 : Array.isArray(r) && r.length > 0 && r.every((x) => typeof x === 'string' && x.length > 0);
+    if (!ok) throw reject.request(undefined, 'Invalid resource: a string or a non-empty array of strings.');
+  }
+
+  if ('pid' in claims && (typeof claims.pid !== 'string' || !/^\d{11}$/.test(claims.pid))) {
+    throw reject.request(undefined, 'Invalid pid: must be an 11-digit national identity number.');
+  }
+
+  let allowed = new Set(client.scopes);
+  if ('consumer_org' in claims) {
+    const consumer = claims.consumer_org;
+    if (!isOrgno(consumer)) throw reject.request(undefined, 'Invalid consumer_org: must be a 9-digit organisation number.');
+    if (consumer === client.orgno) throw reject.request(undefined, 'The combination consumer_org in claim and delegation scope on client is invalid.');
+    const delegated = (client.delegations ?? []).filter((d) => d.consumerOrg === consumer).flatMap((d) => d.scopes);
+    const missing = scopes.filter((s) => !delegated.includes(s));
+    if (missing.length > 0) throw reject.forbidden('MP-251', `Consumer has not delegated the scope(s) ${missing.join(' ')} to the supplier in Altinn.`);
+    allowed = new Set(delegated);
+  }
+  const notRegistered = scopes.filter((s) => !allowed.has(s));
+  if (notRegistered.length > 0) throw reject.scope('MP-200', `Scope(s) not registered on the client: ${notRegistered.join(' ')}.`);
+
+  if ('authorization_details' in claims) checkSystemUser(claims.authorization_details, client);
+
+  return { client, clientAmr: amr, claims, scopes };
+}
+
+function checkSystemUser(details: unknown, client: SimulatorClient): void {
+  if (!Array.isArray(details) || details.length !== 1) throw reject.rar('MP-303', 'authorization_details must be an array with exactly one entry.');
+  const entry = details[0] as Record<string, unknown>;
+  if (typeof entry !== 'object' || entry === null) throw reject.rar('MP-303', 'authorization_details entries must be objects.');
+  if (entry.type !== 'urn:altinn:systemuser') throw reject.rar('MP-301', `Unsupported authorization_details type "${String(entry.type)}".`);
+  const unknown = Object.keys(entry).filter((k) => !SYSTEMUSER_FIELDS.has(k));
+  if (unknown.length > 0) throw reject.rar('MP-302', `Unknown field(s) in authorization_details: ${unknown.join(', ')}.`);
+  const org = entry.systemuser_org as Record<string, unknown> | undefined;
+  const id = typeof org?.ID === 'string' ? org.ID : '';
+  const orgno = id.startsWith('0192:') ? id.slice(5) : '';
+  if (!org || org.authority !== 'iso6523-actorid-upis' || !isOrgno(orgno) || Object.keys(org).length !== 2) {
+    throw reject.rar('MP-303', 'systemuser_org must be {"authority":"iso6523-actorid-upis","ID":"0192:<orgno>"}.');
+  }
+  if ('externalRef' in entry && (typeof entry.externalRef !== 'string' || entry.externalRef === '')) {
+    throw reject.rar('MP-303', 'externalRef must be a non-empty string.');
+  }
+  // Without registered system users the simulator accepts any customer; with them, it checks the pair.
+  if (!client.systemUsers) return;
+  const match = client.systemUsers.find((u) => u.orgno === orgno && (u.externalRef ?? orgno) === (entry.externalRef ?? orgno));
+  if (!match) throw reject.rar('MP-303', 'No system user exists for this system, systemuser_org and externalRef.');
+}
+
+export { isOrgno };
