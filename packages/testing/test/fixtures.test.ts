@@ -54,7 +54,8 @@ describe('createTestPki', () => {
     for (const algorithm of ['aes256', '3des'] as const) {
       const der = cert.toPkcs12('s3cret', { algorithm, friendlyName: 'signing' });
       const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), 's3cret');
-      const certs = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
+      const certBag = forge.pki.oids.certBag as string;
+      const certs = p12.getBags({ bagType: certBag })[certBag] ?? [];
       expect(certs).toHaveLength(2);
       expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString('binary')), 'wrong')).toThrow();
     }
