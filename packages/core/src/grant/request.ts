@@ -1,0 +1,155 @@
+// Normalisation and validation of what a token is requested for (protocol.md sections 2.2, 5, 10).
+// The normalised form is both what goes into the grant and what makes the cache key, so two
+// requests that Maskinporten would treat the same ("a b" and "b a") share one token.
+import { ConfigurationError } from '../errors.js';
+import type { TokenRequest } from '../types.js';
+
+/** A validated token request: scopes sorted, de-duplicated and space-joined. */
+export interface NormalizedTokenRequest {
+  scope: string;
+  resource?: string | string[];
+  consumerOrg?: string;
+  pid?: string;
+  systemUser?: { orgno: string; externalRef?: string };
+}
+
+const ORGNO_WEIGHTS = [3, 2, 7, 6, 5, 4, 3, 2];
+const PID_WEIGHTS_1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+const PID_WEIGHTS_2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+
+function mod11(digits: string, weights: number[]): number {
+  const sum = weights.reduce((acc, w, i) => acc + w * Number(digits[i]), 0);
+  const rest = 11 - (sum % 11);
+  return rest === 11 ? 0 : rest;
+}
+
+/**
+ * Whether `orgno` is a Norwegian organisation number: 9 digits with a valid mod-11 check digit.
+ *
+ * @example
+ * ```ts
+ * import { isValidOrganizationNumber } from '@portvakt/core';
+ * isValidOrganizationNumber('991825827'); // true
+ * isValidOrganizationNumber('991825828'); // false
+ * ```
+ */
+export function isValidOrganizationNumber(orgno: string): boolean {
+  if (!/^\d{9}$/.test(orgno)) return false;
+  const check = mod11(orgno, ORGNO_WEIGHTS);
+  return check !== 10 && check === Number(orgno[8]);
+}
+
+/**
+ * Whether `pid` is an 11-digit fødselsnummer or d-number with valid check digits (synthetic test
+ * persons from Tenor and NAV pass the same check).
+ *
+ * @example
+ * ```ts
+ * import { isValidPersonIdentifier } from '@portvakt/core';
+ * isValidPersonIdentifier('01010199999'); // false: bad check digits
+ * ```
+ */
+export function isValidPersonIdentifier(pid: string): boolean {
+  if (!/^\d{11}$/.test(pid)) return false;
+  const k1 = mod11(pid, PID_WEIGHTS_1);
+  const k2 = mod11(pid, PID_WEIGHTS_2);
+  return k1 !== 10 && k2 !== 10 && k1 === Number(pid[9]) && k2 === Number(pid[10]);
+}
+
+function splitScopes(value: unknown, field: string): string[] {
+  const list = typeof value === 'string' ? value.split(/[\s]+/) : Array.isArray(value) ? value : undefined;
+  if (!list) throw new ConfigurationError(field, 'must be a scope string (space-separated) or an array of scope strings.');
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item !== 'string') throw new ConfigurationError(field, 'every scope must be a string.');
+    for (const s of item.split(/\s+/)) if (s !== '') out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Validates a token request (merged over the client's defaults) and normalises it. Errors are
+ * {@link ConfigurationError}s naming the field (`scope`, `consumerOrg`, ...), prefixed by `fieldPrefix`.
+ *
+ * @example
+ * ```ts
+ * import { normalizeTokenRequest } from '@portvakt/core';
+ * normalizeTokenRequest({ scope: 'b:x a:y a:y' }, undefined).scope; // 'a:y b:x'
+ * ```
+ */
+export function normalizeTokenRequest(request: TokenRequest | undefined, defaults: TokenRequest | undefined, fieldPrefix = ''): NormalizedTokenRequest {
+  const r = { ...defaults, ...stripUndefined(request) };
+  const scopes = [...new Set(r.scope === undefined ? [] : splitScopes(r.scope, `${fieldPrefix}scope`))].sort();
+  if (scopes.length === 0) {
+    throw new ConfigurationError(`${fieldPrefix}scope`, 'at least one scope is required: set `scope` in the client options or pass it to getToken({ scope }).');
+  }
+  const out: NormalizedTokenRequest = { scope: scopes.join(' ') };
+
+  if (r.resource !== undefined) {
+    const field = `${fieldPrefix}resource`;
+    if (typeof r.resource === 'string') {
+      if (r.resource === '') throw new ConfigurationError(field, 'must not be empty; give the audience the API owner told you.');
+      out.resource = r.resource;
+    } else if (Array.isArray(r.resource) && r.resource.length > 0 && r.resource.every((x) => typeof x === 'string' && x !== '')) {
+      out.resource = [...r.resource];
+    } else {
+      throw new ConfigurationError(field, 'must be a non-empty string or a non-empty array of non-empty strings.');
+    }
+  }
+  if (r.consumerOrg !== undefined) {
+    if (typeof r.consumerOrg !== 'string' || !isValidOrganizationNumber(r.consumerOrg)) {
+      throw new ConfigurationError(`${fieldPrefix}consumerOrg`, 'must be the customer\'s 9-digit organisation number (no "0192:" prefix) with a valid check digit.');
+    }
+    out.consumerOrg = r.consumerOrg;
+  }
+  if (r.pid !== undefined) {
+    if (typeof r.pid !== 'string' || !isValidPersonIdentifier(r.pid)) {
+      throw new ConfigurationError(`${fieldPrefix}pid`, 'must be an 11-digit fødselsnummer or d-number with valid check digits.');
+    }
+    out.pid = r.pid;
+  }
+  if (r.systemUser !== undefined) {
+    const su = r.systemUser as { orgno?: unknown; externalRef?: unknown } | null;
+    if (typeof su !== 'object' || su === null) throw new ConfigurationError(`${fieldPrefix}systemUser`, 'must be { orgno, externalRef? }.');
+    if (typeof su.orgno !== 'string' || !isValidOrganizationNumber(su.orgno)) {
+      throw new ConfigurationError(`${fieldPrefix}systemUser.orgno`, "must be the customer's 9-digit organisation number with a valid check digit.");
+    }
+    if (su.externalRef !== undefined && (typeof su.externalRef !== 'string' || su.externalRef === '' || su.externalRef.length > 255)) {
+      throw new ConfigurationError(`${fieldPrefix}systemUser.externalRef`, 'must be a non-empty string of at most 255 characters, or left out.');
+    }
+    out.systemUser = su.externalRef === undefined ? { orgno: su.orgno } : { orgno: su.orgno, externalRef: su.externalRef as string };
+  }
+  return out;
+}
+
+function stripUndefined(request: TokenRequest | undefined): TokenRequest {
+  if (!request) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(request)) if (v !== undefined) out[k] = v;
+  return out as TokenRequest;
+}
+
+/**
+ * The cache key of a request: issuer, client id, signing key identity and every claim that
+ * changes the token, in a fixed order (array resources sorted), as one string.
+ *
+ * @example
+ * ```ts
+ * import { cacheKeyOf, normalizeTokenRequest } from '@portvakt/core';
+ * const key = cacheKeyOf({ issuer: 'https://test.maskinporten.no/', clientId: 'c', signerIdentity: 'kid:k1', request: normalizeTokenRequest({ scope: 'a' }, undefined) });
+ * ```
+ */
+export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIdentity: string; request: NormalizedTokenRequest }): string {
+  const { request: r } = parts;
+  const resource = Array.isArray(r.resource) ? [...r.resource].sort() : r.resource ?? null;
+  return JSON.stringify([
+    parts.issuer,
+    parts.clientId,
+    parts.signerIdentity,
+    r.scope,
+    resource,
+    r.consumerOrg ?? null,
+    r.pid ?? null,
+    r.systemUser ? [r.systemUser.orgno, r.systemUser.externalRef ?? null] : null,
+  ]);
+}
