@@ -1,0 +1,2 @@
+export { assertCertificateUsable, daysUntilExpiry, inspectCertificate } from './certificate.js';
+export type { CertificateInfo } from './certificate.js';

@@ -1,0 +1,208 @@
+// Turning every supported key form into a Signer (protocol.md sections 2.1, 4 and 10).
+import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { inspectCertificate } from '../certificates/certificate.js';
+import type { CertificateInfo } from '../certificates/certificate.js';
+import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
+import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
+import { parsePkcs12 } from './pkcs12.js';
+
+/** A {@link Signer} plus what the client needs to know about it. */
+export interface LoadedSigner extends Signer {
+  /** The cache identity: `kid:<kid>` or `x5t#S256:<thumbprint of the leaf>`. */
+  readonly identity: string;
+  /** The leaf certificate, for x5c signers. */
+  readonly certificate: CertificateInfo | undefined;
+}
+
+const ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
+const HASH: Record<GrantAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
+// Digdir allows letters, digits, '.', '_' and '-' in a kid (protocol.md section 4.2).
+const KID = /^[A-Za-z0-9._-]{1,200}$/;
+const inspect = Symbol.for('nodejs.util.inspect.custom');
+
+function checkAlg(value: unknown, field: string): GrantAlgorithm {
+  if (!ALGORITHMS.includes(value as GrantAlgorithm)) {
+    throw new ConfigurationError(field, `must be one of RS256, RS384, RS512 (Maskinporten accepts only RSA PKCS#1 v1.5); got ${JSON.stringify(value)}.`);
+  }
+  return value as GrantAlgorithm;
+}
+
+function checkKid(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !KID.test(value)) {
+    throw new ConfigurationError(field, 'must be the key id registered with Digdir: letters, digits, ".", "_" and "-" only.');
+  }
+  return value;
+}
+
+function checkRsa(key: KeyObject): void {
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new KeyError(`Maskinporten grants must be signed with an RSA key (RS256/RS384/RS512); this key is ${key.asymmetricKeyType ?? 'not asymmetric'}.`);
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new KeyError(`The RSA key is ${bits} bits; Maskinporten needs at least 2048 bits. Generate a new key.`);
+}
+
+function loadPem(pem: string, passphrase: string | undefined, field: string): KeyObject {
+  if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) {
+    throw new ConfigurationError(field, 'must be a PEM private key ("-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----").');
+  }
+  try {
+    return createPrivateKey(passphrase === undefined ? { key: pem } : { key: pem, passphrase });
+  } catch (err) {
+    const encrypted = /ENCRYPTED/.test(pem);
+    throw new KeyError(
+      encrypted
+        ? passphrase === undefined ? 'The PEM key is encrypted: give its passphrase.' : 'The PEM key could not be decrypted: check the passphrase.'
+        : 'The PEM private key could not be read: give a PKCS#8 or PKCS#1 RSA private key.',
+      { cause: err },
+    );
+  }
+}
+
+/** Orders a chain leaf first, then each issuer, leaving out a self-signed root. */
+function orderChain(leaf: X509Certificate, pool: X509Certificate[]): X509Certificate[] {
+  const chain = [leaf];
+  let current = leaf;
+  for (;;) {
+    if (current.checkIssued(current)) {
+      if (chain.length > 1) chain.pop(); // a self-signed root never goes into x5c
+      break;
+    }
+    const parent = pool.find((c) => !chain.includes(c) && current.checkIssued(c));
+    if (!parent) break;
+    if (parent.checkIssued(parent)) break; // root: stop without it
+    chain.push(parent);
+    current = parent;
+  }
+  return chain;
+}
+
+function matches(cert: X509Certificate, key: KeyObject): boolean {
+  const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return cert.publicKey.export({ type: 'spki', format: 'der' }).equals(pub);
+}
+
+function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantAlgorithm): LoadedSigner {
+  checkRsa(key);
+  const leaf = certs.find((c) => matches(c, key));
+  if (!leaf) throw new CertificateError('key_mismatch', 'None of the certificates belongs to the private key: give the signing certificate that matches the key.');
+  const chain = orderChain(leaf, certs);
+  const info = inspectCertificate(leaf);
+  const x5c = chain.map((c) => c.raw.toString('base64'));
+  return localSigner(key, alg, { x5c, identity: `x5t#S256:${info.thumbprintS256}`, certificate: info });
+}
+
+function localSigner(key: KeyObject, alg: GrantAlgorithm, id: { kid?: string; x5c?: string[]; identity: string; certificate?: CertificateInfo }): LoadedSigner {
+  const hash = HASH[alg];
+  const signer: LoadedSigner = {
+    alg,
+    kid: id.kid,
+    x5c: id.x5c,
+    identity: id.identity,
+    certificate: id.certificate,
+    sign: (data) => Promise.resolve(sign(hash, data, key)),
+  };
+  Object.defineProperties(signer, {
+    toJSON: { value: () => ({ alg, kid: id.kid, identity: id.identity }), enumerable: false },
+    [inspect]: { value: () => `Signer { alg: '${alg}', identity: '${id.identity}' }`, enumerable: false },
+  });
+  return signer;
+}
+
+/**
+ * Loads a signing key from any supported form and returns a {@link LoadedSigner}. Synchronous, so
+ * `createMaskinportenClient` can refuse a bad key at construction. Non-RSA keys, RSA keys under
+ * 2048 bits, public keys and wrong passphrases are refused with a message that says what to do.
+ *
+ * @example
+ * ```ts
+ * import { loadSigner } from '@portvakt/core';
+ * const signer = loadSigner({ pkcs12: fs.readFileSync('virksomhet.p12'), passphrase: process.env.P12_PASS! });
+ * console.log(signer.identity, signer.certificate?.orgno);
+ * ```
+ */
+export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | undefined; field?: string } = {}): LoadedSigner {
+  const field = options.field ?? 'key';
+  const alg = options.alg === undefined ? undefined : checkAlg(options.alg, 'algorithm');
+  if (typeof key !== 'object' || key === null) {
+    throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
+  }
+  if ('signer' in key) return customSigner(key.signer, `${field}.signer`);
+  if ('jwk' in key) return jwkSigner(key.jwk, key.kid, alg, field);
+  if ('pem' in key) {
+    if (key.kid === undefined) throw new ConfigurationError(`${field}.kid`, 'is required with a PEM key: give the key id you registered with Digdir.');
+    const kid = checkKid(key.kid, `${field}.kid`);
+    const pk = loadPem(key.pem, key.passphrase, `${field}.pem`);
+    checkRsa(pk);
+    return localSigner(pk, alg ?? 'RS256', { kid, identity: `kid:${kid}` });
+  }
+  if ('pkcs12' in key) {
+    if (!(key.pkcs12 instanceof Uint8Array)) throw new ConfigurationError(`${field}.pkcs12`, 'must be the .p12/.pfx file contents as a Buffer, e.g. fs.readFileSync(path).');
+    if (typeof key.passphrase !== 'string') throw new ConfigurationError(`${field}.passphrase`, 'is required with a PKCS#12 file (use "" for an unprotected one).');
+    const { privateKey, certificates } = parsePkcs12(key.pkcs12, key.passphrase);
+    return certificateSigner(privateKey, certificates, alg ?? 'RS256');
+  }
+  if ('certificateChainPem' in key) {
+    if (typeof key.certificateChainPem !== 'string' || !key.certificateChainPem.includes('BEGIN CERTIFICATE')) {
+      throw new ConfigurationError(`${field}.certificateChainPem`, 'must be PEM certificates ("-----BEGIN CERTIFICATE-----"), the signing certificate first.');
+    }
+    const blocks = key.certificateChainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    let certs: X509Certificate[];
+    try {
+      certs = blocks.map((b) => new X509Certificate(b));
+    } catch (err) {
+      throw new CertificateError('invalid', 'A certificate in certificateChainPem could not be parsed.', { cause: err });
+    }
+    const pk = loadPem(key.privateKeyPem, key.passphrase, `${field}.privateKeyPem`);
+    return certificateSigner(pk, certs, alg ?? 'RS256');
+  }
+  throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
+}
+
+function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, alg: GrantAlgorithm | undefined, field: string): LoadedSigner {
+  let jwk: JsonWebKey & { kid?: unknown; alg?: unknown };
+  if (typeof input === 'string') {
+    try {
+      jwk = JSON.parse(input) as JsonWebKey;
+    } catch {
+      throw new ConfigurationError(`${field}.jwk`, 'is not valid JSON: give the private JWK as an object or a JSON string.');
+    }
+  } else {
+    jwk = input;
+  }
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigurationError(`${field}.jwk`, 'must be a JWK object (or its JSON).');
+  if ('keys' in jwk) throw new ConfigurationError(`${field}.jwk`, 'is a JWK Set: give the single private JWK you sign with.');
+  if (jwk.kty !== 'RSA') throw new KeyError(`Maskinporten grants must be signed with an RSA key; this JWK has kty ${JSON.stringify(jwk.kty)}.`);
+  if (jwk.d === undefined) throw new KeyError('This JWK is a public key: give the private JWK (with "d"); only its public half is registered with Digdir.');
+  const kid = checkKid(kidOption ?? jwk.kid, kidOption === undefined ? `${field}.jwk.kid` : `${field}.kid`);
+  const chosen = alg ?? (jwk.alg === undefined ? 'RS256' : checkAlg(jwk.alg, `${field}.jwk.alg`));
+  let pk: KeyObject;
+  try {
+    pk = createPrivateKey({ key: jwk, format: 'jwk' });
+  } catch (err) {
+    throw new KeyError('The JWK could not be read as an RSA private key.', { cause: err });
+  }
+  checkRsa(pk);
+  return localSigner(pk, chosen, { kid, identity: `kid:${kid}` });
+}
+
+function customSigner(signer: Signer, field: string): LoadedSigner {
+  if (typeof signer !== 'object' || signer === null || typeof signer.sign !== 'function') {
+    throw new ConfigurationError(field, 'must be an object with sign(data): Promise<Uint8Array>, alg, and kid or x5c.');
+  }
+  const alg = checkAlg(signer.alg, `${field}.alg`);
+  const hasKid = signer.kid !== undefined;
+  const hasX5c = signer.x5c !== undefined;
+  if (hasKid === hasX5c) throw new ConfigurationError(field, 'must set exactly one of kid (a registered key) and x5c (an enterprise certificate chain).');
+  if (hasKid) {
+    const kid = checkKid(signer.kid, `${field}.kid`);
+    return Object.assign(Object.create(signer) as Signer, { alg, kid, x5c: undefined, identity: `kid:${kid}`, certificate: undefined, sign: (d: Uint8Array) => signer.sign(d) });
+  }
+  const x5c = signer.x5c;
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(c))) {
+    throw new ConfigurationError(`${field}.x5c`, 'must be a non-empty array of standard base64 DER certificates, leaf first, no root.');
+  }
+  const info = inspectCertificate(Buffer.from(x5c[0] as string, 'base64'));
+  return Object.assign(Object.create(signer) as Signer, { alg, kid: undefined, x5c: [...x5c], identity: `x5t#S256:${info.thumbprintS256}`, certificate: info, sign: (d: Uint8Array) => signer.sign(d) });
+}
