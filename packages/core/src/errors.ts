@@ -17,7 +17,8 @@ export type PortvaktErrorCode =
   | 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE'
   | 'ERR_PORTVAKT_TIMEOUT'
   | 'ERR_PORTVAKT_ABORTED'
-  | 'ERR_PORTVAKT_MALFORMED_RESPONSE';
+  | 'ERR_PORTVAKT_MALFORMED_RESPONSE'
+  | 'ERR_PORTVAKT_CLIENT_CLOSED';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g;
@@ -264,5 +265,21 @@ export class MalformedResponseError extends PortvaktError {
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_MALFORMED_RESPONSE', message, options);
     this.status = status;
+  }
+}
+
+/**
+ * `getToken()` was called after `close()`.
+ *
+ * @example
+ * ```ts
+ * import { ClientClosedError } from '@portvakt/core';
+ * await client.close();
+ * await client.getToken().catch((err) => err instanceof ClientClosedError); // true
+ * ```
+ */
+export class ClientClosedError extends PortvaktError {
+  constructor() {
+    super('ERR_PORTVAKT_CLIENT_CLOSED', 'The Maskinporten client is closed: create a new one.');
   }
 }

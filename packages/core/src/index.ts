@@ -1,5 +1,35 @@
-/** Placeholder. @example import { VERSION } from '@portvakt/core'; */
-export const VERSION = '0.1.0';
+// @portvakt/core: public API.
+
+// client, cache, diagnostics
+export { AccessToken, createMaskinportenClient } from './client/index.js';
+export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOptions } from './client/index.js';
+export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+
+// errors and shared types
+export {
+  AbortedError,
+  CertificateError,
+  ClientClosedError,
+  ConfigurationError,
+  EndpointUnavailableError,
+  KeyError,
+  MalformedResponseError,
+  MP_CODE_HINTS,
+  PortvaktError,
+  TimeoutError,
+  TokenEndpointError,
+  redactSecrets,
+} from './errors.js';
+export type { CertificateProblem, PortvaktErrorCode } from './errors.js';
+export type { Clock, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
+
+// credentials (keys, certificates, grant)
+export { loadSigner, parsePkcs12 } from './keys/index.js';
+export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
+export { assertCertificateUsable, daysUntilExpiry, inspectCertificate } from './certificates/index.js';
+export type { CertificateInfo } from './certificates/index.js';
+export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, validateGrantLifetime } from './grant/index.js';
+export type { NormalizedTokenRequest } from './grant/index.js';
 
 // transport, environments, origins, fetch, env
 export { createOriginPolicy, isLoopbackHostname, originOf } from './origins/index.js';

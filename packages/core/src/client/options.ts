@@ -1,0 +1,119 @@
+// Validation of createMaskinportenClient's options: every field checked before any network call,
+// each error naming the field and the fix.
+import { ConfigurationError } from '../errors.js';
+import type { EnvironmentOption } from '../environments/index.js';
+import type { TransportOptions } from '../transport/index.js';
+import type { CachePolicy } from '../cache/index.js';
+import type { Clock, GrantAlgorithm, KeyInput, TokenRequest, TokenStore } from '../types.js';
+
+/**
+ * Options of {@link createMaskinportenClient}.
+ *
+ * @example
+ * ```ts
+ * const options: MaskinportenClientOptions = {
+ *   clientId: '238259d7-f0ab-4bd5-b253-0f0159375096',
+ *   environment: 'test',
+ *   key: { jwk: process.env.MASKINPORTEN_CLIENT_JWK! },
+ *   scope: 'skatteetaten:testscope',
+ * };
+ * ```
+ */
+export interface MaskinportenClientOptions {
+  /** The integration's client id (the grant's `iss`). */
+  clientId: string;
+  /** `'test'`, `'prod'`, `{ issuer, tokenEndpoint }` or `{ metadataUrl, metadataTtl? }`. */
+  environment: EnvironmentOption;
+  /** The signing key or certificate; see `KeyInput`. */
+  key: KeyInput;
+  /** RS256 (default), RS384 or RS512. */
+  algorithm?: GrantAlgorithm | undefined;
+  /** Default scope(s) for getToken(). */
+  scope?: string | readonly string[] | undefined;
+  /** Other default claims (resource, consumerOrg, pid, systemUser). */
+  defaults?: Omit<TokenRequest, 'scope'> | undefined;
+  /** Grant lifetime in seconds: default 60, at most 120. */
+  grantLifetime?: number | undefined;
+  cache?: {
+    /** LRU bound; default 10 000. */
+    maxEntries?: number | undefined;
+    /** Fraction of the lifetime after which a background refresh starts; default 0.5. */
+    refreshAhead?: number | undefined;
+    /** ± fraction of the lifetime of random spread on the refresh point; default 0.1. */
+    jitter?: number | undefined;
+    /** Minimum safety margin, seconds; default 5. */
+    minMargin?: number | undefined;
+    /** Safety margin as a fraction of the lifetime; default 0.1. */
+    marginRatio?: number | undefined;
+    /** A shared store behind the in-process cache (e.g. `@portvakt/redis`). */
+    store?: TokenStore | undefined;
+  } | undefined;
+  transport?: TransportOptions | undefined;
+  /** Clock in epoch ms; default `Date`. */
+  clock?: Clock | undefined;
+  /** Warn (event `certificateExpiring`) when the certificate expires within this many days; default 30. */
+  certificateExpiryWarningDays?: number | undefined;
+}
+
+const TOP_KEYS = new Set(['clientId', 'environment', 'key', 'algorithm', 'scope', 'defaults', 'grantLifetime', 'cache', 'transport', 'clock', 'certificateExpiryWarningDays']);
+const CACHE_KEYS = new Set(['maxEntries', 'refreshAhead', 'jitter', 'minMargin', 'marginRatio', 'store']);
+const DEFAULT_KEYS = new Set(['resource', 'consumerOrg', 'pid', 'systemUser']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unknownKeys(record: Record<string, unknown>, allowed: Set<string>, prefix: string): void {
+  for (const key of Object.keys(record)) {
+    if (!allowed.has(key)) throw new ConfigurationError(`${prefix}${key}`, `is not an option; the options here are ${[...allowed].join(', ')}.`);
+  }
+}
+
+function number(value: unknown, field: string, fallback: number, check: (n: number) => boolean, rule: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) throw new ConfigurationError(field, `must be ${rule}; the default is ${fallback}.`);
+  return value;
+}
+
+/** Checks the shape of the options object and the client-level fields. */
+export function validateClientFields(options: unknown): {
+  options: MaskinportenClientOptions;
+  cache: CachePolicy;
+  store: TokenStore | undefined;
+  clock: Clock;
+  warningDays: number;
+} {
+  if (!isRecord(options)) throw new ConfigurationError('options', 'must be an object: { clientId, environment, key, scope? }.');
+  unknownKeys(options, TOP_KEYS, '');
+  const { clientId } = options;
+  if (typeof clientId !== 'string' || clientId.trim() === '' || /\s/.test(clientId) || clientId.length > 256) {
+    throw new ConfigurationError('clientId', 'must be the client id of your Maskinporten integration (from Digdir self-service), a non-empty string without spaces.');
+  }
+  if (options.environment === undefined) throw new ConfigurationError('environment', "is required: 'test', 'prod', { issuer, tokenEndpoint } or { metadataUrl }.");
+  if (options.key === undefined) throw new ConfigurationError('key', 'is required: { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
+  if (options.defaults !== undefined) {
+    if (!isRecord(options.defaults)) throw new ConfigurationError('defaults', 'must be an object such as { consumerOrg: "910753614" }.');
+    unknownKeys(options.defaults, DEFAULT_KEYS, 'defaults.');
+  }
+  const clock: unknown = options.clock ?? Date;
+  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
+    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date.');
+  }
+  const cacheIn = options.cache;
+  if (cacheIn !== undefined && !isRecord(cacheIn)) throw new ConfigurationError('cache', 'must be an object such as { maxEntries: 10000 }.');
+  const c = (cacheIn ?? {}) as Record<string, unknown>;
+  unknownKeys(c, CACHE_KEYS, 'cache.');
+  const cache: CachePolicy = {
+    maxEntries: number(c.maxEntries, 'cache.maxEntries', 10_000, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1'),
+    refreshAhead: number(c.refreshAhead, 'cache.refreshAhead', 0.5, (n) => n > 0 && n <= 1, 'a fraction of the token lifetime, above 0 and at most 1'),
+    jitter: number(c.jitter, 'cache.jitter', 0.1, (n) => n >= 0 && n <= 0.5, 'a fraction from 0 to 0.5'),
+    minMargin: number(c.minMargin, 'cache.minMargin', 5, (n) => n >= 0 && n <= 3600, 'a number of seconds from 0 to 3600'),
+    marginRatio: number(c.marginRatio, 'cache.marginRatio', 0.1, (n) => n >= 0 && n < 1, 'a fraction from 0 to below 1'),
+  };
+  const store = c.store as TokenStore | undefined;
+  if (store !== undefined && (!isRecord(store) || typeof store.load !== 'function')) {
+    throw new ConfigurationError('cache.store', 'must be a TokenStore with load(key, fetch, context), e.g. createRedisTokenStore(...) from @portvakt/redis.');
+  }
+  const warningDays = number(options.certificateExpiryWarningDays, 'certificateExpiryWarningDays', 30, (n) => Number.isInteger(n) && n >= 0 && n <= 365, 'an integer number of days from 0 to 365');
+  return { options: options as unknown as MaskinportenClientOptions, cache, store, clock: clock as Clock, warningDays };
+}
