@@ -154,10 +154,10 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     return { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope };
   }
 
-  async function handleToken(req: http.IncomingMessage, res: http.ServerResponse, record: SimulatorRequestRecord) {
+  async function handleToken(req: http.IncomingMessage, res: http.ServerResponse, record: SimulatorRequestRecord, body: Promise<string>) {
     try {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      const raw = await readBody(req);
+      const raw = await body;
       if (type !== 'application/x-www-form-urlencoded') {
         throw reject.request('MP-011', 'Content-Type must be application/x-www-form-urlencoded.');
       }
@@ -217,9 +217,21 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     if (path === '/token' && req.method === 'POST') tokenRequests += 1;
     void (async () => {
       const fault = takeFault(path);
+      const isToken = path === '/token' && req.method === 'POST';
+      // Token requests are read and their grant logged even when a fault answers them, so a test
+      // can check every POST (retries included).
+      let body: Promise<string> = Promise.resolve('');
+      if (isToken && fault?.kind !== 'drop' && fault?.kind !== 'hang') {
+        body = readBody(req);
+        body.catch(() => undefined);
+        if (fault) {
+          const grant = decodeGrant(new URLSearchParams(await body.catch(() => '')).get('assertion') ?? '');
+          if (grant) record.grant = grant;
+        }
+      }
       if (fault && applyFault(fault, req, res, record)) return;
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
-      if (path === '/token' && req.method === 'POST') return handleToken(req, res, record);
+      if (isToken) return handleToken(req, res, record, body);
       if (path === '/.well-known/oauth-authorization-server' && req.method === 'GET') {
         record.status = 200;
         // The fields Maskinporten's TEST metadata has (protocol.md section 1.3).
