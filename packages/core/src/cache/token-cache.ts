@@ -27,6 +27,8 @@ interface Entry {
   /** While refreshes fail, the next background attempt waits until here. */
   retryAt: number;
   failures: number;
+  /** Value of the cache's insertion counter when this entry last moved to the recent end. */
+  seq: number;
 }
 
 /** What the cache reports, for diagnostics. */
@@ -70,6 +72,8 @@ export class TokenCache {
   readonly #events: CacheEvents;
   readonly #random: () => number;
   #closed = false;
+  /** Counts moves to the recent end; lets a hit skip the Map reshuffle when the entry is recent. */
+  #seq = 0;
 
   constructor(policy: CachePolicy, clock: Clock, events: CacheEvents, random: () => number = Math.random) {
     this.#policy = policy;
@@ -91,9 +95,14 @@ export class TokenCache {
     if (entry !== undefined) {
       const now = this.#clock.now();
       if (now < entry.blockAt && (minValidityMs === 0 || entry.token.expiresAtMs - now >= minValidityMs)) {
-        // LRU: move to the most recent end.
-        this.#entries.delete(key);
-        this.#entries.set(key, entry);
+        // LRU: move to the recent end, but only when the entry has drifted into the older half.
+        // A hot key then costs no Map delete/insert per hit, and eviction order stays LRU where
+        // it matters (the oldest entries).
+        if (this.#seq - entry.seq > this.#entries.size >>> 1) {
+          entry.seq = ++this.#seq;
+          this.#entries.delete(key);
+          this.#entries.set(key, entry);
+        }
         if (now >= entry.refreshAt && now >= entry.retryAt && !this.#inflight.has(key)) this.#refreshInBackground(key, fetcher, entry);
         this.#events.hit(key);
         return entry.resolved;
@@ -163,7 +172,7 @@ export class TokenCache {
     const spread = (this.#random() * 2 - 1) * jitter * lifetime;
     const refreshAt = Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread));
     this.#entries.delete(key);
-    this.#entries.set(key, { token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0 });
+    this.#entries.set(key, { token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq });
     while (this.#entries.size > this.#policy.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
