@@ -1,2 +1,2 @@
-/** Placeholder. @example import { VERSION } from '@portvakt/axios'; */
-export const VERSION = '0.1.0';
+export { withMaskinporten } from './with-maskinporten.js';
+export type { MaskinportenInterceptor, MaskinportenRequestConfig, WithMaskinportenOptions } from './with-maskinporten.js';
