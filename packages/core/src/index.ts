@@ -28,7 +28,7 @@ export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
 export { assertCertificateUsable, daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
-export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, validateGrantLifetime } from './grant/index.js';
+export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, validateGrantLifetime, validateTokenRequest } from './grant/index.js';
 export type { NormalizedTokenRequest } from './grant/index.js';
 
 // transport, environments, origins, fetch, env

@@ -1,2 +1,6 @@
-/** Placeholder. @example import { VERSION } from '@portvakt/express'; */
-export const VERSION = '0.1.0';
+export { maskinporten } from './middleware.js';
+export type { ClaimsResolver, MaskinportenMiddlewareOptions, RequestMaskinporten } from './middleware.js';
+export { maskinportenProxy } from './proxy.js';
+export type { MaskinportenProxyOptions } from './proxy.js';
+export { MaskinportenHttpError, classify as classifyMaskinportenError } from './errors.js';
+export type { MaskinportenProblemCode } from './errors.js';

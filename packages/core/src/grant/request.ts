@@ -153,3 +153,18 @@ export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIden
     r.systemUser ? [r.systemUser.orgno, r.systemUser.externalRef ?? null] : null,
   ]);
 }
+
+/**
+ * Validates the claims of a token request without requiring a scope (the client may supply a
+ * default one). For adapters that take claims from incoming requests and want to refuse bad ones
+ * (an invalid organisation number in a URL, say) before any token is fetched.
+ *
+ * @example
+ * ```ts
+ * import { validateTokenRequest } from '@portvakt/core';
+ * validateTokenRequest({ systemUser: { orgno: req.params.orgno } }); // throws ConfigurationError (field systemUser.orgno)
+ * ```
+ */
+export function validateTokenRequest(request: TokenRequest | undefined, fieldPrefix = ''): void {
+  normalizeTokenRequest({ ...request, scope: request?.scope ?? 'placeholder' }, undefined, fieldPrefix);
+}

@@ -1,0 +1,67 @@
+import type { ServerResponse } from 'node:http';
+// How Maskinporten failures become HTTP answers. One table, shared by the middleware (next(err))
+// and the proxy (RFC 9457 problem responses). Codes are stable; details never leave the process.
+import { AbortedError, ConfigurationError, EndpointUnavailableError, PortvaktError, TimeoutError, TokenEndpointError } from '@portvakt/core';
+
+/** Stable problem codes of the Express adapter. */
+export type MaskinportenProblemCode =
+  | 'maskinporten_unavailable'
+  | 'maskinporten_timeout'
+  | 'maskinporten_rejected'
+  | 'maskinporten_bad_response'
+  | 'maskinporten_misconfigured'
+  | 'invalid_claims'
+  | 'client_closed_request'
+  | 'upstream_unavailable';
+
+const TITLES: Record<MaskinportenProblemCode, string> = {
+  maskinporten_unavailable: 'Maskinporten is unavailable',
+  maskinporten_timeout: 'Maskinporten did not answer in time',
+  maskinporten_rejected: 'Maskinporten refused the token request',
+  maskinporten_bad_response: 'Maskinporten gave an invalid answer',
+  maskinporten_misconfigured: 'The Maskinporten client is misconfigured',
+  invalid_claims: 'The request names an invalid organisation or person',
+  client_closed_request: 'The client closed the request',
+  upstream_unavailable: 'The upstream API could not be reached',
+};
+
+/** The HTTP status and problem code for an error from getting a token. */
+export function classify(error: unknown, stage: 'claims' | 'token'): { status: number; code: MaskinportenProblemCode } {
+  if (stage === 'claims' && error instanceof ConfigurationError) return { status: 400, code: 'invalid_claims' };
+  if (error instanceof AbortedError) return { status: 499, code: 'client_closed_request' };
+  if (error instanceof EndpointUnavailableError) return { status: 503, code: 'maskinporten_unavailable' };
+  if (error instanceof TimeoutError) return { status: 504, code: 'maskinporten_timeout' };
+  if (error instanceof TokenEndpointError) return { status: 502, code: 'maskinporten_rejected' };
+  if (error instanceof PortvaktError && error.code === 'ERR_PORTVAKT_MALFORMED_RESPONSE') return { status: 502, code: 'maskinporten_bad_response' };
+  return { status: 502, code: 'maskinporten_misconfigured' };
+}
+
+/** An error for Express's `next(err)`: `status`/`statusCode`, `expose: false`, `code`, the original as `cause`. */
+export class MaskinportenHttpError extends Error {
+  readonly status: number;
+  readonly statusCode: number;
+  readonly expose = false;
+  readonly code: MaskinportenProblemCode;
+  constructor(error: unknown, stage: 'claims' | 'token') {
+    const { status, code } = classify(error, stage);
+    super(`${TITLES[code]} (${code})`, { cause: error });
+    this.name = 'MaskinportenHttpError';
+    this.status = status;
+    this.statusCode = status;
+    this.code = code;
+  }
+}
+
+/** Writes an RFC 9457 problem response (no detail that could be secret). */
+export function sendProblem(res: ServerResponse, status: number, code: MaskinportenProblemCode): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ type: `https://portvakt.dev/problems/${code}`, title: TITLES[code], status, code });
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/problem+json');
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}

@@ -1,0 +1,111 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ConfigurationError, createAuthorizedFetch, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } from '@portvakt/core';
+import { MaskinportenHttpError } from './errors.js';
+
+/** Claims of the token per incoming request, e.g. the customer from the path. */
+export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenRequest>;
+
+/** What the middleware puts on `req.maskinporten`. */
+export interface RequestMaskinporten {
+  /** A token for this request's claims (plus overrides). Errors carry `status`, `expose: false`, `code`. */
+  getToken(overrides?: GetTokenOptions): Promise<AccessToken>;
+  /** `fetch` that adds this request's token for the allowed `origins` only (never across redirects elsewhere). */
+  fetch(input: string | URL | globalThis.Request, init?: RequestInit): Promise<globalThis.Response>;
+}
+
+declare global {
+  // Declaration merging into Express's Request (works for @types/express 4 and 5).
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      maskinporten?: RequestMaskinporten;
+    }
+  }
+}
+
+/**
+ * Options of {@link maskinporten}.
+ *
+ * @example
+ * ```ts
+ * const options: MaskinportenMiddlewareOptions = { client, scope: 'nav:aareg', origins: ['https://api.nav.no'] };
+ * ```
+ */
+export interface MaskinportenMiddlewareOptions {
+  client: MaskinportenClient;
+  scope?: string | readonly string[] | undefined;
+  /** Fixed claims for every request. */
+  request?: TokenRequest | undefined;
+  /** Claims from the incoming request (merged over `scope`/`request`). */
+  claims?: ClaimsResolver | undefined;
+  /** Origins `req.maskinporten.fetch` may send the token to; required to use it. */
+  origins?: readonly (string | URL)[] | undefined;
+}
+
+function validate(options: MaskinportenMiddlewareOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { client, scope }.');
+  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
+  if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ systemUser: { orgno } }).');
+  validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
+  if (options.origins !== undefined) createOriginPolicy(options.origins, 'origins');
+}
+
+/**
+ * Express middleware that gives each request `req.maskinporten.getToken()` and
+ * `req.maskinporten.fetch()`, with claims from the request when `claims` is given. Options are
+ * validated here; claim errors (an invalid organisation number from the URL, say) go to
+ * `next(err)` as 400 with `expose: false`.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { maskinporten } from '@portvakt/express';
+ * const app = express();
+ * app.use('/customers/:orgno', maskinporten({
+ *   client, scope: 'skatteetaten:innrapportering', origins: ['https://api.skatteetaten.no'],
+ *   claims: (req) => ({ systemUser: { orgno: req.params.orgno } }),
+ * }));
+ * app.get('/customers/:orgno/status', async (req, res) => {
+ *   const upstream = await req.maskinporten!.fetch('https://api.skatteetaten.no/status');
+ *   res.status(upstream.status).json(await upstream.json());
+ * });
+ * ```
+ */
+export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHandler {
+  validate(options);
+  const { client, claims, origins } = options;
+  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
+  return (req: Request, _res: Response, next: NextFunction) => {
+    void (async () => {
+      let request = base;
+      if (claims) {
+        try {
+          request = { ...base, ...(await claims(req)) };
+          validateTokenRequest(request); // refuse bad claims now, as a 400
+        } catch (error) {
+          return next(new MaskinportenHttpError(error, 'claims'));
+        }
+      }
+      const getToken = async (overrides?: GetTokenOptions) => {
+        try {
+          return await client.getToken({ ...request, ...overrides });
+        } catch (error) {
+          throw new MaskinportenHttpError(error, 'token');
+        }
+      };
+      let authorizedFetch: typeof fetch | undefined;
+      req.maskinporten = {
+        getToken,
+        fetch(input, init) {
+          if (!origins) throw new ConfigurationError('origins', 'is required to use req.maskinporten.fetch: list the origins that may receive the token.');
+          authorizedFetch ??= createAuthorizedFetch(client, { request, origins });
+          return authorizedFetch(input, init).catch((error: unknown) => {
+            throw error instanceof TypeError ? error : new MaskinportenHttpError(error, 'token');
+          });
+        },
+      };
+      next();
+    })();
+  };
+}

@@ -1,0 +1,114 @@
+// A token-injecting reverse proxy on http-proxy-middleware. The token is fetched before proxying
+// because http-proxy-middleware's proxyReq hook is synchronous and cannot wait.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import type { Options } from 'http-proxy-middleware';
+import { ConfigurationError, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
+import { classify, sendProblem } from './errors.js';
+import type { ClaimsResolver } from './middleware.js';
+
+const TOKEN = Symbol('portvakt.token');
+type WithToken = IncomingMessage & { [TOKEN]?: AccessToken };
+
+/**
+ * Options of {@link maskinportenProxy}.
+ *
+ * @example
+ * ```ts
+ * const options: MaskinportenProxyOptions = { target: 'https://api.skatteetaten.no', client, scope: 'skatteetaten:x' };
+ * ```
+ */
+export interface MaskinportenProxyOptions {
+  /** The upstream API: https, or http on loopback. */
+  target: string;
+  client: MaskinportenClient;
+  scope?: string | readonly string[] | undefined;
+  request?: TokenRequest | undefined;
+  claims?: ClaimsResolver | undefined;
+  /** More http-proxy-middleware options (`pathRewrite`, `timeout`, ...); `target` and the `on.proxyReq` hook stay ours. */
+  proxy?: Omit<Options, 'target'> | undefined;
+}
+
+/**
+ * A reverse proxy that puts a Maskinporten token on every request to `target`: it removes the
+ * caller's `Authorization`, sets ours, streams bodies both ways and keeps paths and query strings.
+ * When no token can be had the caller gets an RFC 9457 `application/problem+json` answer (502,
+ * 503 or 504 with a stable `code`) and nothing secret.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { maskinportenProxy } from '@portvakt/express';
+ * const app = express();
+ * app.use('/skatt', maskinportenProxy({ target: 'https://api.skatteetaten.no', client, scope: 'skatteetaten:testscope' }));
+ * ```
+ */
+export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHandler {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { target, client, scope }.');
+  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
+  let target: URL;
+  try {
+    target = new URL(options.target);
+  } catch {
+    throw new ConfigurationError('target', 'must be an absolute URL of the upstream API, e.g. "https://api.example.no".');
+  }
+  createOriginPolicy([target.origin], 'target');
+  if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ consumerOrg }).');
+  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
+  validateTokenRequest(base);
+  const { client, claims } = options;
+  const userOn = options.proxy?.on ?? {};
+
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    changeOrigin: true,
+    ...options.proxy,
+    target: options.target,
+    on: {
+      ...userOn,
+      proxyReq(proxyReq, req, res, opts) {
+        const token = (req as WithToken)[TOKEN];
+        proxyReq.removeHeader('authorization');
+        if (token) proxyReq.setHeader('authorization', token.authorization);
+        (userOn.proxyReq as ((...a: unknown[]) => void) | undefined)?.(proxyReq, req, res, opts);
+      },
+      error(err, req, res, targetUrl) {
+        if (userOn.error) return (userOn.error as (...a: unknown[]) => void)(err, req, res, targetUrl);
+        if ('setHeader' in res) sendProblem(res as ServerResponse, 502, 'upstream_unavailable');
+        else res.destroy();
+      },
+    },
+  });
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      let request = base;
+      try {
+        if (claims) {
+          request = { ...base, ...(await claims(req)) };
+          validateTokenRequest(request);
+        }
+      } catch (error) {
+        const { status, code } = classify(error, 'claims');
+        return sendProblem(res, status, code);
+      }
+      const controller = new AbortController();
+      const onClose = () => {
+        if (!res.writableFinished) controller.abort();
+      };
+      res.once('close', onClose);
+      try {
+        const token = await client.getToken({ ...request, signal: controller.signal });
+        Object.defineProperty(req, TOKEN, { value: token, enumerable: false, configurable: true });
+      } catch (error) {
+        res.off('close', onClose);
+        if (controller.signal.aborted) return;
+        const { status, code } = classify(error, 'token');
+        return sendProblem(res, status, code);
+      }
+      res.off('close', onClose);
+      await proxy(req, res, next);
+    })().catch(next);
+  };
+}
