@@ -1,2 +1,3 @@
-/** Placeholder. @example import { VERSION } from '@portvakt/redis'; */
-export const VERSION = '0.1.0';
+export { createRedisTokenStore } from './store.js';
+export type { RedisLike, RedisTokenStoreOptions } from './store.js';
+export { parseEncryptionKey } from './crypto.js';

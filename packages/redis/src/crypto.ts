@@ -1,0 +1,42 @@
+// Tokens in Redis are bearer credentials. Optional AES-256-GCM with the Redis key as associated
+// data, so a value copied to another key, or changed at all, fails to open and counts as a miss.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { ConfigurationError } from '@portvakt/core';
+
+const VERSION = 'v1';
+
+/** Reads a 32-byte key from bytes, base64/base64url or hex text. */
+export function parseEncryptionKey(value: Uint8Array | string, field = 'encryptionKey'): Buffer {
+  let key: Buffer | undefined;
+  if (value instanceof Uint8Array) key = Buffer.from(value);
+  else if (typeof value === 'string') {
+    if (/^[0-9a-fA-F]{64}$/.test(value)) key = Buffer.from(value, 'hex');
+    else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) key = Buffer.from(value, 'base64');
+  }
+  if (!key || key.length !== 32) {
+    throw new ConfigurationError(field, 'must be 32 bytes for AES-256-GCM: a Buffer, or base64/hex text such as the output of `openssl rand -base64 32`.');
+  }
+  return key;
+}
+
+export function seal(key: Buffer, redisKey: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(redisKey));
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `${VERSION}.${iv.toString('base64url')}.${ct.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
+}
+
+/** Undefined when the value was not sealed with this key for this Redis key, or was changed. */
+export function open(key: Buffer, redisKey: string, sealed: string): string | undefined {
+  const [version, iv, ct, tag] = sealed.split('.');
+  if (version !== VERSION || !iv || !ct || !tag) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(Buffer.from(redisKey));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

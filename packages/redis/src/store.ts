@@ -1,0 +1,173 @@
+// A TokenStore on Redis: the in-process cache stays in front; Redis is read on a local miss, and a
+// fleet-wide miss is fetched by one process holding a short lock while the others wait for it.
+import { randomUUID } from 'node:crypto';
+import { ConfigurationError } from '@portvakt/core';
+import type { StoredToken, TokenStore } from '@portvakt/core';
+import { open, parseEncryptionKey, seal } from './crypto.js';
+
+/** The ioredis commands the store uses (an ioredis `Redis` or `Cluster`). */
+export interface RedisLike {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
+  set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  listenerCount?(event: string): number;
+}
+
+/**
+ * Options of {@link createRedisTokenStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisTokenStoreOptions = { redis: new Redis(process.env.REDIS_URL!), encryptionKey: process.env.TOKEN_KEY! };
+ * ```
+ */
+export interface RedisTokenStoreOptions {
+  /** Your ioredis client (Redis 6+ or Valkey). The store never closes it. */
+  redis: RedisLike;
+  /** Prefix of every key; default `portvakt:token:`. */
+  keyPrefix?: string | undefined;
+  /** 32 bytes (Buffer, base64 or hex): values are sealed with AES-256-GCM. Strongly recommended. */
+  encryptionKey?: Uint8Array | string | undefined;
+  /** Longest a Redis call may take before the store gives up on it, ms; default 200. */
+  operationTimeout?: number | undefined;
+  /** Lock lifetime for the process that fetches, ms; default 10 000. */
+  lockTtl?: number | undefined;
+  /** How long other processes wait for the lock holder's token before fetching themselves, ms; default 5 000. */
+  waitTimeout?: number | undefined;
+  /** Subtracted from the remaining lifetime to get the Redis TTL, ms; default 5 000. */
+  safetyMargin?: number | undefined;
+}
+
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const FAILED = Symbol('redis failed');
+
+function positive(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigurationError(field, `must be a positive number of milliseconds; the default is ${fallback}.`);
+  return value;
+}
+
+function parseToken(text: string | undefined): StoredToken | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const t = JSON.parse(text) as StoredToken;
+    return typeof t.accessToken === 'string' && typeof t.tokenType === 'string' && typeof t.expiresAt === 'number' && typeof t.issuedAt === 'number' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a token store on Redis for `createMaskinportenClient({ cache: { store } })`. Redis slow
+ * or down costs a call at most `operationTimeout` per Redis command and never fails it: the
+ * process then fetches on its own.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { createMaskinportenClient } from '@portvakt/core';
+ * import { createRedisTokenStore } from '@portvakt/redis';
+ *
+ * const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
+ * const client = createMaskinportenClient({
+ *   clientId, environment: 'prod', key: { jwk }, scope: 'nav:aareg',
+ *   cache: { store: createRedisTokenStore({ redis, encryptionKey: process.env.PORTVAKT_TOKEN_KEY! }) },
+ * });
+ * ```
+ */
+export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenStore {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { redis }.');
+  const { redis } = options;
+  if (typeof redis?.get !== 'function' || typeof redis.set !== 'function' || typeof redis.eval !== 'function') {
+    throw new ConfigurationError('redis', 'must be an ioredis client (new Redis(url)) or Cluster.');
+  }
+  const prefix = options.keyPrefix ?? 'portvakt:token:';
+  if (typeof prefix !== 'string') throw new ConfigurationError('keyPrefix', 'must be a string such as "myapp:portvakt:".');
+  const key = options.encryptionKey === undefined ? undefined : parseEncryptionKey(options.encryptionKey);
+  const opTimeout = positive(options.operationTimeout, 'operationTimeout', 200);
+  const lockTtl = positive(options.lockTtl, 'lockTtl', 10_000);
+  const waitTimeout = positive(options.waitTimeout, 'waitTimeout', 5_000);
+  const margin = options.safetyMargin === undefined ? 5_000 : positive(options.safetyMargin, 'safetyMargin', 5_000);
+  // A Redis that goes down must never crash the process: an ioredis client without an 'error'
+  // listener would throw on a connection error.
+  if (typeof redis.on === 'function' && redis.listenerCount?.('error') === 0) redis.on('error', () => undefined);
+
+  async function bounded<T>(op: () => Promise<T>): Promise<T | typeof FAILED> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<typeof FAILED>((resolve) => {
+          timer = setTimeout(() => resolve(FAILED), opTimeout);
+        }),
+      ]);
+    } catch {
+      return FAILED;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // The hash tag keeps a token and its lock in one Cluster slot.
+  const dataKey = (k: string) => `${prefix}{${k}}`;
+  const lockKey = (k: string) => `${prefix}{${k}}:lock`;
+
+  async function read(k: string): Promise<{ raw: string; token: StoredToken | undefined } | undefined | typeof FAILED> {
+    const raw = await bounded(() => redis.get(dataKey(k)));
+    if (raw === FAILED) return FAILED;
+    if (raw === null) return undefined;
+    return { raw, token: parseToken(key ? open(key, dataKey(k), raw) : raw) };
+  }
+
+  async function write(k: string, token: StoredToken): Promise<void> {
+    const ttl = Math.floor(token.expiresAt - Date.now() - margin);
+    if (ttl <= 0) return;
+    const json = JSON.stringify(token);
+    await bounded(() => redis.set(dataKey(k), key ? seal(key, dataKey(k), json) : json, 'PX', ttl));
+  }
+
+  const sleep = (ms: number, signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+
+  return {
+    async load(k, fetch, { minValidUntil, signal }) {
+      const first = await read(k);
+      if (first === FAILED) return fetch();
+      if (first?.token && first.token.expiresAt >= minValidUntil) return first.token;
+      const owner = randomUUID();
+      const locked = await bounded(() => redis.set(lockKey(k), owner, 'PX', lockTtl, 'NX'));
+      if (locked === FAILED) return fetch();
+      if (locked === 'OK') {
+        try {
+          const token = await fetch();
+          await write(k, token);
+          return token;
+        } finally {
+          void bounded(() => redis.eval(RELEASE, 1, lockKey(k), owner));
+        }
+      }
+      // Another process is fetching: wait for its token, bounded, then fetch ourselves.
+      const deadline = Date.now() + waitTimeout;
+      let delay = 20;
+      while (Date.now() < deadline && !signal?.aborted) {
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 200);
+        const seen = await read(k);
+        if (seen === FAILED) break;
+        if (seen?.token && seen.token.expiresAt >= minValidUntil) return seen.token;
+      }
+      return fetch();
+    },
+    async invalidate(k, accessToken) {
+      const current = await read(k);
+      if (current === FAILED || !current || current.token?.accessToken !== accessToken) return;
+      // Compare-and-delete on the exact value read, so a newer token written meanwhile survives.
+      await bounded(() => redis.eval(RELEASE, 1, dataKey(k), current.raw));
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigurationError, createMaskinportenClient } from '@portvakt/core';
+import type { StoredToken } from '@portvakt/core';
+import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import type { MaskinportenSimulator } from '@portvakt/testing';
+import { createRedisTokenStore } from '@portvakt/redis';
+import { startRedisServer } from './redis-server.js';
+import type { RedisServer } from './redis-server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const key = generateClientKey({ kid: 'fleet-key' });
+const ENC = Buffer.alloc(32, 1);
+let server: RedisServer;
+let sim: MaskinportenSimulator;
+const connections: Redis[] = [];
+const connect = () => {
+  const r = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1, lazyConnect: false });
+  r.on('error', () => undefined);
+  connections.push(r);
+  return r;
+};
+const token = (value: string, ttlMs = 120_000): StoredToken => ({ accessToken: value, tokenType: 'Bearer', expiresAt: Date.now() + ttlMs, issuedAt: Date.now(), scope: 's' });
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  sim = await startMaskinportenSimulator({ clients: [{ clientId: 'fleet', orgno: '991825827', scopes: ['fleet:read', 'a', 'b'], jwks: [key.publicJwk] }] });
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await sim.close();
+  await server.stop();
+});
+
+describe('the store', () => {
+  it('shares a token between two connections and fetches once', async () => {
+    let fetches = 0;
+    const fetch = async () => (fetches++, token('eyJshared'));
+    const a = createRedisTokenStore({ redis: connect() });
+    const b = createRedisTokenStore({ redis: connect() });
+    const [x, y] = [await a.load('k1', fetch, { minValidUntil: Date.now() }), await b.load('k1', fetch, { minValidUntil: Date.now() })];
+    expect(x.accessToken).toBe('eyJshared');
+    expect(y.accessToken).toBe('eyJshared');
+    expect(fetches).toBe(1);
+  });
+
+  it('lets one of many concurrent stores fetch while the others wait for its token', async () => {
+    let fetches = 0;
+    const fetch = async () => {
+      fetches++;
+      await new Promise((r) => setTimeout(r, 100));
+      return token('eyJfleet');
+    };
+    const stores = Array.from({ length: 10 }, () => createRedisTokenStore({ redis: connect() }));
+    const got = await Promise.all(stores.map((s) => s.load('k2', fetch, { minValidUntil: Date.now() })));
+    expect(fetches).toBe(1);
+    expect(new Set(got.map((t) => t.accessToken))).toEqual(new Set(['eyJfleet']));
+  });
+
+  it('encrypts values (no eyJ in Redis) and treats a tampered value as a miss', async () => {
+    const raw = connect();
+    const store = createRedisTokenStore({ redis: raw, encryptionKey: ENC.toString('base64') });
+    let fetches = 0;
+    const fetch = async () => (fetches++, token(`eyJsecret-${fetches}`));
+    await store.load('k3', fetch, { minValidUntil: Date.now() });
+    const stored = (await raw.get('portvakt:token:{k3}')) as string;
+    expect(stored).toMatch(/^v1\./);
+    expect(stored).not.toContain('eyJ');
+    const flipped = stored.slice(0, -3) + (stored.at(-3) === 'A' ? 'B' : 'A') + stored.slice(-2);
+    await raw.set('portvakt:token:{k3}', flipped, 'PX', 60_000);
+    const after = await store.load('k3', fetch, { minValidUntil: Date.now() });
+    expect(fetches).toBe(2);
+    expect(after.accessToken).toBe('eyJsecret-2');
+    // a value moved to another key does not open either
+    await raw.set('portvakt:token:{k4}', (await raw.get('portvakt:token:{k3}')) as string, 'PX', 60_000);
+    await store.load('k4', fetch, { minValidUntil: Date.now() });
+    expect(fetches).toBe(3);
+  });
+
+  it('sets TTL to the remaining lifetime minus the safety margin, and invalidates only the same token', async () => {
+    const raw = connect();
+    const store = createRedisTokenStore({ redis: raw, safetyMargin: 10_000 });
+    await store.load('k5', async () => token('eyJttl', 60_000), { minValidUntil: Date.now() });
+    const ttl = await raw.pttl('portvakt:token:{k5}');
+    expect(ttl).toBeGreaterThan(40_000);
+    expect(ttl).toBeLessThanOrEqual(50_000);
+    await store.invalidate!('k5', 'eyJother');
+    expect(await raw.exists('portvakt:token:{k5}')).toBe(1);
+    await store.invalidate!('k5', 'eyJttl');
+    expect(await raw.exists('portvakt:token:{k5}')).toBe(0);
+  });
+
+  it('validates its options', () => {
+    expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: 'short' })).toThrow(expect.objectContaining({ field: 'encryptionKey' }));
+    expect(() => createRedisTokenStore({ redis: {} as never })).toThrow(ConfigurationError);
+    expect(() => createRedisTokenStore({ redis: connect(), operationTimeout: -5 })).toThrow(expect.objectContaining({ field: 'operationTimeout' }));
+  });
+});
+
+describe('with the client', () => {
+  it('8 processes with 200 concurrent cold callers each make exactly 1 token request', async () => {
+    const build = spawnSync(process.execPath, [path.resolve(here, '../../../node_modules/typescript/bin/tsc'), '-b', path.resolve(here, '../tsconfig.json')], { stdio: 'inherit' });
+    expect(build.status).toBe(0);
+    sim.reset();
+    const runs = Array.from({ length: 8 }, () => new Promise<{ ok: number; failed: number; tokens: number }>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(here, 'fleet-child.mjs'), sim.issuer, sim.tokenEndpoint, JSON.stringify(key.privateJwk), String(server.port), '200'], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}: ${out}`))));
+    }));
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.failed)).toEqual(Array(8).fill(0));
+    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(1600);
+    expect(sim.tokenRequestCount()).toBe(1);
+  }, 120_000);
+
+  it('fails 0 calls when Redis is stopped in the middle of a run', async () => {
+    const mine = await startRedisServer();
+    const redis = new Redis(mine.port, '127.0.0.1', { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    const client = createMaskinportenClient({
+      clientId: 'fleet', environment: sim.environment(), key: { jwk: key.privateJwk },
+      cache: { store: createRedisTokenStore({ redis, operationTimeout: 100 }) },
+    });
+    let failed = 0;
+    let done = 0;
+    const scopes = ['a', 'b', 'fleet:read', 'a b'];
+    for (let round = 0; round < 20; round++) {
+      if (round === 8) await mine.stop();
+      const batch = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.getToken({ scope: scopes[i % scopes.length] })));
+      failed += batch.filter((r) => r.status === 'rejected').length;
+      done += batch.length;
+      if (round % 4 === 3) for (const t of batch) if (t.status === 'fulfilled') client.invalidate(t.value); // force fresh loads through the store
+    }
+    expect(done).toBe(400);
+    expect(failed).toBe(0);
+    await client.close();
+    redis.disconnect();
+  });
+});
