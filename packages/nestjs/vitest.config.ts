@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@portvakt/source', ...defaultServerConditions];
 
 export default defineConfig({
+  // Nest uses TypeScript's legacy (experimental) decorators, parameter decorators included.
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {

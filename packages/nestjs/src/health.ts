@@ -1,1 +1,63 @@
-export const HEALTH = 1;
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { PortvaktError, daysUntilExpiry } from '@portvakt/core';
+import type { MaskinportenClient } from '@portvakt/core';
+import { getMaskinportenClientToken } from './maskinporten.constants.js';
+
+/** Options of {@link MaskinportenHealthIndicator.isHealthy}. */
+export interface MaskinportenHealthOptions {
+  /** The MaskinportenModule client name; default the unnamed one. */
+  client?: string | undefined;
+  /** Scope to get a token for; default the client's default scope. */
+  scope?: string | readonly string[] | undefined;
+  /** Down when the enterprise certificate expires within this many days; default 14. */
+  certificateWarningDays?: number | undefined;
+}
+
+/**
+ * A `@nestjs/terminus` health indicator: up when a token can be had (from the cache is fine) and
+ * the enterprise certificate, if any, is not about to expire. Reasons carry codes, never secrets.
+ * Provide it next to `TerminusModule`.
+ *
+ * @example
+ * ```ts
+ * @Controller('health')
+ * export class HealthController {
+ *   constructor(@Inject(HealthCheckService) private readonly health: HealthCheckService,
+ *               @Inject(MaskinportenHealthIndicator) private readonly maskinporten: MaskinportenHealthIndicator) {}
+ *   @Get() @HealthCheck()
+ *   check() { return this.health.check([() => this.maskinporten.isHealthy('maskinporten')]); }
+ * }
+ * ```
+ */
+@Injectable()
+export class MaskinportenHealthIndicator {
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async isHealthy(key = 'maskinporten', options: MaskinportenHealthOptions = {}): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(key);
+    let client: MaskinportenClient;
+    try {
+      client = this.moduleRef.get<MaskinportenClient>(getMaskinportenClientToken(options.client), { strict: false });
+    } catch {
+      return indicator.down({ reason: 'client_not_found' });
+    }
+    try {
+      await client.getToken(options.scope === undefined ? undefined : { scope: options.scope });
+    } catch (error) {
+      return indicator.down({ reason: error instanceof PortvaktError ? error.code : 'error', ...(error instanceof PortvaktError && 'mpCode' in error && error.mpCode ? { mpCode: error.mpCode } : {}) });
+    }
+    const certificate = client.certificate;
+    if (certificate) {
+      const daysLeft = daysUntilExpiry(certificate, Date.now());
+      if (daysLeft < (options.certificateWarningDays ?? 14)) return indicator.down({ reason: 'certificate_expiring', daysLeft });
+      return indicator.up({ certificateDaysLeft: daysLeft });
+    }
+    return indicator.up();
+  }
+}
