@@ -10,6 +10,9 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The JSON report feeds the test count that `npm test` prints at the end (tools/scripts/test-summary.mjs).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest/results.json' },
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
