@@ -144,6 +144,10 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
       if (locked === FAILED) return fetch();
       if (locked === 'OK') {
         try {
+          // Read again under the lock: a process that fetched between our first read and our lock
+          // wrote its token before releasing the lock, and we must not fetch a second one.
+          const again = await read(k);
+          if (again !== FAILED && again?.token && again.token.expiresAt >= minValidUntil) return again.token;
           const token = await fetch();
           await write(k, token);
           return token;
