@@ -1,19 +1,3 @@
-import { defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { definePackageConfig } from '../../vitest.shared.ts';
 
-// Tests run against the TypeScript sources of workspace packages (the "@portvakt/source" export
-// condition), so a test never needs a build of its dependencies first.
-const conditions = ['@portvakt/source', ...defaultServerConditions];
-
-export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
-  test: {
-    include: ['test/**/*.test.ts'],
-    // The JSON report feeds the test count that `npm test` prints at the end (tools/scripts/test-summary.mjs).
-    reporters: ['default', 'json'],
-    outputFile: { json: '.vitest/results.json' },
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
-});
+export default definePackageConfig();
