@@ -6,7 +6,13 @@ import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
 import type { AccessToken, MaskinportenClient, OriginPolicy, TokenRequest } from '@portvakt/core';
 import { scrubToken } from './redact.js';
 
-/** Per-request Maskinporten settings, on `config.maskinporten`. */
+/**
+ * Per-request Maskinporten settings, on `config.maskinporten`.
+ * @example
+ * ```ts
+ * await api.get('/x', { maskinporten: { consumerOrg: '910753614' } satisfies MaskinportenRequestConfig });
+ * ```
+ */
 export interface MaskinportenRequestConfig extends TokenRequest {
   /** Send this request without a token. */
   skip?: boolean | undefined;
@@ -41,7 +47,14 @@ export interface WithMaskinportenOptions {
   retryOnUnauthorized?: boolean | undefined;
 }
 
-/** What {@link withMaskinporten} returns. */
+/**
+ * What {@link withMaskinporten} returns.
+ * @example
+ * ```ts
+ * const installed: MaskinportenInterceptor = withMaskinporten(api, { client, scope });
+ * installed.eject();
+ * ```
+ */
 export interface MaskinportenInterceptor {
   /** The origins that receive tokens. */
   readonly origins: readonly string[];

@@ -8,7 +8,13 @@
  * like a JWT is masked (see {@link redactSecrets}).
  */
 
-/** Codes of every {@link PortvaktError} subclass. */
+/**
+ * Codes of every {@link PortvaktError} subclass.
+ * @example
+ * ```ts
+ * const code: PortvaktErrorCode = 'ERR_PORTVAKT_TOKEN_REJECTED';
+ * ```
+ */
 export type PortvaktErrorCode =
   | 'ERR_PORTVAKT_CONFIGURATION'
   | 'ERR_PORTVAKT_KEY'
@@ -109,7 +115,13 @@ export class KeyError extends PortvaktError {
   }
 }
 
-/** Why a certificate was refused. */
+/**
+ * Why a certificate was refused.
+ * @example
+ * ```ts
+ * if (err instanceof CertificateError && err.problem === 'expired') renewCertificate();
+ * ```
+ */
 export type CertificateProblem =
   | 'expired'
   | 'not_yet_valid'
@@ -138,7 +150,13 @@ export class CertificateError extends PortvaktError {
   }
 }
 
-/** Remediation hints for the MP codes Maskinporten documents (protocol.md section 3.4). */
+/**
+ * Remediation hints for the MP codes Maskinporten documents (protocol.md section 3.4).
+ * @example
+ * ```ts
+ * console.log(MP_CODE_HINTS['MP-110']);
+ * ```
+ */
 export const MP_CODE_HINTS: Readonly<Record<string, string>> = Object.freeze({
   'MP-011': 'The grant is malformed (invalid parameter value). Check that the assertion is a single compact JWS with no stray whitespace.',
   'MP-012': 'The grant (jti) was used before. Portvakt signs a fresh grant per attempt; check that no proxy replays requests.',

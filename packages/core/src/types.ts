@@ -4,7 +4,13 @@
  */
 import type { JsonWebKey } from 'node:crypto';
 
-/** RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (protocol.md section 2.1). */
+/**
+ * RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (protocol.md section 2.1).
+ * @example
+ * ```ts
+ * const alg: GrantAlgorithm = 'RS256';
+ * ```
+ */
 export type GrantAlgorithm = 'RS256' | 'RS384' | 'RS512';
 
 /**
@@ -54,7 +60,13 @@ export type KeyInput =
   | { certificateChainPem: string; privateKeyPem: string; passphrase?: string | undefined }
   | { signer: Signer };
 
-/** A system user (Altinn systembruker) to act for: the customer's organisation number. */
+/**
+ * A system user (Altinn systembruker) to act for: the customer's organisation number.
+ * @example
+ * ```ts
+ * await client.getToken({ scope: 'skatteetaten:x', systemUser: { orgno: '310000000', externalRef: 'branch-1' } satisfies SystemUserRequest });
+ * ```
+ */
 export interface SystemUserRequest {
   /** The customer's 9-digit organisation number. */
   orgno: string;
@@ -99,12 +111,25 @@ export interface GetTokenOptions extends TokenRequest {
   signal?: AbortSignal | undefined;
 }
 
-/** A clock in epoch milliseconds; inject one in tests. */
+/**
+ * A clock in epoch milliseconds; inject one in tests.
+ * @example
+ * ```ts
+ * let now = Date.now();
+ * const clock: Clock = { now: () => now }; // move `now` in tests
+ * ```
+ */
 export interface Clock {
   now(): number;
 }
 
-/** The serialisable form of a token, as a {@link TokenStore} keeps it. */
+/**
+ * The serialisable form of a token, as a {@link TokenStore} keeps it.
+ * @example
+ * ```ts
+ * const stored: StoredToken = { accessToken, tokenType: 'Bearer', expiresAt: Date.now() + 120_000, issuedAt: Date.now(), scope: 'nav:test' };
+ * ```
+ */
 export interface StoredToken {
   accessToken: string;
   tokenType: string;

@@ -3,7 +3,13 @@ import type { ServerResponse } from 'node:http';
 // and the proxy (RFC 9457 problem responses). Codes are stable; details never leave the process.
 import { AbortedError, ConfigurationError, EndpointUnavailableError, PortvaktError, TimeoutError, TokenEndpointError } from '@portvakt/core';
 
-/** Stable problem codes of the Express adapter. */
+/**
+ * Stable problem codes of the Express adapter.
+ * @example
+ * ```ts
+ * const code: MaskinportenProblemCode = 'maskinporten_unavailable';
+ * ```
+ */
 export type MaskinportenProblemCode =
   | 'maskinporten_unavailable'
   | 'maskinporten_timeout'
@@ -25,7 +31,14 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   upstream_unavailable: 'The upstream API could not be reached',
 };
 
-/** The HTTP status and problem code for an error from getting a token. */
+/**
+ * The HTTP status and problem code for an error from getting a token.
+ * @example
+ * ```ts
+ * import { classifyMaskinportenError } from '@portvakt/express';
+ * const { status, code } = classifyMaskinportenError(err, 'token'); // e.g. 503, 'maskinporten_unavailable'
+ * ```
+ */
 export function classify(error: unknown, stage: 'claims' | 'token'): { status: number; code: MaskinportenProblemCode } {
   if (stage === 'claims' && error instanceof ConfigurationError) return { status: 400, code: 'invalid_claims' };
   if (error instanceof AbortedError) return { status: 499, code: 'client_closed_request' };
@@ -36,7 +49,16 @@ export function classify(error: unknown, stage: 'claims' | 'token'): { status: n
   return { status: 502, code: 'maskinporten_misconfigured' };
 }
 
-/** An error for Express's `next(err)`: `status`/`statusCode`, `expose: false`, `code`, the original as `cause`. */
+/**
+ * An error for Express's `next(err)`: `status`/`statusCode`, `expose: false`, `code`, the original as `cause`.
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof MaskinportenHttpError) return res.status(err.status).json({ code: err.code });
+ *   next(err);
+ * });
+ * ```
+ */
 export class MaskinportenHttpError extends Error {
   readonly status: number;
   readonly statusCode: number;

@@ -3,10 +3,22 @@ import { ConfigurationError, createAuthorizedFetch, createOriginPolicy, validate
 import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { MaskinportenHttpError } from './errors.js';
 
-/** Claims of the token per incoming request, e.g. the customer from the path. */
+/**
+ * Claims of the token per incoming request, e.g. the customer from the path.
+ * @example
+ * ```ts
+ * const claims: ClaimsResolver = (req) => ({ systemUser: { orgno: String(req.params.orgno) } });
+ * ```
+ */
 export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenRequest>;
 
-/** What the middleware puts on `req.maskinporten`. */
+/**
+ * What the middleware puts on `req.maskinporten`.
+ * @example
+ * ```ts
+ * const token = await req.maskinporten!.getToken({ scope: 'nav:aareg' });
+ * ```
+ */
 export interface RequestMaskinporten {
   /** A token for this request's claims (plus overrides). Errors carry `status`, `expose: false`, `code`. */
   getToken(overrides?: GetTokenOptions): Promise<AccessToken>;

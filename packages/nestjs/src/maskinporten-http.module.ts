@@ -24,7 +24,13 @@ export interface MaskinportenHttpModuleOptions extends CreateAxiosDefaults {
   origins?: readonly (string | URL)[] | undefined;
 }
 
-/** Options of `MaskinportenHttpModule.registerAsync`. */
+/**
+ * Options of `MaskinportenHttpModule.registerAsync`.
+ * @example
+ * ```ts
+ * MaskinportenHttpModule.registerAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c: ConfigService) => ({ baseURL: c.getOrThrow('API_URL'), scope: 'nav:aareg' }) });
+ * ```
+ */
 export interface MaskinportenHttpModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   client?: string | undefined;
   useFactory: (...args: never[]) => Omit<MaskinportenHttpModuleOptions, 'client'> | Promise<Omit<MaskinportenHttpModuleOptions, 'client'>>;

@@ -12,9 +12,21 @@ import {
 } from './maskinporten.module-definition.js';
 import type { MaskinportenModuleOptions } from './interfaces/maskinporten-module-options.interface.js';
 
-/** Options of `forRoot`: the client options plus `name` and `isGlobal`. */
+/**
+ * Options of `forRoot`: the client options plus `name` and `isGlobal`.
+ * @example
+ * ```ts
+ * MaskinportenModule.forRoot({ name: 'nav', isGlobal: true, clientId, environment: 'test', key: { jwk } });
+ * ```
+ */
 export type MaskinportenModuleRootOptions = typeof MASKINPORTEN_OPTIONS_TYPE;
-/** Options of `forRootAsync`: `imports`, `useFactory` + `inject`, `useClass` or `useExisting`, plus `name` and `isGlobal`. */
+/**
+ * Options of `forRootAsync`: `imports`, `useFactory` + `inject`, `useClass` or `useExisting`, plus `name` and `isGlobal`.
+ * @example
+ * ```ts
+ * MaskinportenModule.forRootAsync({ name: 'skatt', useClass: MaskinportenConfig });
+ * ```
+ */
 export type MaskinportenModuleAsyncOptions = typeof MASKINPORTEN_ASYNC_OPTIONS_TYPE;
 
 class ClientLifecycle implements OnModuleDestroy {

@@ -5,7 +5,13 @@ import { ConfigurationError } from '@portvakt/core';
 
 const VERSION = 'v1';
 
-/** Reads a 32-byte key from bytes, base64/base64url or hex text. */
+/**
+ * Reads a 32-byte key from bytes, base64/base64url or hex text.
+ * @example
+ * ```ts
+ * parseEncryptionKey(process.env.PORTVAKT_TOKEN_KEY!); // 32 bytes, or a ConfigurationError
+ * ```
+ */
 export function parseEncryptionKey(value: Uint8Array | string, field = 'encryptionKey'): Buffer {
   let key: Buffer | undefined;
   if (value instanceof Uint8Array) key = Buffer.from(value);

@@ -5,7 +5,13 @@ import { ConfigurationError } from '@portvakt/core';
 import type { StoredToken, TokenStore } from '@portvakt/core';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
-/** The ioredis commands the store uses (an ioredis `Redis` or `Cluster`). */
+/**
+ * The ioredis commands the store uses (an ioredis `Redis` or `Cluster`).
+ * @example
+ * ```ts
+ * const redis: RedisLike = new Redis(process.env.REDIS_URL!);
+ * ```
+ */
 export interface RedisLike {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;

@@ -1,7 +1,13 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createIssuerKey, orgIdentifier, signAccessToken } from './simulator/access-token.js';
 
-/** Claims for {@link TokenFactory.mint}; anything not given gets a Maskinporten-like default. */
+/**
+ * Claims for {@link TokenFactory.mint}; anything not given gets a Maskinporten-like default.
+ * @example
+ * ```ts
+ * const claims: MintClaims = { scope: 'nav:aareg', consumerOrgno: '910753614', pid: '01019000083' };
+ * ```
+ */
 export interface MintClaims {
   scope?: string;
   clientId?: string;
@@ -10,7 +16,14 @@ export interface MintClaims {
   [claim: string]: unknown;
 }
 
-/** Mints Maskinporten-shaped access tokens for tests of APIs that validate them. */
+/**
+ * Mints Maskinporten-shaped access tokens for tests of APIs that validate them.
+ * @example
+ * ```ts
+ * const factory: TokenFactory = createTokenFactory();
+ * const token = await factory.mint({ scope: 'my:api' });
+ * ```
+ */
 export interface TokenFactory {
   readonly issuer: string;
   /** The JWKS to trust (what Maskinporten publishes at /jwk). */

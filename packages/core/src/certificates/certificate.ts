@@ -3,7 +3,14 @@
 import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors.js';
 
-/** What Portvakt reads from an enterprise certificate. */
+/**
+ * What Portvakt reads from an enterprise certificate.
+ * @example
+ * ```ts
+ * const info: CertificateInfo = inspectCertificate(pem);
+ * console.log(info.orgno, info.environment, info.notAfter);
+ * ```
+ */
 export interface CertificateInfo {
   subject: string;
   issuer: string;

@@ -17,7 +17,13 @@ import { AccessToken } from './access-token.js';
 import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
 
-/** Payload of the `certificateExpiring` event. */
+/**
+ * Payload of the `certificateExpiring` event.
+ * @example
+ * ```ts
+ * client.on('certificateExpiring', (e: CertificateExpiringEvent) => console.warn(`renew: ${e.daysLeft} days left`));
+ * ```
+ */
 export interface CertificateExpiringEvent {
   daysLeft: number;
   notAfter: Date;

@@ -3,7 +3,13 @@
  * slash: the grant's `aud` must equal it exactly, or Maskinporten answers MP-110 (section 2.3).
  */
 
-/** One Maskinporten environment: issuer (the grant's `aud`), token endpoint and RFC 8414 metadata URL. */
+/**
+ * One Maskinporten environment: issuer (the grant's `aud`), token endpoint and RFC 8414 metadata URL.
+ * @example
+ * ```ts
+ * const { issuer, tokenEndpoint }: EnvironmentEndpoints = ENVIRONMENTS.test;
+ * ```
+ */
 export interface EnvironmentEndpoints {
   readonly issuer: string;
   readonly tokenEndpoint: string;

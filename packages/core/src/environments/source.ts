@@ -16,7 +16,13 @@ const DEFAULT_METADATA_TIMEOUT_MS = 10_000;
 const FORMS = `'test', 'prod', { issuer, tokenEndpoint } or { metadataUrl }`;
 const MASKINPORTEN_HOSTS = new Set(['maskinporten.no', 'test.maskinporten.no']);
 
-/** What {@link createEnvironmentSource} needs besides the option. */
+/**
+ * What {@link createEnvironmentSource} needs besides the option.
+ * @example
+ * ```ts
+ * const deps: EnvironmentDependencies = { fetch, clock: Date, attemptTimeout: 5000 };
+ * ```
+ */
 export interface EnvironmentDependencies {
   /** Used for metadata discovery only. */
   fetch: typeof fetch;

@@ -7,7 +7,14 @@ import type { NormalizedTokenRequest } from './request.js';
 const encoder = new TextEncoder();
 const headerCache = new WeakMap<Signer, string>();
 
-/** The grant lifetime option: integer seconds, default 60, never above Maskinporten's 120. */
+/**
+ * The grant lifetime option: integer seconds, default 60, never above Maskinporten's 120.
+ * @example
+ * ```ts
+ * import { validateGrantLifetime } from '@portvakt/core';
+ * validateGrantLifetime(90); // 90; 121 throws a ConfigurationError
+ * ```
+ */
 export function validateGrantLifetime(value: unknown, field = 'grantLifetime'): number {
   if (value === undefined) return 60;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 120) {

@@ -4,7 +4,13 @@
 import { ConfigurationError } from '../errors.js';
 import type { TokenRequest } from '../types.js';
 
-/** A validated token request: scopes sorted, de-duplicated and space-joined. */
+/**
+ * A validated token request: scopes sorted, de-duplicated and space-joined.
+ * @example
+ * ```ts
+ * const r: NormalizedTokenRequest = normalizeTokenRequest({ scope: 'b a' }, undefined); // r.scope === 'a b'
+ * ```
+ */
 export interface NormalizedTokenRequest {
   scope: string;
   resource?: string | string[];

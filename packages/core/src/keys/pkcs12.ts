@@ -41,7 +41,13 @@ const CIPHERS: Record<string, string> = {
   '1.2.840.113549.3.7': 'des-ede3-cbc',
 };
 
-/** The key and certificates in a PKCS#12 file. */
+/**
+ * The key and certificates in a PKCS#12 file.
+ * @example
+ * ```ts
+ * const { privateKey, certificates }: Pkcs12Contents = parsePkcs12(fs.readFileSync('cert.p12'), passphrase);
+ * ```
+ */
 export interface Pkcs12Contents {
   privateKey: KeyObject;
   certificates: X509Certificate[];
@@ -141,6 +147,11 @@ function verifyMac(pfx: DerNode, authSafeContent: Buffer, passphrase: string): v
 /**
  * Reads a PKCS#12 file: verifies its MAC with the passphrase, decrypts the private key and
  * returns it with every certificate in the file.
+ * @example
+ * ```ts
+ * import { parsePkcs12 } from '@portvakt/core';
+ * const { privateKey, certificates } = parsePkcs12(fs.readFileSync('virksomhet.p12'), process.env.P12_PASS!);
+ * ```
  */
 export function parsePkcs12(data: Uint8Array, passphrase: string): Pkcs12Contents {
   let pfx: DerNode;

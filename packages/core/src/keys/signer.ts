@@ -7,7 +7,14 @@ import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
 
-/** A {@link Signer} plus what the client needs to know about it. */
+/**
+ * A {@link Signer} plus what the client needs to know about it.
+ * @example
+ * ```ts
+ * const signer: LoadedSigner = loadSigner({ jwk });
+ * signer.identity; // 'kid:my-key'
+ * ```
+ */
 export interface LoadedSigner extends Signer {
   /** The cache identity: `kid:<kid>` or `x5t#S256:<thumbprint of the leaf>`. */
   readonly identity: string;

@@ -29,7 +29,13 @@ export interface TransportOptions {
   backoffMax?: number | undefined;
 }
 
-/** Transport options with every default filled in. */
+/**
+ * Transport options with every default filled in.
+ * @example
+ * ```ts
+ * const options: ResolvedTransportOptions = validateTransportOptions({ attemptTimeout: 5000 });
+ * ```
+ */
 export interface ResolvedTransportOptions {
   readonly fetch: typeof fetch;
   readonly attemptTimeout: number;

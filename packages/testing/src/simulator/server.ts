@@ -10,7 +10,14 @@ import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const MAX_BODY = 256 * 1024;
 
-/** A running local Maskinporten. */
+/**
+ * A running local Maskinporten.
+ * @example
+ * ```ts
+ * const sim: MaskinportenSimulator = await startMaskinportenSimulator({ clients });
+ * expect(sim.tokenRequestCount()).toBe(1);
+ * ```
+ */
 export interface MaskinportenSimulator {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;

@@ -1,6 +1,12 @@
 import type { JsonWebKey } from 'node:crypto';
 
-/** A client registered in the simulator, as Digdir's self-service would hold it. */
+/**
+ * A client registered in the simulator, as Digdir's self-service would hold it.
+ * @example
+ * ```ts
+ * const client: SimulatorClient = { clientId: 'c1', orgno: '991825827', scopes: ['nav:test'], jwks: [key.publicJwk] };
+ * ```
+ */
 export interface SimulatorClient {
   clientId: string;
   /** The owning organisation's 9-digit number (becomes `consumer`). */
@@ -17,10 +23,22 @@ export interface SimulatorClient {
   systemUsers?: { orgno: string; externalRef?: string; systemUserId?: string; systemId?: string }[];
 }
 
-/** The simulator's clock: real, offset from real, fixed, or your own. */
+/**
+ * The simulator's clock: real, offset from real, fixed, or your own.
+ * @example
+ * ```ts
+ * const clock: SimulatorClock = { offsetMs: -30_000 }; // the simulator runs 30 s behind
+ * ```
+ */
 export type SimulatorClock = { now(): number } | { offsetMs: number } | { fixed: Date | number };
 
-/** Options of `startMaskinportenSimulator`. */
+/**
+ * Options of `startMaskinportenSimulator`.
+ * @example
+ * ```ts
+ * const options: SimulatorOptions = { issuer: 'https://test.maskinporten.no/', tokenLifetimeSeconds: 60, clients };
+ * ```
+ */
 export interface SimulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
@@ -36,7 +54,13 @@ export interface SimulatorOptions {
   delegationSource?: string;
 }
 
-/** A fault to inject into the next request(s). */
+/**
+ * A fault to inject into the next request(s).
+ * @example
+ * ```ts
+ * sim.inject({ kind: 'status', status: 429, headers: { 'retry-after': '2' } } satisfies SimulatorFault);
+ * ```
+ */
 export type SimulatorFault =
   | { kind: 'status'; status: number; body?: string | object; headers?: Record<string, string> }
   | { kind: 'malformed'; body: string; contentType?: string; status?: number }
@@ -45,10 +69,23 @@ export type SimulatorFault =
   | { kind: 'drop' }
   | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string };
 
-/** The paths the simulator serves. */
+/**
+ * The paths the simulator serves.
+ * @example
+ * ```ts
+ * sim.inject({ kind: 'hang' }, { path: '/.well-known/oauth-authorization-server' satisfies SimulatorPath });
+ * ```
+ */
 export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk';
 
-/** One request as the simulator saw it. */
+/**
+ * One request as the simulator saw it.
+ * @example
+ * ```ts
+ * const last: SimulatorRequestRecord | undefined = sim.requests.at(-1);
+ * last?.grant?.claims.jti;
+ * ```
+ */
 export interface SimulatorRequestRecord {
   method: string;
   path: string;
