@@ -105,7 +105,7 @@ export interface TokenRequest {
  * ```
  */
 export interface GetTokenOptions extends TokenRequest {
-  /** The token must stay valid at least this many seconds after it is returned. */
+  /** The token must stay valid at least this many seconds after it is returned (capped at half the token lifetime). */
   minValidity?: number | undefined;
   /** Ends this caller's wait (a shared fetch goes on for the others). */
   signal?: AbortSignal | undefined;

@@ -29,6 +29,8 @@ interface Entry {
   failures: number;
   /** Value of the cache's insertion counter when this entry last moved to the recent end. */
   seq: number;
+  /** The most validity a minValidity request can demand of this token: half its lifetime. */
+  validityCap: number;
 }
 
 /** What the cache reports, for diagnostics. */
@@ -94,7 +96,9 @@ export class TokenCache {
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       const now = this.#clock.now();
-      if (now < entry.blockAt && (minValidityMs === 0 || entry.token.expiresAtMs - now >= minValidityMs)) {
+      // minValidity is capped at half the token's lifetime: asking for more than any token
+      // Maskinporten gives would otherwise fetch on every call.
+      if (now < entry.blockAt && (minValidityMs === 0 || entry.token.expiresAtMs - now >= Math.min(minValidityMs, entry.validityCap))) {
         // LRU: move to the recent end, but only when the entry has drifted into the older half.
         // A hot key then costs no Map delete/insert per hit, and eviction order stays LRU where
         // it matters (the oldest entries).
@@ -172,7 +176,7 @@ export class TokenCache {
     const spread = (this.#random() * 2 - 1) * jitter * lifetime;
     const refreshAt = Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread));
     this.#entries.delete(key);
-    this.#entries.set(key, { token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq });
+    this.#entries.set(key, { token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq, validityCap: lifetime / 2 });
     while (this.#entries.size > this.#policy.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);

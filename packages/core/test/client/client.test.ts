@@ -124,9 +124,13 @@ describe('refresh-ahead and outages (injected clock)', () => {
     client = clientFor(sim, { clock, cache: { refreshAhead: 1 } });
     const first = await client.getToken();
     clock.advance(50_000);
-    expect(await client.getToken({ minValidity: 60 })).toBe(first);
-    const second = await client.getToken({ minValidity: 100 });
+    expect(await client.getToken({ minValidity: 60 })).toBe(first); // 70 s left
+    clock.advance(15_000);
+    const second = await client.getToken({ minValidity: 100 }); // 55 s left, under the cap of half the lifetime
     expect(second.accessToken).not.toBe(first.accessToken);
+    expect(sim.tokenRequestCount()).toBe(2);
+    // Asking for more than any 120 s token can give does not fetch on every call.
+    for (let i = 0; i < 5; i++) await client.getToken({ minValidity: 600 });
     expect(sim.tokenRequestCount()).toBe(2);
   });
 });
