@@ -116,6 +116,15 @@ describe('tokens only for allowed origins', () => {
     expect(foreign.seen).toEqual([undefined]);
   });
 
+  it.each([301, 302, 303, 307, 308])('drops the token on a %i redirect to another origin with the fetch adapter too', async (status) => {
+    const instance = axios.create({ baseURL: api.origin, adapter: 'fetch' });
+    withMaskinporten(instance, { client });
+    const res = await instance.get(`/redirect/${status}?to=${encodeURIComponent(`${foreign.origin}/landing`)}`);
+    expect(res.status).toBe(200);
+    expect(api.seen[0]).toMatch(/^Bearer /);
+    expect(foreign.seen).toEqual([undefined]);
+  });
+
   it('keeps the token on a redirect within the allowed origin, and never brings it back after a foreign hop', async () => {
     const instance = axios.create({ baseURL: api.origin });
     withMaskinporten(instance, { client });
