@@ -1,6 +1,7 @@
 // The token cache: bounded LRU, one in-flight fetch per key, refresh-ahead, and a caller blocks
 // only inside the last safety margin (design.md, "Behaviour a user can count on").
 import { AbortedError } from '../errors.js';
+import { raceAbort } from '../transport/signals.js';
 import type { Clock } from '../types.js';
 import type { AccessToken } from '../client/access-token.js';
 
@@ -45,25 +46,6 @@ export interface CacheEvents {
 export type TokenFetcher = (reason: 'miss' | 'refresh') => Promise<AccessToken>;
 
 const MAX_REFRESH_BACKOFF_MS = 60_000;
-
-function waitFor<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return shared;
-  if (signal.aborted) return Promise.reject(new AbortedError('getToken() was aborted by the caller', { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError('getToken() was aborted by the caller', { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    shared.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** The in-process token cache of one client. */
 export class TokenCache {
@@ -113,7 +95,7 @@ export class TokenCache {
       }
     }
     this.#events.miss(key);
-    return waitFor(this.#join(key, fetcher, 'miss'), signal);
+    return raceAbort(this.#join(key, fetcher, 'miss'), signal, () => new AbortedError('getToken() was aborted by the caller', { cause: signal?.reason }));
   }
 
   /** Drops `key` only if it still holds `accessToken`. */
