@@ -29,6 +29,7 @@ describe('single-flight and the cache key', () => {
     client = clientFor(sim);
     sim.inject({ kind: 'delay', ms: 2000 }); // the first key to be fetched is slow
     const slow = client.getToken({ scope: 'a' });
+    await until(() => sim!.tokenRequestCount() === 1, 'the request for a to reach Maskinporten');
     const fast = await Promise.all(['b', 'c', 'd'].flatMap((scope) => Array.from({ length: 50 }, () => client!.getToken({ scope }))));
     expect(sim.issuedTokenCount()).toBe(3); // b, c, d done while a is still in flight
     await slow;
@@ -77,7 +78,7 @@ describe('refresh-ahead and outages (injected clock)', () => {
     sim = await startSim({ clock });
     client = clientFor(sim, { clock });
     const first = await client.getToken();
-    clock.advance(70_000); // past the refresh point (60 s ± 12 s), before the margin (108 s)
+    clock.advance(80_000); // past the refresh point (60 s ± 12 s jitter, so at most 72 s), before the margin (108 s)
     sim.inject({ kind: 'delay', ms: 1500 });
     const trigger = await client.getToken(); // starts the background refresh, answered from memory
     await until(() => sim!.tokenRequestCount() === 2, 'the refresh to reach Maskinporten');
