@@ -1,41 +1,226 @@
-// Scrubbing a token out of an AxiosError before it reaches the caller. An AxiosError holds the
-// request config (headers), the Node request (whose `_header` string and internal header map
-// carry the Authorization line) and, after redirects, follow-redirects' options: every place a
-// logger or util.inspect would find the token. We walk the error's object graph, bounded, and
-// replace the token wherever it stands.
-const REDACTED = '[redacted]';
-const MAX_NODES = 20_000;
+// Keeping the token out of what Axios hands back. A response or AxiosError holds the request
+// config (our header), the Node request (its `_header` string and header map carry the
+// Authorization line; follow-redirects keeps the headers for the next hop) and, through the
+// request's socket and agent, every other request in flight on that agent, whose headers carry the
+// same cached token. Printing or serialising an error would show all of it.
+//
+// What is changed, once the request is over:
+// - `config.headers.Authorization`, if it is ours: set to '[redacted]' (a later send of the same
+//   config recognises the marker and attaches a fresh token);
+// - the Node request(s): the token in `_header`, in the header map and in follow-redirects'
+//   `_options.headers` becomes '[redacted]'; the fetch adapter's Request: its Authorization header;
+// - for errors, links to shared connection state become non-enumerable (still readable, but
+//   util.inspect, JSON and loggers no longer walk into them): `socket` and `agent` of the request,
+//   `socket`/`client` of its response, `agent`/`agents`/`nativeProtocols` of follow-redirects'
+//   options, and `httpAgent`/`httpsAgent` of the config (a later send through the same instance
+//   takes the instance's agents again; a per-request agent must be passed again). A successful
+//   response skips this to keep the hot path cheap: printing it at depth 3 or more can still walk
+//   into the agent and other requests in flight;
+// - for errors, a bounded sweep over everything the error reaches, except live sockets, agents
+//   and other shared emitters, replaces any remaining occurrence of the token.
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
-function scrubString(value: string, token: string): string {
-  return value.includes(token) ? value.split(token).join(REDACTED) : value;
+/** What a redacted header reads. */
+export const REDACTED = '[redacted]';
+
+/** The strings to remove: `<token_type> <token>` first, then the bare token. */
+export type Secrets = readonly string[];
+
+type Bag = Record<PropertyKey, unknown>;
+
+const SWEEP_LIMIT = 10_000;
+/** Node's private symbol for a request's header map, found on the first request we see. */
+let outHeadersKey: symbol | undefined;
+
+function isObject(value: unknown): value is Bag {
+  return typeof value === 'object' && value !== null;
 }
 
-/** Replaces `token` everywhere in the error's reachable own properties (strings, header maps). */
-export function scrubToken(root: unknown, token: string): void {
-  if (token.length < 8) return;
+function contains(value: string, secrets: Secrets): boolean {
+  for (const secret of secrets) if (value.includes(secret)) return true;
+  return false;
+}
+
+function scrub(value: string, secrets: Secrets): string {
+  let out = value;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/** Makes an own data property non-enumerable, keeping its value. */
+function hide(target: unknown, key: string): void {
+  if (!isObject(target)) return;
+  const descriptor = Object.getOwnPropertyDescriptor(target, key);
+  if (descriptor?.enumerable === true && descriptor.configurable === true) Object.defineProperty(target, key, { enumerable: false });
+}
+
+function scrubHeaderObject(headers: unknown, secrets: Secrets): void {
+  if (!isObject(headers)) return;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (typeof value === 'string' && contains(value, secrets)) headers[name] = REDACTED;
+  }
+}
+
+function redactClientRequest(request: Bag, secrets: Secrets, hideLinks: boolean): void {
+  if (typeof request._header === 'string' && contains(request._header, secrets)) request._header = scrub(request._header, secrets);
+  outHeadersKey ??= Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'kOutHeaders');
+  const headerMap = outHeadersKey === undefined ? undefined : request[outHeadersKey];
+  if (isObject(headerMap)) {
+    for (const entry of Object.values(headerMap)) {
+      // Node keeps each header as [name as given, value].
+      if (Array.isArray(entry) && typeof entry[1] === 'string' && contains(entry[1], secrets)) entry[1] = REDACTED;
+    }
+  }
+  if (!hideLinks) return;
+  hide(request, 'socket');
+  hide(request, 'agent');
+  if (isObject(request.res)) {
+    hide(request.res, 'socket');
+    hide(request.res, 'client');
+  }
+}
+
+function redactRedirectable(redirectable: Bag, secrets: Secrets, hideLinks: boolean): void {
+  const options = redirectable._options;
+  if (isObject(options)) {
+    scrubHeaderObject(options.headers, secrets);
+    if (hideLinks) {
+      hide(options, 'agent');
+      hide(options, 'agents');
+      hide(options, 'nativeProtocols');
+    }
+  }
+  if (isObject(redirectable._currentRequest)) redactClientRequest(redirectable._currentRequest, secrets, hideLinks);
+}
+
+/** The request object of a response or error: Node's ClientRequest, follow-redirects' wrapper, or a fetch Request. */
+function redactRequest(request: unknown, secrets: Secrets, hideLinks: boolean): void {
+  if (!isObject(request)) return;
+  if (request instanceof http.ClientRequest) {
+    redactClientRequest(request as unknown as Bag, secrets, hideLinks);
+    if (isObject(request._redirectable)) redactRedirectable(request._redirectable, secrets, hideLinks);
+  } else if (isObject(request._options) && '_currentRequest' in request) {
+    redactRedirectable(request, secrets, hideLinks);
+  } else if (request.headers instanceof Headers) {
+    const value = request.headers.get('authorization');
+    if (value !== null && contains(value, secrets)) {
+      try {
+        request.headers.set('authorization', REDACTED);
+      } catch {
+        // An immutable Headers: the sweep below still covers errors.
+      }
+    }
+  }
+}
+
+/** Redacts our Authorization header in a config, and (for errors) hides its agents. */
+export function redactConfig(config: InternalAxiosRequestConfig | undefined, secrets: Secrets, hideLinks = false): void {
+  if (!isObject(config)) return;
+  const headers = config.headers as { get?: (name: string) => unknown; set?: (name: string, value: string) => unknown } | undefined;
+  if (typeof headers?.get === 'function' && typeof headers.set === 'function') {
+    const value = headers.get('Authorization');
+    if (typeof value === 'string' && contains(value, secrets)) headers.set('Authorization', REDACTED);
+  } else {
+    scrubHeaderObject(headers, secrets);
+  }
+  if (!hideLinks) return;
+  hide(config, 'httpAgent');
+  hide(config, 'httpsAgent');
+}
+
+/**
+ * Redacts a response: the token in its config and its request. `hideLinks` (for errors) also hides
+ * the links to shared connection state; a successful response skips that to stay cheap.
+ *
+ * @example
+ * ```ts
+ * redactResponse(response, [token.authorization, token.accessToken]);
+ * ```
+ */
+export function redactResponse(response: AxiosResponse | undefined, secrets: Secrets, hideLinks = false): void {
+  if (!isObject(response)) return;
+  redactConfig(response.config, secrets, hideLinks);
+  redactRequest(response.request, secrets, hideLinks);
+}
+
+/**
+ * Emitters the sweep may enter: the request's own objects, and a destroyed socket (which no other
+ * request can use any more; a refused connection leaves the unsent header in it). Live sockets,
+ * agents and HTTP/2 sessions are shared with other requests and are left alone.
+ */
+function isOwnRequestObject(node: object): boolean {
+  return (
+    node instanceof http.ClientRequest ||
+    node instanceof http.IncomingMessage ||
+    ('_currentRequest' in node && '_options' in node) ||
+    (node instanceof net.Socket && node.destroyed)
+  );
+}
+
+/** Replaces every occurrence of a secret reachable from `root`, without entering shared emitters. */
+function sweep(root: unknown, secrets: Secrets): void {
   const seen = new Set<object>();
   const stack: unknown[] = [root];
-  while (stack.length > 0 && seen.size < MAX_NODES) {
+  while (stack.length > 0 && seen.size < SWEEP_LIMIT) {
     const node = stack.pop();
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    if (!isObject(node) || seen.has(node)) continue;
     seen.add(node);
     if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
-    const keys: (string | symbol)[] = [...Object.getOwnPropertyNames(node), ...Object.getOwnPropertySymbols(node)];
-    for (const key of keys) {
+    if (node instanceof EventEmitter && !isOwnRequestObject(node)) continue;
+    for (const key of Reflect.ownKeys(node)) {
       const descriptor = Object.getOwnPropertyDescriptor(node, key);
-      if (!descriptor || !('value' in descriptor)) continue;
+      if (descriptor === undefined || !('value' in descriptor)) continue;
       const value: unknown = descriptor.value;
       if (typeof value === 'string') {
-        if (value.includes(token) && descriptor.writable) (node as Record<string | symbol, unknown>)[key] = scrubString(value, token);
-      } else if (typeof value === 'object' && value !== null) {
+        if (descriptor.writable === true && contains(value, secrets)) node[key] = scrub(value, secrets);
+      } else if (isObject(value)) {
         stack.push(value);
       }
     }
     if (node instanceof Map) {
-      for (const [k, v] of node) {
-        if (typeof v === 'string' && v.includes(token)) node.set(k, scrubString(v, token));
-        else stack.push(v);
+      for (const [key, value] of node as Map<unknown, unknown>) {
+        if (typeof value === 'string') {
+          if (contains(value, secrets)) (node as Map<unknown, unknown>).set(key, scrub(value, secrets));
+        } else if (isObject(value)) {
+          stack.push(value);
+        }
       }
     }
   }
+}
+
+/**
+ * Redacts an error before it leaves the adapter: config, request, response, and a sweep for
+ * anything else. With no secrets (a request that carried no token) only the links to shared
+ * connection state are hidden, since they lead to other requests' tokens.
+ *
+ * @example
+ * ```ts
+ * redactError(error, [token.authorization, token.accessToken]);
+ * ```
+ */
+export function redactError(error: unknown, secrets: Secrets): void {
+  if (!isObject(error)) return;
+  redactConfig(error.config as InternalAxiosRequestConfig | undefined, secrets, true);
+  redactRequest(error.request, secrets, true);
+  if (isObject(error.response)) redactResponse(error.response as unknown as AxiosResponse, secrets, true);
+  if (secrets.length > 0) sweep(error, secrets);
+}
+
+/**
+ * The strings that reveal a token.
+ *
+ * @example
+ * ```ts
+ * secretsOf([token]); // [token.authorization, token.accessToken]
+ * ```
+ */
+export function secretsOf(tokens: readonly { readonly authorization: string; readonly accessToken: string }[]): Secrets {
+  const out: string[] = [];
+  for (const token of tokens) out.push(token.authorization, token.accessToken);
+  return out;
 }

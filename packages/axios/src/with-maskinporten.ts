@@ -1,95 +1,66 @@
-// The Axios integration: a request interceptor that attaches a Maskinporten token only for allowed
-// origins, a response interceptor that refreshes once on 401, and error redaction.
+// The Axios integration. A synchronous request interceptor wraps each request's adapter; the
+// wrapper does the work when the request is final, after every interceptor has run:
+// - it attaches the token only if the URL Axios will connect to has an allowed origin;
+// - it guards redirects (redirect-guard.ts);
+// - on a 401 from an allowed origin it drops that token, gets a new one and sends once more;
+// - it redacts the token from the response or error before any response interceptor sees it.
+// Working inside the adapter means a request interceptor can neither see the token nor change the
+// URL after the origin check, and a response interceptor never sees an unredacted error.
 import axios from 'axios';
-import type { AxiosError, AxiosInstance, InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
-import type { AccessToken, MaskinportenClient, OriginPolicy, TokenRequest } from '@portvakt/core';
-import { scrubToken } from './redact.js';
+import type { AxiosAdapter, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { ConfigurationError, validateTokenRequest } from '@portvakt/core';
+import type { AccessToken, TokenRequest } from '@portvakt/core';
+import { resolveOptions } from './options.js';
+import type { ResolvedOptions, WithMaskinportenOptions } from './options.js';
+import { guardRedirects } from './redirect-guard.js';
+import { REDACTED, redactConfig, redactError, redactResponse, secretsOf } from './redact.js';
+import { isReplayableData } from './replay.js';
+import type { MaskinportenRequestConfig } from './request-config.js';
 
 /**
- * Per-request Maskinporten settings, on `config.maskinporten`.
- * @example
- * ```ts
- * await api.get('/x', { maskinporten: { consumerOrg: '910753614' } satisfies MaskinportenRequestConfig });
- * ```
- */
-export interface MaskinportenRequestConfig extends TokenRequest {
-  /** Send this request without a token. */
-  skip?: boolean | undefined;
-}
-
-declare module 'axios' {
-  interface AxiosRequestConfig {
-    /** Claims for this request's token (scope, resource, consumerOrg, pid, systemUser), or `skip`. */
-    maskinporten?: MaskinportenRequestConfig | undefined;
-  }
-}
-
-/**
- * Options of {@link withMaskinporten}.
+ * What `withMaskinporten` returns.
  *
  * @example
  * ```ts
- * const options: WithMaskinportenOptions = { client, scope: 'nav:aareg', origins: ['https://api.nav.no'] };
- * ```
- */
-export interface WithMaskinportenOptions {
-  client: Pick<MaskinportenClient, 'getToken' | 'invalidate'>;
-  /** The scope(s) of the token; default the client's default scope. */
-  scope?: string | readonly string[] | undefined;
-  /** Other claims (resource, consumerOrg, systemUser, ...). */
-  request?: TokenRequest | undefined;
-  /** Origins that may receive the token; default the instance's `baseURL` origin. https, or http on loopback. */
-  origins?: readonly (string | URL)[] | undefined;
-  /** Replace an `Authorization` header the caller set; default false (theirs is kept). */
-  overwriteAuthorization?: boolean | undefined;
-  /** On 401 from an allowed origin, get a new token and retry once (replayable bodies only); default true. */
-  retryOnUnauthorized?: boolean | undefined;
-}
-
-/**
- * What {@link withMaskinporten} returns.
- * @example
- * ```ts
- * const installed: MaskinportenInterceptor = withMaskinporten(api, { client, scope });
+ * const installed: MaskinportenInterceptor = withMaskinporten(api, { client, scope: 'nav:aareg' });
+ * installed.origins; // ['https://api.nav.no']
  * installed.eject();
  * ```
  */
 export interface MaskinportenInterceptor {
-  /** The origins that receive tokens. */
+  /** The origins that receive tokens, normalised. */
   readonly origins: readonly string[];
-  /** Removes the token adapter and the 401 interceptor. */
+  /** Removes the interceptor; requests already under way finish as they started. */
   eject(): void;
 }
 
-interface Sent {
-  token: AccessToken;
-  request: TokenRequest;
-}
+type AdapterSetting = AxiosRequestConfig['adapter'];
 
-const sent = new WeakMap<object, Sent>();
-const retried = new WeakSet<object>();
+/** Instances with an installed interceptor: a second one would stack tokens and guards. */
+const installedOn = new WeakSet<object>();
+/** Our adapter wrappers and what they wrap, so a config sent again is not wrapped twice. */
+const wrapped = new WeakMap<AxiosAdapter, AdapterSetting>();
 
-function isReplayable(data: unknown): boolean {
-  if (data === undefined || data === null || typeof data === 'string') return true;
-  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer || data instanceof URLSearchParams) return true;
-  if (typeof data === 'object' && typeof (data as { pipe?: unknown }).pipe !== 'function' && typeof (data as { getReader?: unknown }).getReader !== 'function') {
-    return Object.getPrototypeOf(data) === Object.prototype || Array.isArray(data);
+function claimsOf(base: TokenRequest, perRequest: MaskinportenRequestConfig | undefined): TokenRequest {
+  if (perRequest === undefined) return base;
+  if (typeof perRequest !== 'object' || perRequest === null) {
+    throw new ConfigurationError('maskinporten', 'must be an object of claims ({ scope, resource, consumerOrg, pid, systemUser }) or { skip: true }.');
   }
-  return false;
-}
-
-function redirectOrigin(options: { protocol?: string; hostname?: string; host?: string; port?: string | number }): string | undefined {
-  const host = options.hostname ?? options.host;
-  if (!options.protocol || !host) return undefined;
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `${options.protocol}//${bracketed}${options.port ? `:${options.port}` : ''}`;
+  const { skip: _skip, ...claims } = perRequest;
+  validateTokenRequest(claims, 'maskinporten.');
+  return { ...base, ...claims };
 }
 
 /**
- * Puts Maskinporten tokens on an Axios instance's requests, only for allowed origins (by default
- * the instance's `baseURL` origin), never across a redirect to another origin, refreshing once on
- * 401. Refuses the global default instance. Returns `eject()`.
+ * Puts Maskinporten tokens on an Axios instance's requests: `Authorization: <token_type> <token>`,
+ * only when the URL Axios will connect to (`baseURL` + `url`, or an absolute `url` that overrides
+ * it) has an allowed origin. By default that is the instance's `baseURL` origin, https only unless
+ * loopback. A redirect to another origin never carries the token; a 401 from an allowed origin
+ * drops the token, fetches one new token for all concurrent callers and sends the request once
+ * more; errors and responses come back with the token replaced by `[redacted]`.
+ *
+ * Refuses the global default instance, and a second install on the same instance. Throws a
+ * `ConfigurationError` naming the option for bad options.
  *
  * @example
  * ```ts
@@ -98,136 +69,150 @@ function redirectOrigin(options: { protocol?: string; hostname?: string; host?: 
  * import { withMaskinporten } from '@portvakt/axios';
  *
  * const client = createMaskinportenClient({ clientId, environment: 'test', key: { jwk } });
- * const api = axios.create({ baseURL: 'https://api.skatteetaten.no' });
- * withMaskinporten(api, { client, scope: 'skatteetaten:testscope' });
- * const { data } = await api.get('/api/whatever');
+ * const skatt = axios.create({ baseURL: 'https://api-test.skatteetaten.no' });
+ * withMaskinporten(skatt, { client, scope: 'skatteetaten:testscope' });
+ * const { data } = await skatt.get('/api/some/resource');
  * ```
  */
 export function withMaskinporten(instance: AxiosInstance, options: WithMaskinportenOptions): MaskinportenInterceptor {
-  if (typeof instance !== 'function' && (typeof instance !== 'object' || instance === null) || !instance.interceptors) {
-    throw new ConfigurationError('instance', 'must be an Axios instance from axios.create({ baseURL }).');
+  const settings = resolveOptions(instance, options);
+  if (installedOn.has(instance)) {
+    throw new ConfigurationError('instance', 'already has withMaskinporten() installed: eject() that one first, or use one instance per API.');
   }
-  if (instance === axios || instance.defaults === axios.defaults) {
-    throw new ConfigurationError('instance', 'is the global default Axios instance: create your own with axios.create({ baseURL }) so the token stays on the requests meant for it.');
-  }
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { client, scope }.');
-  const { client } = options;
-  if (typeof client?.getToken !== 'function' || typeof client.invalidate !== 'function') {
-    throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
-  }
-  let policy: OriginPolicy;
-  if (options.origins !== undefined) {
-    policy = createOriginPolicy(options.origins, 'origins');
-  } else {
-    const baseURL = instance.defaults.baseURL;
-    let origin: string | undefined;
-    try {
-      origin = baseURL ? new URL(baseURL).origin : undefined;
-    } catch {
-      origin = undefined;
-    }
-    if (!origin || origin === 'null') {
-      throw new ConfigurationError('origins', 'is required when the instance has no absolute baseURL: list the origins that may receive the token, e.g. ["https://api.example.no"].');
-    }
-    policy = createOriginPolicy([origin], 'origins');
-  }
-  const baseRequest: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
-  const overwrite = options.overwriteAuthorization === true;
-  const retryOn401 = options.retryOnUnauthorized !== false;
-
-  // The token is attached in an adapter wrapper rather than a request interceptor: an async
-  // interceptor would turn Axios' whole interceptor chain asynchronous for every request, while
-  // the adapter is asynchronous anyway. A per-request `adapter` override bypasses the wrapper and
-  // so sends no token (fail closed).
-  const dropOnForeignRedirect = (redirectOptions: Record<string, unknown>): void => {
-    const origin = redirectOrigin(redirectOptions as never);
-    const headers = redirectOptions.headers as Record<string, unknown> | undefined;
-    if (headers && (!origin || !policy.allows(origin))) {
-      for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-    }
+  const send = createSender(instance, settings);
+  const wrap = (setting: AdapterSetting): AxiosAdapter => {
+    const adapter: AxiosAdapter = (config) => send(config, setting);
+    wrapped.set(adapter, setting);
+    return adapter;
   };
-  const defaultBaseURL = instance.defaults.baseURL;
-  const defaultBaseAllowed = typeof defaultBaseURL === 'string' && canParse(defaultBaseURL) && policy.allows(defaultBaseURL);
-  // Where the request really goes, as Axios resolves it (getUri: baseURL + url, or an absolute url
-  // that overrides baseURL). Fast path: a path-only url ('/x', not '//host') on the instance's own
-  // allowed baseURL cannot leave that origin.
-  const isAllowed = (config: InternalAxiosRequestConfig): boolean => {
-    const url = config.url;
-    if (defaultBaseAllowed && config.baseURL === defaultBaseURL && typeof url === 'string' && url.charCodeAt(0) === 47 && url.charCodeAt(1) !== 47 && url.charCodeAt(1) !== 92) {
-      return true;
-    }
-    try {
-      return policy.allows(new URL(instance.getUri(config)));
-    } catch {
-      return false; // not an absolute URL: no origin to trust
-    }
-  };
-  const previousAdapter = instance.defaults.adapter;
-  const innerAdapter = axios.getAdapter(previousAdapter ?? axios.defaults.adapter, instance.defaults as never);
-  const attach = async (config: InternalAxiosRequestConfig): Promise<void> => {
-    const perRequest = config.maskinporten;
-    if (perRequest?.skip) return;
-    if (!isAllowed(config)) return;
-    const previous = sent.get(config);
-    const callerHeader = config.headers.get('Authorization');
-    const ours = previous !== undefined && callerHeader === previous.token.authorization;
-    if (callerHeader !== undefined && callerHeader !== null && !ours && !overwrite) return;
-    const request: TokenRequest = perRequest ? { ...baseRequest, ...withoutSkip(perRequest) } : baseRequest;
-    const token = await client.getToken(config.signal ? { ...request, signal: config.signal as AbortSignal } : request);
-    config.headers.set('Authorization', token.authorization);
-    sent.set(config, { token, request });
-    // Defence in depth on top of Axios' own rule: on any redirect, drop the token unless the
-    // target's origin is allowed. It never comes back once dropped.
-    if (config.maxRedirects !== 0 && config.beforeRedirect !== dropOnForeignRedirect) {
-      const userBeforeRedirect = config.beforeRedirect;
-      config.beforeRedirect = userBeforeRedirect === undefined
-        ? dropOnForeignRedirect
-        : (redirectOptions, responseDetails, requestDetails) => {
-            dropOnForeignRedirect(redirectOptions);
-            userBeforeRedirect(redirectOptions, responseDetails, requestDetails);
-          };
-    }
-  };
-  instance.defaults.adapter = async function portvaktAdapter(config: InternalAxiosRequestConfig) {
-    await attach(config);
-    return innerAdapter(config);
-  };
-
-  const responseId = instance.interceptors.response.use(undefined, async (error: AxiosError) => {
-    const config = error.config;
-    const used = config ? sent.get(config) : undefined;
-    if (config && used && retryOn401 && error.response?.status === 401 && !retried.has(config) && isReplayable(config.data)) {
-      retried.add(config);
-      // Only drops the entry if it still holds the token the API refused; concurrent 401s then
-      // share one refresh through the client's single-flight.
-      client.invalidate(used.token);
-      config.headers.delete('Authorization');
-      sent.delete(config);
-      return instance.request(config);
-    }
-    if (used) scrubToken(error, used.token.accessToken);
-    throw error;
-  });
-
+  const id = instance.interceptors.request.use(
+    (config) => {
+      const current = config.adapter;
+      config.adapter = wrap(typeof current === 'function' && wrapped.has(current) ? wrapped.get(current) : current);
+      return config;
+    },
+    undefined,
+    { synchronous: true },
+  );
+  installedOn.add(instance);
+  let ejected = false;
   return {
-    origins: policy.origins,
+    origins: settings.policy.origins,
     eject() {
-      instance.defaults.adapter = previousAdapter;
-      instance.interceptors.response.eject(responseId);
+      if (ejected) return;
+      ejected = true;
+      instance.interceptors.request.eject(id);
+      installedOn.delete(instance);
     },
   };
 }
 
-function withoutSkip(request: MaskinportenRequestConfig): TokenRequest {
-  const { skip: _skip, ...rest } = request;
-  return rest;
-}
+function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
+  const { client, policy } = settings;
+  const defaultBaseURL = instance.defaults.baseURL;
+  const defaultBaseAllowed = typeof defaultBaseURL === 'string' && policy.allows(defaultBaseURL);
 
-function canParse(url: string): boolean {
-  try {
-    new URL(url);
-    return true;
-  } catch {
-    return false;
-  }
+  // Where the request really goes, as Axios resolves it (instance.getUri: baseURL + url, or an
+  // absolute url that overrides baseURL). Two fast paths skip the config merge inside getUri:
+  // - a path-only url ('/x', not '//host' or '/\host') on the instance's own allowed baseURL;
+  // - an absolute url that starts with an allowed origin, exactly as normalised, and then '/':
+  //   the WHATWG parser ends the authority at that '/', so the origin is that one.
+  const isAllowed = (config: InternalAxiosRequestConfig): boolean => {
+    const url = config.url;
+    if (typeof url === 'string') {
+      if (defaultBaseAllowed && config.baseURL === defaultBaseURL && url.charCodeAt(0) === 47 && url.charCodeAt(1) !== 47 && url.charCodeAt(1) !== 92) {
+        return true;
+      }
+      if (config.allowAbsoluteUrls !== false) {
+        for (const origin of policy.origins) if (url.startsWith(origin) && url.charCodeAt(origin.length) === 47) return true;
+      }
+    }
+    try {
+      return policy.allows(instance.getUri(config));
+    } catch {
+      return false; // Axios rejects this URL itself
+    }
+  };
+
+  const getToken = (config: InternalAxiosRequestConfig, request: TokenRequest): Promise<AccessToken> =>
+    client.getToken(config.signal instanceof AbortSignal ? { ...request, signal: config.signal } : request);
+
+  // Node's fetch drops Authorization on every redirect to another origin (Fetch standard); a fetch
+  // of the caller's own (`env.fetch`) may not, and we cannot see its redirects.
+  const assertRedirectsChecked = (config: InternalAxiosRequestConfig, adapter: AxiosAdapter): void => {
+    const envFetch = (config.env as { fetch?: unknown } | undefined)?.fetch;
+    if (typeof envFetch === 'function' && envFetch !== globalThis.fetch && config.maxRedirects !== 0 && adapter === axios.getAdapter('fetch', config)) {
+      throw new ConfigurationError('env.fetch', 'withMaskinporten cannot check the redirects a custom fetch follows: use the global fetch, the http adapter, or maxRedirects: 0.');
+    }
+  };
+
+  /** Attaches a token if this request should carry one; returns it and its claims. */
+  const attach = async (config: InternalAxiosRequestConfig, adapter: AxiosAdapter): Promise<{ token: AccessToken; request: TokenRequest } | undefined> => {
+    const perRequest = config.maskinporten;
+    if (perRequest?.skip === true || !isAllowed(config)) return undefined;
+    // The caller's own Authorization wins, unless it is our marker from an earlier send of this config.
+    const current: unknown = config.headers.get('Authorization');
+    if (current !== undefined && current !== null && current !== REDACTED && !settings.overwriteAuthorization) return undefined;
+    assertRedirectsChecked(config, adapter);
+    const request = claimsOf(settings.request, perRequest);
+    const token = await getToken(config, request);
+    config.headers.set('Authorization', token.authorization);
+    return { token, request };
+  };
+
+  /** A 401 we may answer with a new token: from a hop that carried our token, with a body we can send again. */
+  const shouldRetry = (error: unknown, config: InternalAxiosRequestConfig, token: AccessToken): boolean => {
+    if (!settings.retryOnUnauthorized || !axios.isAxiosError(error) || error.response?.status !== 401) return false;
+    if (config.signal?.aborted === true || !isReplayableData(config.data)) return false;
+    // The http adapter's response carries the last hop's request: after a redirect that dropped the
+    // token, the 401 is not about our token.
+    const lastHop = error.response.request as { getHeader?: (name: string) => unknown } | undefined;
+    return typeof lastHop?.getHeader !== 'function' || lastHop.getHeader('authorization') === token.authorization;
+  };
+
+  return async function send(config: InternalAxiosRequestConfig, setting: AdapterSetting): Promise<AxiosResponse> {
+    const adapter = axios.getAdapter(setting ?? axios.defaults.adapter, config);
+    let attached: Awaited<ReturnType<typeof attach>>;
+    try {
+      attached = await attach(config, adapter);
+    } finally {
+      config.adapter = setting;
+    }
+    if (attached === undefined) {
+      try {
+        return await adapter(config);
+      } catch (error) {
+        redactError(error, []);
+        throw error;
+      }
+    }
+    const tokens = [attached.token];
+    const restoreBeforeRedirect = guardRedirects(config, policy);
+    try {
+      let response: AxiosResponse;
+      try {
+        response = await adapter(config);
+      } catch (error) {
+        if (!shouldRetry(error, config, attached.token)) throw error;
+        // protocol.md section 7: on a 401 from the API, drop the cached token and retry once. The
+        // client drops it only if it is still the cached one, and concurrent callers share one
+        // fetch, so 100 requests refused at once cause one new token.
+        client.invalidate(attached.token);
+        const fresh = await getToken(config, attached.request);
+        tokens.push(fresh);
+        config.headers.set('Authorization', fresh.authorization);
+        response = await adapter(config);
+      }
+      redactResponse(response, secretsOf(tokens));
+      return response;
+    } catch (error) {
+      const secrets = secretsOf(tokens);
+      redactError(error, secrets);
+      // Also when the error is not an AxiosError (a failed token refresh): the config keeps no token.
+      redactConfig(config, secrets);
+      throw error;
+    } finally {
+      restoreBeforeRedirect();
+    }
+  };
 }

@@ -1,55 +1,142 @@
+// Small loopback servers for the tests: an API and a "foreign" origin that both record every
+// request's Authorization header, and a server that speaks https and plain http on one port (so a
+// downgrade to http on the same host and port can be observed).
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createTestPki } from '@portvakt/testing';
+
+export interface SeenRequest {
+  /** The Host header: which name the client used to reach this server. */
+  host: string | undefined;
+  authorization: string | undefined;
+  method: string | undefined;
+  path: string;
+  /** Whether it came over TLS. */
+  secure: boolean;
+}
 
 export interface RecordingServer {
+  /** `http://127.0.0.1:<port>` (or `https://` for a dual server). */
   origin: string;
   port: number;
+  seen: SeenRequest[];
   /** Authorization headers seen, in order (undefined when absent). */
-  seen: (string | undefined)[];
-  /** Tokens the server treats as revoked (answers 401). */
+  readonly authorizations: (string | undefined)[];
+  /** Bearer tokens the server treats as revoked (answers 401). */
   revoked: Set<string>;
+  /** Ends every response held by `/hang`. */
+  release(): void;
   close(): Promise<void>;
 }
 
 /**
- * A small API on 127.0.0.1: `/ok` answers 200, `/status/:code`, `/redirect/:code?to=URL`,
- * `/echo` returns the body length; tokens in `revoked` get 401.
+ * The API's routes: `/ok`; `/status/:code`; `/redirect/:code?to=URL`; `/echo` (answers with the
+ * body length); `/hang` (held until release()); `/slow/:ms`. A revoked token gets 401.
  */
-export async function startServer(host = '127.0.0.1'): Promise<RecordingServer> {
-  const seen: (string | undefined)[] = [];
-  const revoked = new Set<string>();
-  const server = http.createServer((req, res) => {
+function createHandler(seen: SeenRequest[], revoked: Set<string>, held: (() => void)[]): http.RequestListener {
+  return (req, res) => {
     const auth = req.headers.authorization;
-    seen.push(auth);
+    seen.push({ host: req.headers.host, authorization: auth, method: req.method, path: req.url ?? '/', secure: (req.socket as { encrypted?: boolean }).encrypted === true });
     const url = new URL(req.url ?? '/', 'http://x');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const token = auth?.split(' ')[1];
-      if (token && revoked.has(token)) {
+      const parts = url.pathname.split('/');
+      if (token !== undefined && revoked.has(token)) {
         res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
         return res.end();
       }
-      const parts = url.pathname.split('/');
       if (parts[1] === 'status') {
-        res.writeHead(Number(parts[2]));
+        res.writeHead(Number(parts[2]), { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ error: 'x' }));
       }
       if (parts[1] === 'redirect') {
         res.writeHead(Number(parts[2]), { location: url.searchParams.get('to') ?? '/' });
         return res.end();
       }
+      if (parts[1] === 'hang') {
+        held.push(() => res.end('released'));
+        return;
+      }
+      if (parts[1] === 'slow') {
+        setTimeout(() => res.end('slow'), Number(parts[2])).unref();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok: true, bytes: Buffer.concat(chunks).length }));
     });
-  });
-  await new Promise<void>((r) => server.listen(0, host, r));
-  const { port } = server.address() as AddressInfo;
+  };
+}
+
+function recorder(server: net.Server, origin: string, port: number, seen: SeenRequest[], revoked: Set<string>, held: (() => void)[], extra: () => void = () => undefined): RecordingServer {
   return {
-    origin: `http://${host}:${port}`,
+    origin,
     port,
     seen,
+    get authorizations() {
+      return seen.map((s) => s.authorization);
+    },
     revoked,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    release: () => held.splice(0).forEach((end) => end()),
+    close: () =>
+      new Promise<void>((resolve) => {
+        held.splice(0).forEach((end) => end());
+        extra();
+        server.close(() => resolve());
+      }),
   };
+}
+
+async function listen(server: net.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** A recording HTTP server on `host` (127.0.0.1 by default); `port` 0 picks a free one. */
+export async function startServer(options: { host?: string; port?: number; seen?: SeenRequest[] } = {}): Promise<RecordingServer> {
+  const host = options.host ?? '127.0.0.1';
+  const seen = options.seen ?? [];
+  const revoked = new Set<string>();
+  const held: (() => void)[] = [];
+  const server = http.createServer(createHandler(seen, revoked, held));
+  server.keepAliveTimeout = 100;
+  const port = await listen(server, options.port ?? 0, host);
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return recorder(server, `http://${shown}:${port}`, port, seen, revoked, held, () => server.closeAllConnections());
+}
+
+/**
+ * One port on 127.0.0.1 that answers TLS as https and anything else as plain http, recording both.
+ * `ca` is what a client must trust (the certificate names no host, so clients skip the name check).
+ */
+export async function startDualServer(): Promise<RecordingServer & { ca: string[] }> {
+  const pki = createTestPki();
+  const certificate = pki.issueEnterpriseCertificate({ orgno: '991825827' });
+  const seen: SeenRequest[] = [];
+  const revoked = new Set<string>();
+  const held: (() => void)[] = [];
+  const handler = createHandler(seen, revoked, held);
+  const plain = http.createServer(handler);
+  const secure = https.createServer({ key: certificate.privateKeyPem, cert: certificate.chainPem }, handler);
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      // 0x16: a TLS handshake record.
+      (first[0] === 0x16 ? secure : plain).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  const port = await listen(front, 0, '127.0.0.1');
+  const server = recorder(front, `https://127.0.0.1:${port}`, port, seen, revoked, held, () => sockets.forEach((s) => s.destroy()));
+  return Object.assign(server, { ca: pki.trustedCaPems });
 }
