@@ -1,5 +1,6 @@
-// Smoke test: every @portvakt package is ESM-only and must still load from CommonJS through
-// require(esm) (Node >= 20.19), because Nest apps and older services are often CommonJS.
+// Smoke test: every @portvakt package ships a CommonJS build beside its ESM one, because Nest apps,
+// Jest (whose module system cannot load ES modules through require) and older services are
+// CommonJS. Each entry must load with require() and resolve to the CommonJS files.
 'use strict';
 const assert = require('node:assert');
 const packages = ['core', 'testing', 'axios', 'express', 'nestjs', 'nestjs/health', 'redis'];
@@ -8,6 +9,8 @@ let failed = 0;
 for (const name of packages) {
   const id = `@portvakt/${name}`;
   try {
+    const resolved = require.resolve(id);
+    assert.ok(resolved.includes(`${require('node:path').sep}dist${require('node:path').sep}cjs${require('node:path').sep}`), `${id} resolved to ${resolved}, not to its CommonJS build`);
     const mod = require(id);
     assert.ok(mod && typeof mod === 'object', `${id} did not load as a module namespace`);
     assert.ok(Object.keys(mod).length > 0, `${id} exports nothing`);

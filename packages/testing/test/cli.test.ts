@@ -7,7 +7,7 @@ import { baseClaims, postToken } from './helpers.js';
 import { createPrivateKey, sign } from 'node:crypto';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'dist/cli.js');
+const bin = path.join(root, 'dist/esm/cli.js');
 let child: ReturnType<typeof spawn> | undefined;
 
 beforeAll(() => {
