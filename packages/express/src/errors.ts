@@ -18,7 +18,8 @@ export type MaskinportenProblemCode =
   | 'maskinporten_misconfigured'
   | 'invalid_claims'
   | 'client_closed_request'
-  | 'upstream_unavailable';
+  | 'upstream_unavailable'
+  | 'invalid_path';
 
 const TITLES: Record<MaskinportenProblemCode, string> = {
   maskinporten_unavailable: 'Maskinporten is unavailable',
@@ -29,6 +30,7 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   invalid_claims: 'The request names an invalid organisation or person',
   client_closed_request: 'The client closed the request',
   upstream_unavailable: 'The upstream API could not be reached',
+  invalid_path: 'The request path is not a normalised path',
 };
 
 /**

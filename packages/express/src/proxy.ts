@@ -8,6 +8,7 @@ import { ConfigurationError, createOriginPolicy, validateTokenRequest } from '@p
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { classify, sendProblem } from './errors.js';
 import type { ClaimsResolver } from './middleware.js';
+import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
 type WithToken = IncomingMessage & { [TOKEN]?: AccessToken };
@@ -35,7 +36,9 @@ export interface MaskinportenProxyOptions {
  * A reverse proxy that puts a Maskinporten token on every request to `target`: it removes the
  * caller's `Authorization`, sets ours, streams bodies both ways and keeps paths and query strings.
  * When no token can be had the caller gets an RFC 9457 `application/problem+json` answer (502,
- * 503 or 504 with a stable `code`) and nothing secret.
+ * 503 or 504 with a stable `code`) and nothing secret. A path that is not normalised (dot
+ * segments, encoded or not, backslashes, an absolute-form request target) is answered with 400
+ * `invalid_path` before any token is fetched.
  *
  * @example
  * ```ts
@@ -82,6 +85,8 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
   });
 
   return (req: Request, res: Response, next: NextFunction) => {
+    // Before anything else, so a refused request costs no token and reaches no upstream.
+    if (!isNormalisedPath(req.url) || !isNormalisedPath(req.originalUrl ?? req.url)) return sendProblem(res, 400, 'invalid_path');
     void (async () => {
       let request = base;
       try {
