@@ -4,3 +4,4 @@ export { maskinportenProxy } from './proxy.js';
 export type { MaskinportenProxyOptions } from './proxy.js';
 export { MaskinportenHttpError, classify as classifyMaskinportenError } from './errors.js';
 export type { MaskinportenProblemCode } from './errors.js';
+export type { MaskinportenErrorHook } from './on-error.js';

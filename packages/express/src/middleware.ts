@@ -2,6 +2,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigurationError, createAuthorizedFetch, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
 import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { MaskinportenHttpError } from './errors.js';
+import { createErrorReporter } from './on-error.js';
+import type { MaskinportenErrorHook } from './on-error.js';
 
 /**
  * Claims of the token per incoming request, e.g. the customer from the path.
@@ -53,6 +55,8 @@ export interface MaskinportenMiddlewareOptions {
   claims?: ClaimsResolver | undefined;
   /** Origins `req.maskinporten.fetch` may send the token to; required to use it. */
   origins?: readonly (string | URL)[] | undefined;
+  /** Called with every claims or token failure (core's typed error) for your logs; the caller's answer does not change. */
+  onError?: MaskinportenErrorHook | undefined;
 }
 
 function validate(options: MaskinportenMiddlewareOptions): void {
@@ -60,6 +64,7 @@ function validate(options: MaskinportenMiddlewareOptions): void {
   if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
   if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ systemUser: { orgno } }).');
   validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigurationError('onError', 'must be a function (error, req) => void, or left out.');
   if (options.origins !== undefined) createOriginPolicy(options.origins, 'origins');
 }
 
@@ -87,6 +92,7 @@ function validate(options: MaskinportenMiddlewareOptions): void {
 export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHandler {
   validate(options);
   const { client, claims, origins } = options;
+  const report = createErrorReporter(options.onError);
   const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   return (req: Request, _res: Response, next: NextFunction) => {
     void (async () => {
@@ -96,6 +102,7 @@ export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHan
           request = { ...base, ...(await claims(req)) };
           validateTokenRequest(request); // refuse bad claims now, as a 400
         } catch (error) {
+          report.failure(error, req);
           return next(new MaskinportenHttpError(error, 'claims'));
         }
       }
@@ -103,6 +110,7 @@ export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHan
         try {
           return await client.getToken({ ...request, ...overrides });
         } catch (error) {
+          report.failure(error, req);
           throw new MaskinportenHttpError(error, 'token');
         }
       };
@@ -113,7 +121,10 @@ export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHan
           if (!origins) throw new ConfigurationError('origins', 'is required to use req.maskinporten.fetch: list the origins that may receive the token.');
           authorizedFetch ??= createAuthorizedFetch(client, { request, origins });
           return authorizedFetch(input, init).catch((error: unknown) => {
-            throw error instanceof TypeError ? error : new MaskinportenHttpError(error, 'token');
+            // A TypeError is fetch's own (network, redirect); the rest are token failures.
+            if (error instanceof TypeError) throw error;
+            report.failure(error, req);
+            throw new MaskinportenHttpError(error, 'token');
           });
         },
       };

@@ -8,6 +8,8 @@ import { ConfigurationError, createOriginPolicy, validateTokenRequest } from '@p
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { classify, sendProblem } from './errors.js';
 import type { ClaimsResolver } from './middleware.js';
+import { createErrorReporter } from './on-error.js';
+import type { MaskinportenErrorHook } from './on-error.js';
 import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
@@ -30,6 +32,8 @@ export interface MaskinportenProxyOptions {
   claims?: ClaimsResolver | undefined;
   /** More http-proxy-middleware options (`pathRewrite`, `timeout`, ...); `target` and the `on.proxyReq` hook stay ours. */
   proxy?: Omit<Options, 'target'> | undefined;
+  /** Called with every failure the proxy answers for (core's typed error) for your logs; the answer does not change. */
+  onError?: MaskinportenErrorHook | undefined;
 }
 
 /**
@@ -61,7 +65,9 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
   if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ consumerOrg }).');
   const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   validateTokenRequest(base);
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigurationError('onError', 'must be a function (error, req) => void, or left out.');
   const { client, claims } = options;
+  const report = createErrorReporter(options.onError);
   const userOn = options.proxy?.on ?? {};
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -78,6 +84,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       },
       error(err, req, res, targetUrl) {
         if (userOn.error) return (userOn.error as (...a: unknown[]) => void)(err, req, res, targetUrl);
+        report.failure(err, req as Request);
         if ('setHeader' in res) sendProblem(res as ServerResponse, 502, 'upstream_unavailable');
         else res.destroy();
       },
@@ -95,6 +102,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
           validateTokenRequest(request);
         }
       } catch (error) {
+        report.failure(error, req);
         const { status, code } = classify(error, 'claims');
         return sendProblem(res, status, code);
       }
@@ -109,6 +117,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       } catch (error) {
         res.off('close', onClose);
         if (controller.signal.aborted) return;
+        report.failure(error, req);
         const { status, code } = classify(error, 'token');
         return sendProblem(res, status, code);
       }
