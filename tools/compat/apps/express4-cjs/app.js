@@ -1,0 +1,21 @@
+// A small gateway: /api/* is proxied to the upstream API with our Maskinporten token, and
+// /report calls the API itself with the token the middleware gives each request.
+'use strict';
+const express = require('express');
+const { maskinporten, maskinportenProxy } = require('@portvakt/express');
+
+function createApp({ client, apiUrl, scope }) {
+  const app = express();
+  app.use('/api', maskinportenProxy({ target: apiUrl, client, scope }));
+  app.get('/report', maskinporten({ client, scope, origins: [apiUrl] }), async (req, res, next) => {
+    try {
+      const upstream = await req.maskinporten.fetch(`${apiUrl}/whoami`);
+      res.status(upstream.status).json({ via: 'middleware', upstream: await upstream.json() });
+    } catch (err) {
+      next(err);
+    }
+  });
+  return app;
+}
+
+module.exports = { createApp };

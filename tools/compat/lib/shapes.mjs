@@ -1,0 +1,66 @@
+// The app shapes. Each `app` shape is a template under tools/compat/apps/<name>/ that gets the
+// listed tarballs (by package folder) on top of its own pinned dependencies, and then runs its
+// own test command. `check` shapes look at the tarballs themselves.
+
+const ALL = ['core', 'axios', 'express', 'nestjs', 'redis', 'testing'];
+const typecheck = (name, what) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what });
+
+export const SHAPES = [
+  { name: 'tarball-contents', kind: 'check', what: 'each tarball holds only dist/, README, LICENSE and package.json' },
+  { name: 'attw', kind: 'check', what: 'arethetypeswrong on each tarball, every resolution mode (node10, node16-cjs, node16-esm, bundler)' },
+  {
+    name: 'nest11-jest-cjs',
+    kind: 'app',
+    packages: ['core', 'axios', 'nestjs', 'testing'],
+    test: ['npm', 'run', 'test:e2e'],
+    what: '`nest new` for Nest 11: CommonJS, Jest + ts-jest as generated; e2e test through MaskinportenHttpModule',
+  },
+  {
+    name: 'nest12',
+    kind: 'app',
+    packages: ['core', 'axios', 'nestjs', 'testing'],
+    test: ['npm', 'run', 'test:e2e'],
+    what: '`nest new` for Nest 12: ESM, Vitest as generated; the same e2e test',
+  },
+  { name: 'express5-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 5, ESM, http-proxy-middleware 4, node --test' },
+  { name: 'express5-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 5, CommonJS, http-proxy-middleware 3, node --test' },
+  { name: 'express4-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, ESM, http-proxy-middleware 3, node --test' },
+  { name: 'express4-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, CommonJS, http-proxy-middleware 3, node --test' },
+  { name: 'plain-cjs', kind: 'app', packages: ALL, test: ['npm', 'test'], what: 'a CommonJS script that requires every entry point and gets a token with core + axios' },
+  typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10'),
+  typecheck('ts5-node16', 'TypeScript 5, module node16 (a .cts and a .mts file)'),
+  typecheck('ts5-bundler', 'TypeScript 5, module esnext, moduleResolution bundler'),
+  typecheck('ts6-node10', 'TypeScript 6, module commonjs, moduleResolution node10'),
+  typecheck('ts6-node16', 'TypeScript 6, module node16 (a .cts and a .mts file)'),
+  typecheck('ts6-bundler', 'TypeScript 6, module esnext, moduleResolution bundler'),
+];
+
+// The lines that say best why a log failed, most telling first. The first pattern that matches
+// any line wins, and within it the first such line.
+const TELLING = [
+  /Must use import to load ES Module/,
+  /ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|ERR_PACKAGE_PATH_NOT_EXPORTED|ERR_MODULE_NOT_FOUND|ERR_UNSUPPORTED_DIR_IMPORT/,
+  /error TS\d+:/,
+  /Cannot find module|Cannot use import statement|Unexpected token 'export'|does not provide an export named/,
+  /^\s*(?:\w*Error|AssertionError)\b.*:/,
+  /\b(?:\w*Error)\b: /,
+  /npm (?:ERR!|error) (?!A complete log|code )/,
+  /^\s*not ok \d+/,
+  /✖|\bFAIL\b/,
+];
+
+const strip = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+
+/** The first relevant error line of a failed step's log, trimmed to one readable line. */
+export function firstErrorLine(text) {
+  const lines = strip(text)
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && !l.startsWith('[compat]') && !l.startsWith('$ ('));
+  for (const re of TELLING) {
+    const hit = lines.find((l) => re.test(l));
+    if (hit) return clip(hit.trim());
+  }
+  return clip((lines.at(-1) ?? 'no output').trim());
+}
+
+const clip = (s) => (s.length > 240 ? `${s.slice(0, 237)}...` : s);
