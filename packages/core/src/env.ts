@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
 import { ENVIRONMENTS } from './environments/presets.js';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, describeValue } from './errors.js';
 import type { GrantAlgorithm, KeyInput } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -51,7 +51,7 @@ function readFile(name: string, path: string): Buffer {
     return readFileSync(path.trim());
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw new ConfigurationError(name, `cannot read the file "${path.trim()}"${typeof code === 'string' ? ` (${code})` : ''}: check the path and that the process may read it.`);
+    throw new ConfigurationError(name, `cannot read the file ${describeValue(path.trim())}${typeof code === 'string' ? ` (${code})` : ''}: check the path and that the process may read it.`);
   }
 }
 
@@ -159,7 +159,7 @@ function environmentFromEnv(env: Env): EnvironmentOption {
   const tokenEndpoint = read(env, 'MASKINPORTEN_TOKEN_ENDPOINT');
   const preset = read(env, 'MASKINPORTEN_ENVIRONMENT')?.trim();
   if (preset !== undefined && preset !== 'test' && preset !== 'prod') {
-    throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `must be "test" or "prod", not "${preset}".`);
+    throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `must be "test" or "prod", not ${describeValue(preset)}.`);
   }
   let option: EnvironmentOption;
   let names: Record<string, string>;
@@ -170,7 +170,7 @@ function environmentFromEnv(env: Env): EnvironmentOption {
     names = { 'environment.metadataUrl': 'MASKINPORTEN_WELL_KNOWN_URL' };
     const other = preset === 'test' ? ENVIRONMENTS.prod : preset === 'prod' ? ENVIRONMENTS.test : undefined;
     if (other !== undefined && wellKnown === other.metadataUrl) {
-      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is "${preset}" but MASKINPORTEN_WELL_KNOWN_URL is the other environment's metadata URL: remove one of them.`);
+      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is ${describeValue(preset)} but MASKINPORTEN_WELL_KNOWN_URL is the other environment's metadata URL: remove one of them.`);
     }
   } else if (issuer !== undefined || tokenEndpoint !== undefined) {
     if (issuer === undefined) throw new ConfigurationError('MASKINPORTEN_ISSUER', 'is required with MASKINPORTEN_TOKEN_ENDPOINT (or set MASKINPORTEN_WELL_KNOWN_URL instead).');
@@ -179,7 +179,7 @@ function environmentFromEnv(env: Env): EnvironmentOption {
     names = { 'environment.issuer': 'MASKINPORTEN_ISSUER', 'environment.tokenEndpoint': 'MASKINPORTEN_TOKEN_ENDPOINT' };
     const other = preset === 'test' ? ENVIRONMENTS.prod : preset === 'prod' ? ENVIRONMENTS.test : undefined;
     if (other !== undefined && issuer === other.issuer) {
-      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is "${preset}" but MASKINPORTEN_ISSUER is the other environment's issuer: remove one of them.`);
+      throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `is ${describeValue(preset)} but MASKINPORTEN_ISSUER is the other environment's issuer: remove one of them.`);
     }
   } else if (preset !== undefined) {
     return preset;
@@ -244,7 +244,7 @@ export function fromEnv(env: Env = process.env): EnvClientOptions {
   const algorithm = read(env, 'MASKINPORTEN_ALGORITHM')?.trim();
   if (algorithm !== undefined) {
     if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
-      throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512 (protocol.md section 2.1), not "${algorithm}".`);
+      throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512 (protocol.md section 2.1), not ${describeValue(algorithm)}.`);
     }
     options.algorithm = algorithm as GrantAlgorithm;
   }

@@ -3,7 +3,23 @@
 import { AbortedError } from '../errors.js';
 import { raceAbort } from '../transport/signals.js';
 import type { Clock } from '../types.js';
-import type { AccessToken } from '../client/access-token.js';
+
+/** What the cache needs to know of a token: its value (to find it again) and its lifetime. */
+export interface CachedToken {
+  readonly accessToken: string;
+  readonly expiresAtMs: number;
+  readonly issuedAtMs: number;
+}
+
+/**
+ * One cache key with what is needed to fill it: `scope` is carried for the events, so listeners
+ * get structured data instead of decoding the key.
+ */
+export interface CacheSlot<T extends CachedToken> {
+  readonly key: string;
+  readonly scope: string;
+  readonly fetch: TokenFetcher<T>;
+}
 
 /** Cache tuning; see `MaskinportenClientOptions.cache`. */
 export interface CachePolicy {
@@ -18,10 +34,11 @@ export interface CachePolicy {
   marginRatio: number;
 }
 
-interface Entry {
-  token: AccessToken;
+interface Entry<T extends CachedToken, S extends CacheSlot<T>> {
+  slot: S;
+  token: T;
   /** The token as an already-resolved promise: a hit allocates nothing. */
-  resolved: Promise<AccessToken>;
+  resolved: Promise<T>;
   refreshAt: number;
   /** expiresAt - margin: from here on, callers wait for a new token. */
   blockAt: number;
@@ -35,31 +52,34 @@ interface Entry {
 }
 
 /** What the cache reports, for diagnostics. */
-export interface CacheEvents {
-  hit(key: string): void;
-  miss(key: string): void;
-  refresh(key: string): void;
-  refreshError(key: string, error: unknown): void;
+export interface CacheEvents<S> {
+  hit(slot: S): void;
+  miss(slot: S): void;
+  refresh(slot: S): void;
+  refreshError(slot: S, error: unknown): void;
 }
 
-/** A fetcher for one key; `reason` says why it runs. */
-export type TokenFetcher = (reason: 'miss' | 'refresh') => Promise<AccessToken>;
+/**
+ * A fetcher for one key; `reason` says why it runs. A refresh passes the token it replaces, so a
+ * shared store can tell a newer token from the one this process already holds.
+ */
+export type TokenFetcher<T> = (reason: 'miss' | 'refresh', replacing?: T) => Promise<T>;
 
 const MAX_REFRESH_BACKOFF_MS = 60_000;
 
-/** The in-process token cache of one client. */
-export class TokenCache {
-  readonly #entries = new Map<string, Entry>();
-  readonly #inflight = new Map<string, Promise<AccessToken>>();
+/** The in-process token cache of one token source. */
+export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlot<T>> {
+  readonly #entries = new Map<string, Entry<T, S>>();
+  readonly #inflight = new Map<string, Promise<T>>();
   readonly #policy: CachePolicy;
   readonly #clock: Clock;
-  readonly #events: CacheEvents;
+  readonly #events: CacheEvents<S>;
   readonly #random: () => number;
   #closed = false;
   /** Counts moves to the recent end; lets a hit skip the Map reshuffle when the entry is recent. */
   #seq = 0;
 
-  constructor(policy: CachePolicy, clock: Clock, events: CacheEvents, random: () => number = Math.random) {
+  constructor(policy: CachePolicy, clock: Clock, events: CacheEvents<S>, random: () => number = Math.random) {
     this.#policy = policy;
     this.#clock = clock;
     this.#events = events;
@@ -74,7 +94,8 @@ export class TokenCache {
    * The token for `key`: from memory while it is outside the safety margin (and valid for
    * `minValidityMs` more), otherwise from the one shared fetch for the key.
    */
-  get(key: string, fetcher: TokenFetcher, minValidityMs: number, signal: AbortSignal | undefined): Promise<AccessToken> {
+  get(slot: S, minValidityMs: number, signal: AbortSignal | undefined): Promise<T> {
+    const key = slot.key;
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       const now = this.#clock.now();
@@ -89,13 +110,13 @@ export class TokenCache {
           this.#entries.delete(key);
           this.#entries.set(key, entry);
         }
-        if (now >= entry.refreshAt && now >= entry.retryAt && !this.#inflight.has(key)) this.#refreshInBackground(key, fetcher, entry);
-        this.#events.hit(key);
+        if (now >= entry.refreshAt && now >= entry.retryAt && !this.#inflight.has(key)) this.#refreshInBackground(slot, entry);
+        this.#events.hit(slot);
         return entry.resolved;
       }
     }
-    this.#events.miss(key);
-    return raceAbort(this.#join(key, fetcher, 'miss'), signal, () => new AbortedError('getToken() was aborted by the caller', { cause: signal?.reason }));
+    this.#events.miss(slot);
+    return raceAbort(this.#join(slot, 'miss'), signal, () => new AbortedError('getToken() was aborted by the caller', { cause: signal?.reason }));
   }
 
   /** Drops `key` only if it still holds `accessToken`. */
@@ -106,9 +127,9 @@ export class TokenCache {
     return true;
   }
 
-  /** The key that currently holds `accessToken`, if any. */
-  keyOf(accessToken: string): string | undefined {
-    for (const [key, entry] of this.#entries) if (entry.token.accessToken === accessToken) return key;
+  /** The slot whose entry currently holds `accessToken`, if any. */
+  slotOf(accessToken: string): S | undefined {
+    for (const entry of this.#entries.values()) if (entry.token.accessToken === accessToken) return entry.slot;
     return undefined;
   }
 
@@ -117,13 +138,14 @@ export class TokenCache {
     this.#entries.clear();
   }
 
-  #join(key: string, fetcher: TokenFetcher, reason: 'miss' | 'refresh'): Promise<AccessToken> {
+  #join(slot: S, reason: 'miss' | 'refresh', replacing?: T): Promise<T> {
+    const key = slot.key;
     const running = this.#inflight.get(key);
     if (running !== undefined) return running;
-    const shared = fetcher(reason).then(
+    const shared = slot.fetch(reason, replacing).then(
       (token) => {
         this.#inflight.delete(key);
-        this.#store(key, token);
+        this.#store(slot, token);
         return token;
       },
       (error: unknown) => {
@@ -138,27 +160,30 @@ export class TokenCache {
     return shared;
   }
 
-  #refreshInBackground(key: string, fetcher: TokenFetcher, entry: Entry): void {
-    this.#events.refresh(key);
-    this.#join(key, fetcher, 'refresh').catch((error: unknown) => {
+  #refreshInBackground(slot: S, entry: Entry<T, S>): void {
+    this.#events.refresh(slot);
+    this.#join(slot, 'refresh', entry.token).catch((error: unknown) => {
       // While Maskinporten is down the valid token keeps being served; attempts back off.
       entry.failures += 1;
       entry.retryAt = this.#clock.now() + Math.min(MAX_REFRESH_BACKOFF_MS, 1000 * 2 ** (entry.failures - 1));
-      this.#events.refreshError(key, error);
+      this.#events.refreshError(slot, error);
     });
   }
 
-  #store(key: string, token: AccessToken): void {
+  #store(slot: S, token: T): void {
+    const key = slot.key;
     if (this.#closed) return;
     const { minMargin, marginRatio, refreshAhead, jitter } = this.#policy;
     const issued = token.issuedAtMs;
     const lifetime = Math.max(0, token.expiresAtMs - issued);
-    const margin = Math.max(minMargin * 1000, marginRatio * lifetime);
+    // The margin never takes more than half the lifetime, so a very short token (a few seconds)
+    // is still served from memory for a while instead of being fetched on every call.
+    const margin = Math.min(Math.max(minMargin * 1000, marginRatio * lifetime), lifetime / 2);
     const blockAt = token.expiresAtMs - margin;
     const spread = (this.#random() * 2 - 1) * jitter * lifetime;
     const refreshAt = Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread));
     this.#entries.delete(key);
-    this.#entries.set(key, { token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq, validityCap: lifetime / 2 });
+    this.#entries.set(key, { slot, token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq, validityCap: lifetime / 2 });
     while (this.#entries.size > this.#policy.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);

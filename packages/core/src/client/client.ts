@@ -1,21 +1,25 @@
-// createMaskinportenClient: wires the key, the environment, the transport and the cache together.
+// createMaskinportenClient: wires the key, the environment, the transport, the fetch pipeline and
+// the cache together. The fetch itself lives in token-pipeline.ts, the option rules in options.ts
+// and grant/request.ts.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { TokenCache } from '../cache/index.js';
-import type { TokenFetcher } from '../cache/index.js';
-import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
+import { daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
 import { channels } from '../diagnostics.js';
 import { createEnvironmentSource } from '../environments/index.js';
-import { ClientClosedError, ConfigurationError, PortvaktError } from '../errors.js';
-import { cacheKeyOf, createGrant, normalizeTokenRequest, validateGrantLifetime } from '../grant/index.js';
+import { ClientClosedError, ConfigurationError } from '../errors.js';
+import type { PortvaktError } from '../errors.js';
+import { cacheKeyOf, normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import { loadSigner } from '../keys/index.js';
 import { createTransport, validateTransportOptions } from '../transport/index.js';
-import type { GetTokenOptions, StoredToken, TokenRequest } from '../types.js';
+import type { GetTokenOptions, TokenRequest } from '../types.js';
 import { AccessToken } from './access-token.js';
 import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
+import { createTokenPipeline, toPortvaktError } from './token-pipeline.js';
+import type { ClientSlot } from './token-pipeline.js';
 
 /**
  * Payload of the `certificateExpiring` event.
@@ -53,23 +57,12 @@ export interface MaskinportenClient {
   on(event: 'certificateExpiring', listener: (event: CertificateExpiringEvent) => void): this;
   on(event: 'refreshError', listener: (error: PortvaktError) => void): this;
   off(event: 'certificateExpiring' | 'refreshError', listener: (...args: never[]) => void): this;
-  /** Forgets every token; later getToken() calls reject with ClientClosedError. Starts no timers. */
+  /** Forgets every token and ends fetches in flight; pending and later getToken() calls reject with ClientClosedError. */
   close(): Promise<void>;
-}
-
-interface Prepared {
-  key: string;
-  request: NormalizedTokenRequest;
-  fetch: TokenFetcher;
-  storeKey: string;
 }
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
 const MAX_SCOPE_MEMO = 1_000;
-
-function toPortvaktError(error: unknown): PortvaktError {
-  return error instanceof PortvaktError ? error : new PortvaktError('ERR_PORTVAKT_ENDPOINT_UNAVAILABLE', 'Token refresh failed', { cause: error });
-}
 
 /**
  * Creates a Maskinporten client. Every option is validated here, before any network call: a bad
@@ -91,141 +84,62 @@ function toPortvaktError(error: unknown): PortvaktError {
 export function createMaskinportenClient(options: MaskinportenClientOptions): MaskinportenClient {
   const { options: o, cache: policy, store, clock, warningDays } = validateClientFields(options);
   const transportOptions = validateTransportOptions(o.transport, 'transport');
-  const environment = createEnvironmentSource(o.environment, {
-    fetch: transportOptions.fetch,
-    clock,
-    field: 'environment',
-    attemptTimeout: transportOptions.attemptTimeout,
-  });
+  const environment = createEnvironmentSource(o.environment, { fetch: transportOptions.fetch, clock, field: 'environment', attemptTimeout: transportOptions.attemptTimeout });
   const signer = loadSigner(o.key, { alg: o.algorithm, field: 'key' });
   const grantLifetime = validateGrantLifetime(o.grantLifetime);
   if (o.scope !== undefined) normalizeTokenRequest({ scope: o.scope }, undefined);
-  if (o.defaults !== undefined) normalizeTokenRequest({ ...o.defaults, scope: 'placeholder' }, undefined, 'defaults.');
+  validateTokenRequest(o.defaults, 'defaults.');
   const defaults: TokenRequest = { ...o.defaults, scope: o.scope };
-  const certificate = signer.certificate;
-  let certificateChecked = false;
-  if (certificate && environment.kind !== 'discovered') {
-    assertCertificateUsable(certificate, environment.kind, clock.now());
-    certificateChecked = true;
-  }
-
   const clientId = o.clientId;
-  const transport = createTransport(transportOptions, clock);
+  const certificate = signer.certificate;
+  const closing = new AbortController();
+  const fetchToken = createTokenPipeline({
+    clientId, environment, signer, certificate, grantLifetime, store, clock, closing: closing.signal,
+    transport: createTransport(transportOptions, clock),
+    minMarginSeconds: policy.minMargin,
+  });
   const emitter = new EventEmitter();
-  const scopeOf = (key: string) => (JSON.parse(key) as string[])[3];
-  const cache = new TokenCache(policy, clock, {
-    hit: (key) => channels.cacheHit.hasSubscribers && channels.cacheHit.publish({ clientId, scope: scopeOf(key) }),
-    miss: (key) => channels.cacheMiss.hasSubscribers && channels.cacheMiss.publish({ clientId, scope: scopeOf(key) }),
-    refresh: (key) => channels.cacheRefresh.hasSubscribers && channels.cacheRefresh.publish({ clientId, scope: scopeOf(key) }),
-    refreshError: (_key, error) => {
+  const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, {
+    hit: (slot) => channels.cacheHit.hasSubscribers && channels.cacheHit.publish({ clientId, scope: slot.scope }),
+    miss: (slot) => channels.cacheMiss.hasSubscribers && channels.cacheMiss.publish({ clientId, scope: slot.scope }),
+    refresh: (slot) => channels.cacheRefresh.hasSubscribers && channels.cacheRefresh.publish({ clientId, scope: slot.scope }),
+    refreshError: (_slot, error) => {
       if (emitter.listenerCount('refreshError') > 0) emitter.emit('refreshError', toPortvaktError(error));
     },
   });
-  let closed = false;
-  let defaultPrepared: { issuer: string; prepared: Prepared } | undefined;
-  const scopeMemo = new Map<string, Prepared>();
-  let scopeMemoIssuer: string | undefined;
+  if (certificate) warnIfExpiring(certificate, clientId, clock.now(), warningDays, emitter);
 
-  if (certificate) {
-    const daysLeft = daysUntilExpiry(certificate, clock.now());
-    if (daysLeft < warningDays) {
-      const event: CertificateExpiringEvent = { daysLeft, notAfter: certificate.notAfter, subject: certificate.subject };
-      // Deferred, so listeners attached right after construction receive it.
-      process.nextTick(() => {
-        if (channels.certificateWarning.hasSubscribers) channels.certificateWarning.publish({ clientId, ...event });
-        emitter.emit('certificateExpiring', event);
-      });
-    }
-  }
-
-  async function requestFromMaskinporten(request: NormalizedTokenRequest): Promise<StoredToken> {
-    const env = await environment.resolve();
-    if (certificate && !certificateChecked) {
-      assertCertificateUsable(certificate, env.kind, clock.now());
-      certificateChecked = true;
-    }
-    const { response, sentAt } = await transport.requestToken({
-      tokenEndpoint: env.tokenEndpoint,
-      createAssertion: (nowMs) => createGrant({ issuer: env.issuer, clientId, request, nowMs, lifetimeSeconds: grantLifetime, signer }),
-    });
-    return {
-      accessToken: response.accessToken,
-      tokenType: response.tokenType,
-      // Anchored on when the request was sent; the token itself is opaque (protocol.md section 10).
-      expiresAt: sentAt + response.expiresIn * 1000,
-      issuedAt: sentAt,
-      scope: response.scope ?? request.scope,
-    };
-  }
-
-  async function viaStore(prepared: Prepared): Promise<StoredToken> {
-    if (!store) return requestFromMaskinporten(prepared.request);
-    let fetched: StoredToken | undefined;
-    const fetchOnce = async () => (fetched ??= await requestFromMaskinporten(prepared.request));
-    try {
-      const minValidUntil = clock.now() + policy.minMargin * 1000;
-      const shared = await store.load(prepared.storeKey, fetchOnce, { minValidUntil });
-      if (typeof shared?.accessToken === 'string' && shared.expiresAt > clock.now()) return shared;
-      return await fetchOnce();
-    } catch (error) {
-      // A store that fails never fails the call: fetch on our own (unless the fetch itself failed).
-      if (error instanceof PortvaktError) throw error;
-      return fetched ?? (await fetchOnce());
-    }
-  }
-
-  function prepare(issuer: string, request: NormalizedTokenRequest): Prepared {
+  // Slots are made once per issuer and request shape and reused, so a hit does no hashing or
+  // normalising: the default request, and plain { scope } requests up to a bound.
+  let defaultSlot: ClientSlot | undefined;
+  const scopeSlots = new Map<string, ClientSlot>();
+  let slotsIssuer: string | undefined;
+  const slotFor = (issuer: string, request: NormalizedTokenRequest): ClientSlot => {
     const key = cacheKeyOf({ issuer, clientId, signerIdentity: signer.identity, request });
-    const prepared: Prepared = {
-      key,
-      request,
-      storeKey: createHash('sha256').update(key).digest('hex'),
-      fetch: async (reason) => {
-        const started = performance.now();
-        if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ clientId, issuer, scope: request.scope, reason });
-        try {
-          const stored = await viaStore(prepared);
-          const token = new AccessToken(stored.accessToken, stored);
-          if (channels.fetchEnd.hasSubscribers) {
-            channels.fetchEnd.publish({ clientId, issuer, scope: request.scope, durationMs: performance.now() - started, expiresIn: token.expiresIn(clock.now()) });
-          }
-          return token;
-        } catch (error) {
-          if (channels.fetchError.hasSubscribers) {
-            const e = toPortvaktError(error);
-            channels.fetchError.publish({ clientId, issuer, scope: request.scope, durationMs: performance.now() - started, code: e.code, mpCode: (e as { mpCode?: string }).mpCode });
-          }
-          throw error;
-        }
-      },
-    };
-    return prepared;
-  }
-
-  function preparedFor(issuer: string, opts: GetTokenOptions | undefined): Prepared {
-    const onlyScope = opts === undefined || (opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined);
-    if (onlyScope && (opts === undefined || opts.scope === undefined)) {
-      if (defaultPrepared?.issuer !== issuer) defaultPrepared = { issuer, prepared: prepare(issuer, normalizeTokenRequest(undefined, defaults)) };
-      return defaultPrepared.prepared;
+    const slot: ClientSlot = { key, scope: request.scope, request, storeKey: createHash('sha256').update(key).digest('hex'), fetch: (reason, replacing) => fetchToken(slot, reason, replacing) };
+    return slot;
+  };
+  const slotOf = (issuer: string, opts: GetTokenOptions | undefined): ClientSlot => {
+    if (slotsIssuer !== issuer) {
+      defaultSlot = undefined;
+      scopeSlots.clear();
+      slotsIssuer = issuer;
     }
-    if (onlyScope && typeof opts?.scope === 'string' && o.defaults === undefined) {
-      if (scopeMemoIssuer !== issuer) {
-        scopeMemo.clear();
-        scopeMemoIssuer = issuer;
-      }
-      let prepared = scopeMemo.get(opts.scope);
-      if (prepared === undefined) {
-        prepared = prepare(issuer, normalizeTokenRequest(opts, defaults));
-        if (scopeMemo.size >= MAX_SCOPE_MEMO) scopeMemo.clear();
-        scopeMemo.set(opts.scope, prepared);
-      }
-      return prepared;
+    if (opts === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
+    const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined;
+    if (scopeOnly && opts.scope === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
+    if (!scopeOnly || typeof opts.scope !== 'string' || o.defaults !== undefined) return slotFor(issuer, normalizeTokenRequest(claimsOf(opts), defaults));
+    let slot = scopeSlots.get(opts.scope);
+    if (slot === undefined) {
+      slot = slotFor(issuer, normalizeTokenRequest({ scope: opts.scope }, defaults));
+      if (scopeSlots.size >= MAX_SCOPE_MEMO) scopeSlots.clear();
+      scopeSlots.set(opts.scope, slot);
     }
-    return prepare(issuer, normalizeTokenRequest(opts, defaults));
-  }
+    return slot;
+  };
 
   function getToken(opts?: GetTokenOptions): Promise<AccessToken> {
-    if (closed) return Promise.reject(new ClientClosedError());
+    if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
     const issuer = environment.issuer;
     if (issuer === undefined) {
       return environment.resolve(opts?.signal).then(() => {
@@ -233,20 +147,13 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
         return getToken(opts);
       });
     }
-    let prepared: Prepared;
-    let minValidityMs = 0;
     try {
-      prepared = preparedFor(issuer, opts);
-      if (opts?.minValidity !== undefined) {
-        if (typeof opts.minValidity !== 'number' || !Number.isFinite(opts.minValidity) || opts.minValidity < 0) {
-          throw new ConfigurationError('minValidity', 'must be a number of seconds of at least 0.');
-        }
-        minValidityMs = opts.minValidity * 1000;
-      }
+      if (opts === undefined) return cache.get(slotOf(issuer, undefined), 0, undefined);
+      const { minValidityMs, signal } = readGetTokenOptions(opts);
+      return cache.get(slotOf(issuer, opts), minValidityMs, signal);
     } catch (error) {
       return Promise.reject(error);
     }
-    return cache.get(prepared.key, prepared.fetch, minValidityMs, opts?.signal);
   }
 
   const client: MaskinportenClient = {
@@ -258,14 +165,10 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     getToken,
     invalidate(token) {
       const value = typeof token === 'string' ? token : token instanceof AccessToken ? token.accessToken : undefined;
-      if (value === undefined) return false;
-      const key = cache.keyOf(value);
-      if (key === undefined) return false;
-      const dropped = cache.invalidate(key, value);
-      if (dropped && store?.invalidate) {
-        store.invalidate(createHash('sha256').update(key).digest('hex'), value).catch(() => undefined);
-      }
-      return dropped;
+      const slot = value === undefined ? undefined : cache.slotOf(value);
+      if (value === undefined || slot === undefined || !cache.invalidate(slot.key, value)) return false;
+      store?.invalidate?.(slot.storeKey, value).catch(() => undefined);
+      return true;
     },
     on(event: string, listener: (...args: never[]) => void) {
       emitter.on(event, listener as (...args: unknown[]) => void);
@@ -276,10 +179,10 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
       return client;
     },
     async close() {
-      closed = true;
+      closing.abort(new ClientClosedError());
       cache.close();
-      scopeMemo.clear();
-      defaultPrepared = undefined;
+      scopeSlots.clear();
+      defaultSlot = undefined;
       emitter.removeAllListeners();
     },
   } as MaskinportenClient;
@@ -288,4 +191,21 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     [inspect]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
   });
   return client;
+}
+
+/** The claims of getToken()'s options, without minValidity and signal. */
+function claimsOf(opts: GetTokenOptions): TokenRequest {
+  const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
+  return claims;
+}
+
+function warnIfExpiring(certificate: CertificateInfo, clientId: string, nowMs: number, warningDays: number, emitter: EventEmitter): void {
+  const daysLeft = daysUntilExpiry(certificate, nowMs);
+  if (daysLeft >= warningDays) return;
+  const event: CertificateExpiringEvent = { daysLeft, notAfter: certificate.notAfter, subject: certificate.subject };
+  // Deferred, so listeners attached right after construction receive it.
+  process.nextTick(() => {
+    if (channels.certificateWarning.hasSubscribers) channels.certificateWarning.publish({ clientId, ...event });
+    emitter.emit('certificateExpiring', event);
+  });
 }

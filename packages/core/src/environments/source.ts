@@ -2,7 +2,7 @@
  * Turns the `environment` option into an {@link EnvironmentSource}, validating it synchronously so a
  * mistake surfaces when the client is created, not on the first token request.
  */
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, describeValue } from '../errors.js';
 import type { Clock } from '../types.js';
 import { MetadataCache } from './discovery.js';
 import { ENVIRONMENTS, kindOfIssuer } from './presets.js';
@@ -135,7 +135,7 @@ function validateIssuer(value: unknown, field: string): string {
     if (issuer !== expected) {
       // protocol.md section 2.3: aud must equal the issuer exactly, trailing slash included; the
       // token endpoint is no longer accepted as aud. Either mistake gives MP-110.
-      throw new ConfigurationError(field, `Maskinporten's issuer is exactly "${expected}" (with the trailing slash, no path); "${issuer}" would be rejected with MP-110.`);
+      throw new ConfigurationError(field, `Maskinporten's issuer is exactly "${expected}" (with the trailing slash, no path); ${describeValue(issuer)} would be rejected with MP-110.`);
     }
   }
   return issuer;
@@ -146,6 +146,6 @@ function stringHint(value: string): string {
   if (lower === 'test' || lower === 'prod') return `must be '${lower}' in lower case.`;
   if (lower === 'production' || lower === 'prd' || lower === 'produksjon') return `use 'prod' for production.`;
   if (lower === 'ver2' || lower === 'ver1' || lower === 'yt2') return `the ${lower} environment is retired (protocol.md section 1.2): use 'test'.`;
-  if (URL.canParse(value)) return `a URL needs a form: { metadataUrl: '${value}' } for a metadata document, or { issuer, tokenEndpoint }.`;
-  return `"${value}" is not an environment: use ${FORMS}.`;
+  if (URL.canParse(value)) return `a URL needs a form: { metadataUrl: ${describeValue(value)} } for a metadata document, or { issuer, tokenEndpoint }.`;
+  return `${describeValue(value)} is not an environment: use ${FORMS}.`;
 }

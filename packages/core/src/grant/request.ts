@@ -47,7 +47,8 @@ export function isValidOrganizationNumber(orgno: string): boolean {
 
 /**
  * Whether `pid` is an 11-digit fødselsnummer or d-number with valid check digits (synthetic test
- * persons from Tenor and NAV pass the same check).
+ * persons from Tenor and NAV pass the same check). Token requests check only the 11 digits, as
+ * Maskinporten does; this is for callers who want the stricter check on their own input.
  *
  * @example
  * ```ts
@@ -73,6 +74,18 @@ function splitScopes(value: unknown, field: string): string[] {
   return out;
 }
 
+const CLAIM_FIELDS: ReadonlySet<string> = new Set(['scope', 'resource', 'consumerOrg', 'pid', 'systemUser']);
+const GET_TOKEN_FIELDS: ReadonlySet<string> = new Set([...CLAIM_FIELDS, 'minValidity', 'signal']);
+const PID = /^\d{11}$/;
+
+function checkFields(record: object, allowed: ReadonlySet<string>, fieldPrefix: string): void {
+  for (const key in record) {
+    if (!allowed.has(key)) {
+      throw new ConfigurationError(`${fieldPrefix}${key}`, `is not a token request field; the fields are ${[...allowed].join(', ')}.`);
+    }
+  }
+}
+
 /**
  * Validates a token request (merged over the client's defaults) and normalises it. Errors are
  * {@link ConfigurationError}s naming the field (`scope`, `consumerOrg`, ...), prefixed by `fieldPrefix`.
@@ -84,20 +97,32 @@ function splitScopes(value: unknown, field: string): string[] {
  * ```
  */
 export function normalizeTokenRequest(request: TokenRequest | undefined, defaults: TokenRequest | undefined, fieldPrefix = ''): NormalizedTokenRequest {
+  if (request !== undefined) checkShape(request, CLAIM_FIELDS, fieldPrefix);
   const r = { ...defaults, ...stripUndefined(request) };
   const scopes = [...new Set(r.scope === undefined ? [] : splitScopes(r.scope, `${fieldPrefix}scope`))].sort();
   if (scopes.length === 0) {
     throw new ConfigurationError(`${fieldPrefix}scope`, 'at least one scope is required: set `scope` in the client options or pass it to getToken({ scope }).');
   }
-  const out: NormalizedTokenRequest = { scope: scopes.join(' ') };
+  return { scope: scopes.join(' '), ...normalizeClaims(r, fieldPrefix) };
+}
 
+function checkShape(request: unknown, allowed: ReadonlySet<string>, fieldPrefix: string): void {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new ConfigurationError(fieldPrefix === '' ? 'options' : fieldPrefix.slice(0, -1), 'must be an object such as { scope: "nav:aareg" }.');
+  }
+  checkFields(request, allowed, fieldPrefix);
+}
+
+/** Every claim but the scope, validated (protocol.md sections 5 and 10). */
+function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedTokenRequest, 'scope'> {
+  const out: Omit<NormalizedTokenRequest, 'scope'> = {};
   if (r.resource !== undefined) {
     const field = `${fieldPrefix}resource`;
     if (typeof r.resource === 'string') {
       if (r.resource === '') throw new ConfigurationError(field, 'must not be empty; give the audience the API owner told you.');
       out.resource = r.resource;
     } else if (Array.isArray(r.resource) && r.resource.length > 0 && r.resource.every((x) => typeof x === 'string' && x !== '')) {
-      out.resource = [...r.resource];
+      out.resource = [...(r.resource as string[])];
     } else {
       throw new ConfigurationError(field, 'must be a non-empty string or a non-empty array of non-empty strings.');
     }
@@ -109,14 +134,17 @@ export function normalizeTokenRequest(request: TokenRequest | undefined, default
     out.consumerOrg = r.consumerOrg;
   }
   if (r.pid !== undefined) {
-    if (typeof r.pid !== 'string' || !isValidPersonIdentifier(r.pid)) {
-      throw new ConfigurationError(`${fieldPrefix}pid`, 'must be an 11-digit fødselsnummer or d-number with valid check digits.');
+    // protocol.md section 10: Maskinporten checks the pid's syntax only (11 digits), so do we; its
+    // own documentation example (01010199999) has no valid check digits.
+    if (typeof r.pid !== 'string' || !PID.test(r.pid)) {
+      throw new ConfigurationError(`${fieldPrefix}pid`, 'must be an 11-digit fødselsnummer or d-number (digits only).');
     }
     out.pid = r.pid;
   }
   if (r.systemUser !== undefined) {
     const su = r.systemUser as { orgno?: unknown; externalRef?: unknown } | null;
     if (typeof su !== 'object' || su === null) throw new ConfigurationError(`${fieldPrefix}systemUser`, 'must be { orgno, externalRef? }.');
+    checkFields(su, SYSTEM_USER_FIELDS, `${fieldPrefix}systemUser.`);
     if (typeof su.orgno !== 'string' || !isValidOrganizationNumber(su.orgno)) {
       throw new ConfigurationError(`${fieldPrefix}systemUser.orgno`, "must be the customer's 9-digit organisation number with a valid check digit.");
     }
@@ -126,6 +154,54 @@ export function normalizeTokenRequest(request: TokenRequest | undefined, default
     out.systemUser = su.externalRef === undefined ? { orgno: su.orgno } : { orgno: su.orgno, externalRef: su.externalRef as string };
   }
   return out;
+}
+
+const SYSTEM_USER_FIELDS: ReadonlySet<string> = new Set(['orgno', 'externalRef']);
+
+/**
+ * The options of one `getToken()` call, checked: the claims (each field named on error), and
+ * `minValidity` and `signal`. Unknown fields (`consumer_org`, `scopes`) are refused rather than
+ * silently answered with the default token.
+ *
+ * @example
+ * ```ts
+ * import { readGetTokenOptions } from '@portvakt/core';
+ * readGetTokenOptions({ scope: 'nav:aareg', minValidity: 30 }).minValidityMs; // 30000
+ * ```
+ */
+export function readGetTokenOptions(options: unknown): { minValidityMs: number; signal: AbortSignal | undefined } {
+  checkShape(options, GET_TOKEN_FIELDS, '');
+  const { minValidity, signal } = options as { minValidity?: unknown; signal?: unknown };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ConfigurationError('signal', 'must be an AbortSignal, e.g. AbortSignal.timeout(5000).');
+  }
+  let minValidityMs = 0;
+  if (minValidity !== undefined) {
+    if (typeof minValidity !== 'number' || !Number.isFinite(minValidity) || minValidity < 0) {
+      throw new ConfigurationError('minValidity', 'must be a number of seconds of at least 0.');
+    }
+    minValidityMs = minValidity * 1000;
+  }
+  return { minValidityMs, signal };
+}
+
+/**
+ * Validates the claims of a token request without requiring a scope (the client may supply a
+ * default one). For adapters that take claims from incoming requests and want to refuse bad ones
+ * (an invalid organisation number in a URL, say) before any token is fetched, and for a client's
+ * `defaults`.
+ *
+ * @example
+ * ```ts
+ * import { validateTokenRequest } from '@portvakt/core';
+ * validateTokenRequest({ systemUser: { orgno: req.params.orgno } }); // throws ConfigurationError (field systemUser.orgno)
+ * ```
+ */
+export function validateTokenRequest(request: TokenRequest | undefined, fieldPrefix = ''): void {
+  if (request === undefined) return;
+  checkShape(request, CLAIM_FIELDS, fieldPrefix);
+  if (request.scope !== undefined) splitScopes(request.scope, `${fieldPrefix}scope`);
+  normalizeClaims(request, fieldPrefix);
 }
 
 function stripUndefined(request: TokenRequest | undefined): TokenRequest {
@@ -158,19 +234,4 @@ export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIden
     r.pid ?? null,
     r.systemUser ? [r.systemUser.orgno, r.systemUser.externalRef ?? null] : null,
   ]);
-}
-
-/**
- * Validates the claims of a token request without requiring a scope (the client may supply a
- * default one). For adapters that take claims from incoming requests and want to refuse bad ones
- * (an invalid organisation number in a URL, say) before any token is fetched.
- *
- * @example
- * ```ts
- * import { validateTokenRequest } from '@portvakt/core';
- * validateTokenRequest({ systemUser: { orgno: req.params.orgno } }); // throws ConfigurationError (field systemUser.orgno)
- * ```
- */
-export function validateTokenRequest(request: TokenRequest | undefined, fieldPrefix = ''): void {
-  normalizeTokenRequest({ ...request, scope: request?.scope ?? 'placeholder' }, undefined, fieldPrefix);
 }

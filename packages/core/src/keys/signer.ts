@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:c
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { inspectCertificate } from '../certificates/certificate.js';
 import type { CertificateInfo } from '../certificates/certificate.js';
-import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
+import { CertificateError, ConfigurationError, describeValue, KeyError } from '../errors.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
 
@@ -30,7 +30,7 @@ const inspect = Symbol.for('nodejs.util.inspect.custom');
 
 function checkAlg(value: unknown, field: string): GrantAlgorithm {
   if (!ALGORITHMS.includes(value as GrantAlgorithm)) {
-    throw new ConfigurationError(field, `must be one of RS256, RS384, RS512 (Maskinporten accepts only RSA PKCS#1 v1.5); got ${JSON.stringify(value)}.`);
+    throw new ConfigurationError(field, `must be one of RS256, RS384, RS512 (Maskinporten accepts only RSA PKCS#1 v1.5); got ${describeValue(value)}.`);
   }
   return value as GrantAlgorithm;
 }
@@ -50,9 +50,40 @@ function checkRsa(key: KeyObject): void {
   if (bits < 2048) throw new KeyError(`The RSA key is ${bits} bits; Maskinporten needs at least 2048 bits. Generate a new key.`);
 }
 
+/** What a value given for a key looks like, so a key in the wrong field can be sent to the right one. */
+function keyFormOf(value: unknown): 'jwk' | 'pem' | 'pkcs12' | undefined {
+  if (value instanceof Uint8Array) return 'pkcs12';
+  if (typeof value === 'object' && value !== null && 'kty' in value) return 'jwk';
+  if (typeof value !== 'string') return undefined;
+  if (value.includes('-----BEGIN')) return 'pem';
+  return /^\s*\{[\s\S]*"kty"/.test(value) ? 'jwk' : undefined;
+}
+
+const FITS: Record<'jwk' | 'pem' | 'pkcs12', string> = {
+  jwk: 'this looks like a JWK: pass it as { jwk } (the kid is read from the JWK).',
+  pem: 'this looks like a PEM key: pass it as { pem, kid } with the kid you registered with Digdir.',
+  pkcs12: 'this looks like a PKCS#12 file: pass it as { pkcs12, passphrase }.',
+};
+
+const KEY_FIELDS: readonly (readonly string[])[] = [
+  ['signer'],
+  ['jwk', 'kid'],
+  ['pem', 'kid', 'passphrase'],
+  ['pkcs12', 'passphrase'],
+  ['certificateChainPem', 'privateKeyPem', 'passphrase'],
+];
+
+/** Refuses a field that does not belong to the key form, naming it, so a typo never goes unseen. */
+function checkKeyFields(key: object, form: readonly string[], field: string): void {
+  for (const name of Object.keys(key)) {
+    if (!form.includes(name)) throw new ConfigurationError(`${field}.${name}`, `is not a field of { ${form.join(', ')} }: remove it.`);
+  }
+}
+
 function loadPem(pem: string, passphrase: string | undefined, field: string): KeyObject {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) {
-    throw new ConfigurationError(field, 'must be a PEM private key ("-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----").');
+    const form = keyFormOf(pem);
+    throw new ConfigurationError(field, form !== undefined && form !== 'pem' ? FITS[form] : 'must be a PEM private key (a "BEGIN PRIVATE KEY" or "BEGIN RSA PRIVATE KEY" block).');
   }
   try {
     return createPrivateKey(passphrase === undefined ? { key: pem } : { key: pem, passphrase });
@@ -135,6 +166,8 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
   if (typeof key !== 'object' || key === null) {
     throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
   }
+  const form = KEY_FIELDS.find((names) => (names[0] as string) in key);
+  if (form !== undefined) checkKeyFields(key, form, field);
   if ('signer' in key) return customSigner(key.signer, `${field}.signer`);
   if ('jwk' in key) return jwkSigner(key.jwk, key.kid, alg, field);
   if ('pem' in key) {
@@ -145,7 +178,10 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
     return localSigner(pk, alg ?? 'RS256', { kid, identity: `kid:${kid}` });
   }
   if ('pkcs12' in key) {
-    if (!(key.pkcs12 instanceof Uint8Array)) throw new ConfigurationError(`${field}.pkcs12`, 'must be the .p12/.pfx file contents as a Buffer, e.g. fs.readFileSync(path).');
+    if (!(key.pkcs12 instanceof Uint8Array)) {
+      const form = keyFormOf(key.pkcs12);
+      throw new ConfigurationError(`${field}.pkcs12`, form !== undefined && form !== 'pkcs12' ? FITS[form] : 'must be the .p12/.pfx file contents as a Buffer, e.g. fs.readFileSync(path).');
+    }
     if (typeof key.passphrase !== 'string') throw new ConfigurationError(`${field}.passphrase`, 'is required with a PKCS#12 file (use "" for an unprotected one).');
     const { privateKey, certificates } = parsePkcs12(key.pkcs12, key.passphrase);
     return certificateSigner(privateKey, certificates, alg ?? 'RS256');
@@ -173,14 +209,15 @@ function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, al
     try {
       jwk = JSON.parse(input) as JsonWebKey;
     } catch {
-      throw new ConfigurationError(`${field}.jwk`, 'is not valid JSON: give the private JWK as an object or a JSON string.');
+      const form = keyFormOf(input);
+      throw new ConfigurationError(`${field}.jwk`, form === 'pem' ? FITS.pem : 'is not valid JSON: give the private JWK as an object or a JSON string.');
     }
   } else {
     jwk = input;
   }
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigurationError(`${field}.jwk`, 'must be a JWK object (or its JSON).');
   if ('keys' in jwk) throw new ConfigurationError(`${field}.jwk`, 'is a JWK Set: give the single private JWK you sign with.');
-  if (jwk.kty !== 'RSA') throw new KeyError(`Maskinporten grants must be signed with an RSA key; this JWK has kty ${JSON.stringify(jwk.kty)}.`);
+  if (jwk.kty !== 'RSA') throw new KeyError(`Maskinporten grants must be signed with an RSA key; this JWK has kty ${describeValue(jwk.kty)}.`);
   if (jwk.d === undefined) throw new KeyError('This JWK is a public key: give the private JWK (with "d"); only its public half is registered with Digdir.');
   const kid = checkKid(kidOption ?? jwk.kid, kidOption === undefined ? `${field}.jwk.kid` : `${field}.kid`);
   const chosen = alg ?? (jwk.alg === undefined ? 'RS256' : checkAlg(jwk.alg, `${field}.jwk.alg`));

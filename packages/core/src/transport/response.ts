@@ -33,6 +33,11 @@ export type AttemptOutcome =
 
 /** OAuth error fields are short; a longer one is cut so a hostile server cannot flood logs. */
 const MAX_OAUTH_FIELD = 1000;
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+/** Far above any JWT Maskinporten issues, far below what breaks an HTTP header. */
+const MAX_TOKEN_LENGTH = 16_384;
+const MIN_EXPIRES_IN = 1;
+const MAX_EXPIRES_IN = 86_400;
 
 /** Classifies a response; throws MalformedResponseError for redirects and unreadable bodies. */
 export async function readAttemptOutcome(response: Response): Promise<AttemptOutcome> {
@@ -81,19 +86,24 @@ export function parseTokenResponse(text: string, status: number): TokenEndpointR
   const body = parseJsonObject(text);
   if (body === undefined) throw new MalformedResponseError(`The token response (HTTP ${status}) is not a JSON object.`, status);
   const { access_token: accessToken, token_type: tokenType, expires_in: expiresInRaw, scope } = body;
-  if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new MalformedResponseError(`The token response (HTTP ${status}) has no "access_token" string.`, status);
+  // The token goes into an HTTP header as it is: visible ASCII only, so a hostile or broken server
+  // cannot smuggle a CR/LF or a space-separated second credential into the caller's requests.
+  if (typeof accessToken !== 'string' || accessToken.length === 0 || accessToken.length > MAX_TOKEN_LENGTH || !VISIBLE_ASCII.test(accessToken)) {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no valid "access_token" (a string of visible ASCII characters).`, status);
   }
-  // Maskinporten always sends token_type (Bearer today); without it we cannot build the header.
-  if (typeof tokenType !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenType)) {
-    throw new MalformedResponseError(`The token response (HTTP ${status}) has no valid "token_type".`, status);
+  // protocol.md section 3.1: token_type is Bearer. DPoP-bound tokens would need a proof on every
+  // request, which Portvakt does not send, so any other type is refused rather than attached.
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no "token_type" of Bearer.`, status);
   }
   const expiresIn = typeof expiresInRaw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(expiresInRaw) ? Number(expiresInRaw) : expiresInRaw;
-  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new MalformedResponseError(`The token response (HTTP ${status}) has no positive "expires_in".`, status);
+  // Sane bounds: below a second the token is useless, and beyond a day the figure is not one
+  // Maskinporten gives (its lifetimes are minutes to hours); a huge value would pin a token forever.
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < MIN_EXPIRES_IN || expiresIn > MAX_EXPIRES_IN) {
+    throw new MalformedResponseError(`The token response (HTTP ${status}) has no "expires_in" from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN} seconds.`, status);
   }
   if (scope !== undefined && scope !== null && typeof scope !== 'string') {
     throw new MalformedResponseError(`The token response (HTTP ${status}) has a "scope" that is not a string.`, status);
   }
-  return Object.freeze({ accessToken, tokenType, expiresIn, scope: typeof scope === 'string' ? scope : undefined });
+  return Object.freeze({ accessToken, tokenType: 'Bearer', expiresIn, scope: typeof scope === 'string' ? scope : undefined });
 }

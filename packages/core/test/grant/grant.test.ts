@@ -71,12 +71,24 @@ describe('request validation and the cache key', () => {
     [{ scope: '  ' }, 'scope'],
     [{ scope: 's', consumerOrg: '910753615' }, 'consumerOrg'],
     [{ scope: 's', consumerOrg: '0192:910753614' }, 'consumerOrg'],
-    [{ scope: 's', pid: '12345678901' }, 'pid'],
+    [{ scope: 's', pid: '1234567890' }, 'pid'],
+    [{ scope: 's', pid: '0101019999x' }, 'pid'],
+    [{ scope: 's', pid: 1010199999 }, 'pid'],
+    [{ scope: 's', consumer_org: '910753614' }, 'consumer_org'],
+    [{ scope: 's', scopes: ['a'] }, 'scopes'],
+    [{ scope: 's', systemUser: { orgno: '910753614', external_ref: 'x' } }, 'systemUser.external_ref'],
+    ['nav:b', 'options'],
     [{ scope: 's', resource: [] }, 'resource'],
     [{ scope: 's', systemUser: { orgno: '123' } }, 'systemUser.orgno'],
     [{ scope: 's', systemUser: { orgno: '910753614', externalRef: '' } }, 'systemUser.externalRef'],
   ])('refuses %j naming %s', (request, field) => {
     expect(() => normalizeTokenRequest(request as never, undefined)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('checks a pid for its syntax only, as Maskinporten does: the docs\' own example is accepted', () => {
+    // protocol.md section 10: 11 digits; 01010199999 has no valid check digits.
+    expect(normalizeTokenRequest({ scope: 's', pid: '01010199999' }, undefined).pid).toBe('01010199999');
+    expect(isValidPersonIdentifier('01010199999')).toBe(false);
   });
 
   it('checks organisation numbers and person identifiers with mod-11', () => {

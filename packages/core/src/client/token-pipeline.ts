@@ -1,0 +1,119 @@
+// How one token is fetched once the cache has decided it needs one: the environment, the
+// certificate check, a fresh grant per attempt, the transport, an optional shared store, the
+// diagnostics events, and the AccessToken handed to callers.
+import { assertCertificateUsable } from '../certificates/index.js';
+import type { CertificateInfo } from '../certificates/index.js';
+import type { CacheSlot, TokenFetcher } from '../cache/index.js';
+import { channels } from '../diagnostics.js';
+import type { EnvironmentSource } from '../environments/index.js';
+import { ClientClosedError, PortvaktError } from '../errors.js';
+import { createGrant } from '../grant/index.js';
+import type { NormalizedTokenRequest } from '../grant/index.js';
+import type { LoadedSigner } from '../keys/index.js';
+import type { Transport } from '../transport/index.js';
+import type { Clock, StoredToken, TokenStore } from '../types.js';
+import { AccessToken } from './access-token.js';
+
+/** A cache slot of the client: the normalised request and the key it has in a shared store. */
+export interface ClientSlot extends CacheSlot<AccessToken> {
+  readonly request: NormalizedTokenRequest;
+  /** SHA-256 hex of the cache key, so no claim value (a pid, say) reaches a store. */
+  readonly storeKey: string;
+}
+
+export interface PipelineParts {
+  clientId: string;
+  environment: EnvironmentSource;
+  signer: LoadedSigner;
+  certificate: CertificateInfo | undefined;
+  transport: Transport;
+  grantLifetime: number;
+  store: TokenStore | undefined;
+  clock: Clock;
+  /** The safety margin's floor in seconds: a shared token must be valid at least this long. */
+  minMarginSeconds: number;
+  /** Aborted by close(): ends every fetch in flight. */
+  closing: AbortSignal;
+}
+
+/** Wraps anything thrown by a fetch as the PortvaktError callers and listeners get. */
+export function toPortvaktError(error: unknown): PortvaktError {
+  return error instanceof PortvaktError ? error : new PortvaktError('ERR_PORTVAKT_ENDPOINT_UNAVAILABLE', 'Token refresh failed', { cause: error });
+}
+
+/** Fetches the token of a slot: what a slot's `fetch` calls on a miss or a refresh. */
+export type FetchToken = (slot: ClientSlot, ...args: Parameters<TokenFetcher<AccessToken>>) => Promise<AccessToken>;
+
+/** Builds the fetch of one client from its parts. */
+export function createTokenPipeline(parts: PipelineParts): FetchToken {
+  const { clientId, environment, signer, certificate, transport, grantLifetime, store, clock, closing } = parts;
+  let certificateChecked = false;
+
+  // The certificate is checked against the environment it is used with: at once for a preset or
+  // explicit URLs, at the first fetch for a discovered environment.
+  const checkCertificate = (kind: 'test' | 'prod' | 'custom'): void => {
+    if (certificate === undefined || certificateChecked) return;
+    assertCertificateUsable(certificate, kind, clock.now());
+    certificateChecked = true;
+  };
+  if (environment.kind !== 'discovered') checkCertificate(environment.kind);
+
+  async function fromMaskinporten(request: NormalizedTokenRequest): Promise<StoredToken & { attempts: number }> {
+    const env = await environment.resolve(closing);
+    checkCertificate(env.kind);
+    const { response, sentAt, attempts } = await transport.requestToken({
+      tokenEndpoint: env.tokenEndpoint,
+      createAssertion: (nowMs) => createGrant({ issuer: env.issuer, clientId, request, nowMs, lifetimeSeconds: grantLifetime, signer }),
+      signal: closing,
+    });
+    return {
+      accessToken: response.accessToken,
+      tokenType: response.tokenType,
+      // Anchored on when the request was sent; the token itself is opaque (protocol.md section 10).
+      expiresAt: sentAt + response.expiresIn * 1000,
+      issuedAt: sentAt,
+      scope: response.scope ?? request.scope,
+      attempts,
+    };
+  }
+
+  async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined): Promise<StoredToken & { attempts?: number }> {
+    if (store === undefined) return fromMaskinporten(slot.request);
+    let fetched: (StoredToken & { attempts: number }) | undefined;
+    const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request));
+    try {
+      // A refresh-ahead must not take back the token it is replacing (other replicas share it):
+      // only a newer shared token will do, otherwise the store fetches one, once for the fleet.
+      const minValidUntil = Math.max(clock.now() + parts.minMarginSeconds * 1000, replacing === undefined ? 0 : replacing.expiresAtMs + 1);
+      const shared = await store.load(slot.storeKey, fetchOnce, { minValidUntil, signal: closing });
+      if (typeof shared?.accessToken === 'string' && shared.expiresAt > clock.now()) return fetched ?? shared;
+      return await fetchOnce();
+    } catch (error) {
+      // A store that fails never fails the call: fetch on our own (unless the fetch itself failed).
+      if (error instanceof PortvaktError) throw error;
+      return fetched ?? (await fetchOnce());
+    }
+  }
+
+  return async (slot, reason, replacing) => {
+    const started = performance.now();
+    const issuer = environment.issuer;
+    const scope = slot.scope;
+    if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ clientId, issuer, scope, reason });
+    try {
+      const stored = await viaStore(slot, replacing);
+      const token = new AccessToken(stored.accessToken, stored);
+      if (channels.fetchEnd.hasSubscribers) {
+        channels.fetchEnd.publish({ clientId, issuer, scope, reason, attempts: stored.attempts ?? 0, fromStore: stored.attempts === undefined, durationMs: performance.now() - started, expiresIn: token.expiresIn(clock.now()) });
+      }
+      return token;
+    } catch (error) {
+      const failure = closing.aborted ? new ClientClosedError() : error;
+      if (channels.fetchError.hasSubscribers) {
+        const e = toPortvaktError(failure);
+        channels.fetchError.publish({ clientId, issuer, scope, reason, durationMs: performance.now() - started, code: e.code, mpCode: 'mpCode' in e ? e.mpCode : undefined, attempts: 'attempts' in e ? e.attempts : undefined });
+      }
+      throw failure;
+    }
+  };
+}

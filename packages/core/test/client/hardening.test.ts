@@ -1,0 +1,226 @@
+// Promises that an adversarial review broke (issue 11) and the error messages users meet (issue 10):
+// each test here failed on the code as it landed.
+import util from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClientClosedError, ConfigurationError, MalformedResponseError, PortvaktError, createMaskinportenClient, fromEnv } from '@portvakt/core';
+import type { MaskinportenClient, StoredToken, TokenStore } from '@portvakt/core';
+import type { MaskinportenSimulator } from '@portvakt/testing';
+import { clientFor, key, startSim } from './harness.js';
+
+let sim: MaskinportenSimulator | undefined;
+let client: MaskinportenClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await sim?.close();
+  client = undefined;
+  sim = undefined;
+});
+
+const settle = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+describe('close()', () => {
+  it('ends a token fetch in flight at once: the caller gets ClientClosedError, nothing keeps the process alive', async () => {
+    sim = await startSim();
+    client = clientFor(sim, { transport: { attemptTimeout: 30_000, deadline: 60_000 } });
+    sim.inject({ kind: 'hang' });
+    const pending = settle(client.getToken());
+    await expect.poll(() => sim!.tokenRequestCount()).toBe(1);
+    await client.close();
+    // Without the abort this would wait for the 30 s attempt timeout, past the test's own timeout.
+    expect(await pending).toBeInstanceOf(ClientClosedError);
+    await expect(client.getToken()).rejects.toBeInstanceOf(ClientClosedError);
+  });
+});
+
+describe('getToken() options', () => {
+  it.each([
+    [{ consumer_org: '910753614' }, 'consumer_org'],
+    [{ scopes: ['a'] }, 'scopes'],
+    ['nav:b', 'options'],
+    [{ signal: 'x' }, 'signal'],
+    [{ minValidity: '30' }, 'minValidity'],
+    [{ systemUser: { orgno: '910753614', external_ref: 'x' } }, 'systemUser.external_ref'],
+  ])('refuses %j naming %s, and sends nothing', async (options, field) => {
+    sim = await startSim();
+    client = clientFor(sim);
+    const error = await settle(client.getToken(options as never));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).field).toBe(field);
+    expect(sim.tokenRequestCount()).toBe(0);
+  });
+});
+
+describe('hostile or broken token responses', () => {
+  const ok = { access_token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', token_type: 'Bearer', expires_in: 120, scope: 'test:scope' };
+  it.each([
+    ['expires_in of 1e308', { ...ok, expires_in: 1e308 }],
+    ['expires_in of more than a day', { ...ok, expires_in: 86_401 }],
+    ['expires_in under a second', { ...ok, expires_in: 0.5 }],
+    ['an access_token with CR LF', { ...ok, access_token: 'abc\r\nX-Injected: 1' }],
+    ['an access_token with a space', { ...ok, access_token: 'abc def' }],
+    ['token_type Basic', { ...ok, token_type: 'Basic' }],
+    ['token_type DPoP', { ...ok, token_type: 'DPoP' }],
+  ])('%s is refused with a typed error and not cached', async (_name, body) => {
+    sim = await startSim();
+    client = clientFor(sim, { transport: { maxAttempts: 1 } });
+    sim.inject({ kind: 'status', status: 200, body });
+    const error = await settle(client.getToken());
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(String(error)).not.toContain('X-Injected');
+    // Not cached: the next call asks again and gets the simulator's real token.
+    const token = await client.getToken();
+    expect(token.tokenType).toBe('Bearer');
+    expect(sim.tokenRequestCount()).toBe(2);
+  });
+
+  it('a lower-case "bearer" is accepted and sent as Bearer', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    sim.inject({ kind: 'status', status: 200, body: { ...ok, token_type: 'bearer' } });
+    expect((await client.getToken()).authorization).toBe(`Bearer ${ok.access_token}`);
+  });
+
+  it('a very short lifetime still gets a minimal cache: 50 calls within a 2 s token make 1 request', async () => {
+    sim = await startSim({ tokenLifetimeSeconds: 2 });
+    client = clientFor(sim);
+    for (let i = 0; i < 50; i++) await client.getToken();
+    expect(sim.tokenRequestCount()).toBe(1);
+  });
+});
+
+describe('secrets in the wrong place are never echoed', () => {
+  const canaryJwk = JSON.stringify(key.privateJwk);
+  const canaryPem = key.privateKeyPem;
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.c2lnbmF0dXJlLWNhbmFyeQ';
+  const d = key.privateJwk.d as string;
+
+  const expectClean = (error: unknown) => {
+    expect(error).toBeInstanceOf(PortvaktError);
+    for (const text of [String(error), (error as Error).stack ?? '', JSON.stringify(error), util.inspect(error, { depth: 5 })]) {
+      expect(text).not.toContain(d.slice(0, 24));
+      expect(text).not.toContain('MII');
+      expect(text).not.toContain('eyJjYW5hcnki');
+    }
+  };
+  const construct = (options: Record<string, unknown>) => {
+    try {
+      createMaskinportenClient({ clientId: 'c', environment: 'test', key: { jwk: key.privateJwk }, ...options } as never);
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected the options to be refused');
+  };
+
+  it.each([
+    ['environment', canaryJwk], ['environment', canaryPem], ['environment', jwt],
+    ['algorithm', canaryPem], ['algorithm', jwt], ['algorithm', 10n],
+  ])('%s given a secret (%#)', (field, value) => {
+    const error = construct({ [field]: value });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).field).toBe(field);
+    expectClean(error);
+  });
+
+  it.each([
+    ['MASKINPORTEN_ENVIRONMENT', canaryJwk], ['MASKINPORTEN_ALGORITHM', canaryPem], ['MASKINPORTEN_ENVIRONMENT', jwt],
+  ])('the variable %s holding a secret (%#)', (name, value) => {
+    const env = { MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_CLIENT_JWK: canaryJwk, MASKINPORTEN_ENVIRONMENT: 'test', MASKINPORTEN_SCOPES: 's', [name]: value };
+    const error = (() => {
+      try {
+        fromEnv(env);
+      } catch (e) {
+        return e;
+      }
+      throw new Error('expected fromEnv to refuse');
+    })();
+    expect((error as ConfigurationError).field).toBe(name);
+    expectClean(error);
+  });
+});
+
+describe('a key in the wrong field', () => {
+  const refuse = (k: unknown) => {
+    try {
+      createMaskinportenClient({ clientId: 'c', environment: 'test', key: k as never });
+    } catch (error) {
+      return error as ConfigurationError;
+    }
+    throw new Error('expected the key to be refused');
+  };
+
+  it('a JWK given as key.pem points to { jwk }, and the message is whole', () => {
+    for (const value of [JSON.stringify(key.privateJwk), key.privateJwk]) {
+      const error = refuse({ pem: value, kid: 'k' });
+      expect(error.field).toBe('key.pem');
+      expect(error.message).toMatch(/looks like a JWK: pass it as \{ jwk \}/);
+      expect(error.message).not.toContain(key.privateJwk.d as string);
+    }
+  });
+
+  it('a PEM given as key.jwk points to { pem, kid }', () => {
+    const error = refuse({ jwk: key.privateKeyPem });
+    expect(error.field).toBe('key.jwk');
+    expect(error.message).toMatch(/looks like a PEM key: pass it as \{ pem, kid \}/);
+    expect(error.message).not.toContain('MII');
+  });
+
+  it('a PEM given as key.pkcs12 points to { pem, kid }', () => {
+    expect(refuse({ pkcs12: key.privateKeyPem, passphrase: '' }).message).toMatch(/\{ pem, kid \}/);
+  });
+
+  it('a field that does not belong to the key form is named', () => {
+    expect(refuse({ jwk: key.privateJwk, kidd: 'x' }).field).toBe('key.kidd');
+    expect(refuse({ pem: key.privateKeyPem, kid: 'k', password: 'x' }).field).toBe('key.password');
+  });
+
+  it('redaction never eats the message\'s own text: PEM- and JWT-shaped input in every key field', () => {
+    const shaped = [key.privateKeyPem, key.privateKeyPem.slice(0, 120), 'eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln', '-----BEGIN PRIVATE KEY-----'];
+    const forms = (v: string) => [{ pem: v, kid: 'k' }, { jwk: v }, { jwk: { kty: 'RSA', d: v } }, { pem: key.privateKeyPem, kid: v }, { certificateChainPem: v, privateKeyPem: key.privateKeyPem }, { certificateChainPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', privateKeyPem: v }];
+    for (const value of shaped) {
+      for (const form of forms(value)) {
+        let error: unknown;
+        try {
+          createMaskinportenClient({ clientId: 'c', environment: 'test', key: form as never });
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) continue; // a valid combination
+        const message = (error as Error).message;
+        // The message ends as we wrote it: with a full stop, after our own words.
+        expect(message.trimEnd()).toMatch(/[.)]$/);
+        expect(message).not.toMatch(/\("\[redacted\]$/);
+        expect(message).not.toContain('MIIE');
+      }
+    }
+  });
+});
+
+describe('refresh-ahead with a shared store', () => {
+  it('asks the store for a token newer than the one it replaces, so the fleet really renews', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    sim = await startSim({ tokenLifetimeSeconds: 20, clock });
+    const shared = new Map<string, StoredToken>();
+    const asked: number[] = [];
+    // A plain in-memory store, as a shared one behaves: it hands out what it has when that is
+    // valid long enough, and fetches otherwise.
+    const store: TokenStore = {
+      async load(k, fetch, { minValidUntil }) {
+        asked.push(minValidUntil);
+        const have = shared.get(k);
+        if (have !== undefined && have.expiresAt >= minValidUntil) return have;
+        const fresh = await fetch();
+        shared.set(k, fresh);
+        return fresh;
+      },
+    };
+    client = clientFor(sim, { clock, cache: { store, jitter: 0 } });
+    const first = await client.getToken();
+    now += 12_000; // past the refresh point (half of 20 s), outside the safety margin
+    expect((await client.getToken()).accessToken).toBe(first.accessToken); // served at once...
+    await expect.poll(() => sim!.tokenRequestCount()).toBe(2); // ...and renewed in the background
+    expect(asked[1]).toBeGreaterThan(first.expiresAtMs);
+    const renewed = await client.getToken();
+    expect(renewed.accessToken).not.toBe(first.accessToken);
+  });
+});
