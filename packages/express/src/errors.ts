@@ -19,7 +19,8 @@ export type MaskinportenProblemCode =
   | 'invalid_claims'
   | 'client_closed_request'
   | 'upstream_unavailable'
-  | 'invalid_path';
+  | 'invalid_path'
+  | 'body_already_read';
 
 const TITLES: Record<MaskinportenProblemCode, string> = {
   maskinporten_unavailable: 'Maskinporten is unavailable',
@@ -31,6 +32,7 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   client_closed_request: 'The client closed the request',
   upstream_unavailable: 'The upstream API could not be reached',
   invalid_path: 'The request path is not a normalised path',
+  body_already_read: 'The request body was read before the proxy',
 };
 
 /**

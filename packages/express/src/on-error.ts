@@ -23,6 +23,11 @@ export type MaskinportenErrorHook = (error: Error, req: Request) => void;
 export interface ErrorReporter {
   /** A failure the caller is answered for: to the hook, if there is one. */
   failure(error: unknown, req: Request): void;
+  /**
+   * A mistake in how the app is put together: to the hook, or without one to `console.error`,
+   * once per instance and kind, so a busy route does not flood the log.
+   */
+  misconfiguration(error: PortvaktError, req: Request, kind: string): void;
 }
 
 const PREFIX = '@portvakt/express:';
@@ -46,5 +51,11 @@ export function createErrorReporter(hook: MaskinportenErrorHook | undefined): Er
       logOnce('hook', 'the onError hook threw; its error was ignored.');
     }
   };
-  return { failure: call };
+  return {
+    failure: call,
+    misconfiguration(error, req, kind) {
+      if (hook) call(error, req);
+      else logOnce(kind, error.message);
+    },
+  };
 }

@@ -4,8 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { Options } from 'http-proxy-middleware';
-import { ConfigurationError, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import { ConfigurationError, PortvaktError, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
+import { isBodyConsumed } from './consumed-body.js';
 import { classify, sendProblem } from './errors.js';
 import type { ClaimsResolver } from './middleware.js';
 import { createErrorReporter } from './on-error.js';
@@ -14,6 +15,11 @@ import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
 type WithToken = IncomingMessage & { [TOKEN]?: AccessToken };
+
+const BODY_ALREADY_READ = new PortvaktError(
+  'ERR_PORTVAKT_CONFIGURATION',
+  'maskinportenProxy() got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
+);
 
 /**
  * Options of {@link maskinportenProxy}.
@@ -42,7 +48,8 @@ export interface MaskinportenProxyOptions {
  * When no token can be had the caller gets an RFC 9457 `application/problem+json` answer (502,
  * 503 or 504 with a stable `code`) and nothing secret. A path that is not normalised (dot
  * segments, encoded or not, backslashes, an absolute-form request target) is answered with 400
- * `invalid_path` before any token is fetched.
+ * `invalid_path` before any token is fetched. A request whose body a body parser has already read
+ * is answered with 500 `body_already_read` (and one log line): mount the proxy before the parser.
  *
  * @example
  * ```ts
@@ -94,6 +101,10 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
   return (req: Request, res: Response, next: NextFunction) => {
     // Before anything else, so a refused request costs no token and reaches no upstream.
     if (!isNormalisedPath(req.url) || !isNormalisedPath(req.originalUrl ?? req.url)) return sendProblem(res, 400, 'invalid_path');
+    if (isBodyConsumed(req)) {
+      report.misconfiguration(BODY_ALREADY_READ, req, 'body');
+      return sendProblem(res, 500, 'body_already_read');
+    }
     void (async () => {
       let request = base;
       try {
