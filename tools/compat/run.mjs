@@ -66,6 +66,7 @@ if (!pnpm) {
 const started = Date.now();
 const logs = mkdtempSync(path.join(os.tmpdir(), 'portvakt-compat-logs-'));
 const work = mkdtempSync(path.join(os.tmpdir(), 'portvakt-compat-'));
+console.log(`compat: node ${process.version}, ${shapes.length} shapes, ${opts.jobs} at a time`);
 console.log(`compat: logs in ${logs}`);
 console.log(`compat: apps in ${work}${opts.keep ? ' (kept)' : ' (removed at the end; --keep keeps it)'}`);
 

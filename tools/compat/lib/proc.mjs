@@ -4,11 +4,17 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
-/** The environment for child processes: ours without the npm and pnpm variables a parent `pnpm run` sets. */
+/**
+ * The environment for child processes: ours without the variables a parent `pnpm run` or
+ * `npm run` sets (they would point npm at the workspace). A `npm_config_*` set by hand, with no
+ * package manager around us, is kept (e.g. `npm_config_cache`).
+ */
 export function childEnv(extra = {}) {
+  const underScript = Boolean(process.env.npm_lifecycle_event);
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm|pnpm)_(config|package|lifecycle|execpath|node_execpath|command)/i.test(k)) continue;
+    if (/^(npm|pnpm)_(package|lifecycle|execpath|node_execpath|command)/i.test(k)) continue;
+    if (underScript && /^npm_config_/i.test(k)) continue;
     if (k === 'INIT_CWD' || k === 'PNPM_SCRIPT_SRC_DIR') continue;
     env[k] = v;
   }
