@@ -4,6 +4,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigurationError } from '@portvakt/core';
 
 const VERSION = 'v1';
+const IV_BYTES = 12;
+/** The full GCM tag. A shorter one (Node accepts 4 to 16 bytes) would be far easier to forge. */
+const TAG_BYTES = 16;
 
 /**
  * Reads a 32-byte key from bytes, base64/base64url or hex text.
@@ -25,23 +28,32 @@ export function parseEncryptionKey(value: Uint8Array | string, field = 'encrypti
   return key;
 }
 
+/** AES-256-GCM with a random 96-bit IV and the Redis key as associated data: `v1.<iv>.<ciphertext>.<tag>`. */
 export function seal(key: Buffer, redisKey: string, plaintext: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(redisKey));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return `${VERSION}.${iv.toString('base64url')}.${ct.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
 }
 
-/** Undefined when the value was not sealed with this key for this Redis key, or was changed. */
+/**
+ * Undefined when the value was not sealed with this key for this Redis key, was changed, or
+ * carries a tag shorter than 16 bytes (a truncated tag would otherwise still verify).
+ */
 export function open(key: Buffer, redisKey: string, sealed: string): string | undefined {
-  const [version, iv, ct, tag] = sealed.split('.');
-  if (version !== VERSION || !iv || !ct || !tag) return undefined;
+  const parts = sealed.split('.');
+  if (parts.length !== 4) return undefined;
+  const [version, ivText, ctText, tagText] = parts as [string, string, string, string];
+  if (version !== VERSION || !ivText || !ctText || !tagText) return undefined;
+  const iv = Buffer.from(ivText, 'base64url');
+  const tag = Buffer.from(tagText, 'base64url');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(redisKey));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
   }

@@ -93,6 +93,24 @@ describe('the store', () => {
     expect(await raw.exists('portvakt:token:{k5}')).toBe(0);
   });
 
+  it.each([4, 12])('never opens a sealed value whose tag was cut to %i bytes', async (bytes) => {
+    const raw = connect();
+    const store = createRedisTokenStore({ redis: raw, encryptionKey: ENC });
+    let fetches = 0;
+    const fetch = async () => (fetches++, token(`eyJtag-${fetches}`));
+    await store.load(`tag${bytes}`, fetch, { minValidUntil: Date.now() });
+    const redisKey = `portvakt:token:{tag${bytes}}`;
+    const sealed = (await raw.get(redisKey)) as string;
+    const parts = sealed.split('.');
+    expect(Buffer.from(parts[3]!, 'base64url')).toHaveLength(16);
+    // A prefix of the genuine tag: GCM verifies a truncated tag unless told the length to expect.
+    parts[3] = Buffer.from(parts[3]!, 'base64url').subarray(0, bytes).toString('base64url');
+    await raw.set(redisKey, parts.join('.'), 'PX', 60_000);
+    const after = await store.load(`tag${bytes}`, fetch, { minValidUntil: Date.now() });
+    expect(fetches).toBe(2);
+    expect(after.accessToken).toBe('eyJtag-2');
+  });
+
   it('validates its options', () => {
     expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: 'short' })).toThrow(expect.objectContaining({ field: 'encryptionKey' }));
     expect(() => createRedisTokenStore({ redis: {} as never })).toThrow(ConfigurationError);
