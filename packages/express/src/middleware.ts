@@ -4,6 +4,7 @@ import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } f
 import { MaskinportenHttpError } from './errors.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
+import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
 
 /**
  * Claims of the token per incoming request, e.g. the customer from the path.
@@ -59,12 +60,15 @@ export interface MaskinportenMiddlewareOptions {
   onError?: MaskinportenErrorHook | undefined;
 }
 
+const MIDDLEWARE_KEYS = ['client', 'scope', 'request', 'claims', 'origins', 'onError'] as const;
+
 function validate(options: MaskinportenMiddlewareOptions): void {
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { client, scope }.');
+  checkOptionsObject(options, MIDDLEWARE_KEYS, '{ client, scope }');
   if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
-  if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ systemUser: { orgno } }).');
+  checkFunction(options.claims, 'claims', '(req) => ({ systemUser: { orgno } })');
+  checkFunction(options.onError, 'onError', '(error, req) => void');
+  refuseUnknownClaims(options.request, 'request');
   validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigurationError('onError', 'must be a function (error, req) => void, or left out.');
   if (options.origins !== undefined) createOriginPolicy(options.origins, 'origins');
 }
 
@@ -99,7 +103,9 @@ export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHan
       let request = base;
       if (claims) {
         try {
-          request = { ...base, ...(await claims(req)) };
+          const resolved = await claims(req);
+          refuseUnknownClaims(resolved, 'claims');
+          request = { ...base, ...resolved };
           validateTokenRequest(request); // refuse bad claims now, as a 400
         } catch (error) {
           report.failure(error, req);

@@ -11,6 +11,8 @@ import { classify, sendProblem } from './errors.js';
 import type { ClaimsResolver } from './middleware.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
+import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
+import { checkProxyOptions } from './proxy-options.js';
 import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
@@ -42,6 +44,22 @@ export interface MaskinportenProxyOptions {
   onError?: MaskinportenErrorHook | undefined;
 }
 
+const PROXY_KEYS = ['target', 'client', 'scope', 'request', 'claims', 'proxy', 'onError'] as const;
+
+function validate(options: MaskinportenProxyOptions): void {
+  checkOptionsObject(options, PROXY_KEYS, '{ target, client, scope }');
+  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
+  if (typeof options.target !== 'string' || URL.parse(options.target) === null) {
+    throw new ConfigurationError('target', 'must be an absolute URL of the upstream API, e.g. "https://api.example.no".');
+  }
+  createOriginPolicy([new URL(options.target).origin], 'target');
+  checkFunction(options.claims, 'claims', '(req) => ({ consumerOrg })');
+  checkFunction(options.onError, 'onError', '(error, req) => void');
+  refuseUnknownClaims(options.request, 'request');
+  validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
+  checkProxyOptions(options.proxy);
+}
+
 /**
  * A reverse proxy that puts a Maskinporten token on every request to `target`: it removes the
  * caller's `Authorization`, sets ours, streams bodies both ways and keeps paths and query strings.
@@ -60,19 +78,8 @@ export interface MaskinportenProxyOptions {
  * ```
  */
 export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHandler {
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { target, client, scope }.');
-  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
-  let target: URL;
-  try {
-    target = new URL(options.target);
-  } catch {
-    throw new ConfigurationError('target', 'must be an absolute URL of the upstream API, e.g. "https://api.example.no".');
-  }
-  createOriginPolicy([target.origin], 'target');
-  if (options.claims !== undefined && typeof options.claims !== 'function') throw new ConfigurationError('claims', 'must be a function (req) => ({ consumerOrg }).');
+  validate(options);
   const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
-  validateTokenRequest(base);
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigurationError('onError', 'must be a function (error, req) => void, or left out.');
   const { client, claims } = options;
   const report = createErrorReporter(options.onError);
   const userOn = options.proxy?.on ?? {};
@@ -109,7 +116,9 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       let request = base;
       try {
         if (claims) {
-          request = { ...base, ...(await claims(req)) };
+          const resolved = await claims(req);
+          refuseUnknownClaims(resolved, 'claims');
+          request = { ...base, ...resolved };
           validateTokenRequest(request);
         }
       } catch (error) {
