@@ -22,7 +22,8 @@ export interface RedisLike {
 }
 
 /**
- * Options of {@link createRedisTokenStore}.
+ * Options of {@link createRedisTokenStore}. Any other key is refused with a `ConfigurationError`,
+ * so a misspelt `encryptionKey` cannot leave tokens in Redis unencrypted.
  *
  * @example
  * ```ts
@@ -46,8 +47,54 @@ export interface RedisTokenStoreOptions {
   safetyMargin?: number | undefined;
 }
 
+const OPTIONS = ['redis', 'keyPrefix', 'encryptionKey', 'operationTimeout', 'lockTtl', 'waitTimeout', 'safetyMargin'] as const;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const FAILED = Symbol('redis failed');
+
+const squash = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The option a misspelt or guessed name most likely meant, if any. */
+function suggestOption(name: string): string | undefined {
+  const s = squash(name);
+  const exact = OPTIONS.find((o) => squash(o) === s);
+  if (exact) return exact;
+  // Anything about encryption or a bare "key": the costly typo, as the token would then be stored in clear.
+  if (/crypt|cipher|secret|aes|seal/.test(s) || s === 'key') return 'encryptionKey';
+  if (/prefix|namespace/.test(s)) return 'keyPrefix';
+  if (/lock/.test(s)) return 'lockTtl';
+  if (/wait/.test(s)) return 'waitTimeout';
+  if (/margin/.test(s)) return 'safetyMargin';
+  if (/timeout/.test(s)) return 'operationTimeout';
+  if (/client|connection|ioredis/.test(s)) return 'redis';
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(s.length / 4)) + 1;
+  for (const o of OPTIONS) {
+    const d = editDistance(s, squash(o));
+    if (d < bestDistance) [best, bestDistance] = [o, d];
+  }
+  return best;
+}
+
+function refuseUnknownOptions(options: object): void {
+  for (const name of Object.keys(options)) {
+    if ((OPTIONS as readonly string[]).includes(name)) continue;
+    const guess = suggestOption(name);
+    const hint = guess === undefined ? '' : ` Did you mean "${guess}"?`;
+    const risk = guess === 'encryptionKey' ? ' Without encryptionKey, tokens would be stored in Redis in clear.' : '';
+    // The value is never echoed: it may be a key or a token.
+    throw new ConfigurationError(name, `is not an option of createRedisTokenStore.${hint}${risk} The options are ${OPTIONS.join(', ')}.`);
+  }
+}
 
 function positive(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -84,7 +131,8 @@ function parseToken(text: string | undefined): StoredToken | undefined {
  * ```
  */
 export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenStore {
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { redis }.');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigurationError('options', 'must be an object: { redis, encryptionKey }.');
+  refuseUnknownOptions(options);
   const { redis } = options;
   if (typeof redis?.get !== 'function' || typeof redis.set !== 'function' || typeof redis.eval !== 'function') {
     throw new ConfigurationError('redis', 'must be an ioredis client (new Redis(url)) or Cluster.');

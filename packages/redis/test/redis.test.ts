@@ -111,6 +111,45 @@ describe('the store', () => {
     expect(after.accessToken).toBe('eyJtag-2');
   });
 
+  it.each(['encryption_key', 'encryptKey', 'key', 'ENCRYPTION_KEY', 'encryptionkey', 'aesKey', 'secret'])(
+    'refuses the unknown option %s, naming it and suggesting encryptionKey, without echoing its value',
+    (name) => {
+      const value = ENC.toString('base64');
+      let error: unknown;
+      try {
+        createRedisTokenStore({ redis: connect(), [name]: value } as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ field: name });
+      expect((error as Error).message).toContain(`"${name}"`);
+      expect((error as Error).message).toContain('Did you mean "encryptionKey"?');
+      expect((error as Error).message).not.toContain(value);
+    },
+  );
+
+  it.each([
+    ['keyprefix', 'keyPrefix'],
+    ['prefix', 'keyPrefix'],
+    ['operation_timeout', 'operationTimeout'],
+    ['timeout', 'operationTimeout'],
+    ['lockTTL', 'lockTtl'],
+    ['waitTimeOut', 'waitTimeout'],
+    ['margin', 'safetyMargin'],
+    ['client', 'redis'],
+  ])('refuses the unknown option %s and suggests %s', (name, meant) => {
+    expect(() => createRedisTokenStore({ redis: connect(), [name]: 1 } as never)).toThrow(
+      expect.objectContaining({ field: name, message: expect.stringContaining(`Did you mean "${meant}"?`) }),
+    );
+  });
+
+  it('refuses an unknown option it has no guess for, listing the options', () => {
+    expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: ENC, zzz: true } as never)).toThrow(
+      expect.objectContaining({ field: 'zzz', message: expect.stringContaining('The options are redis, keyPrefix, encryptionKey,') }),
+    );
+  });
+
   it('validates its options', () => {
     expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: 'short' })).toThrow(expect.objectContaining({ field: 'encryptionKey' }));
     expect(() => createRedisTokenStore({ redis: {} as never })).toThrow(ConfigurationError);
