@@ -6,10 +6,13 @@ import type { StoredToken, TokenStore } from '@portvakt/core';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
 /**
- * The ioredis commands the store uses (an ioredis `Redis` or `Cluster`).
+ * The parts of an ioredis `Redis` or `Cluster` the store uses. `status`, `connect`, `once` and
+ * `removeListener` are optional: with them the store waits for a client that is still connecting
+ * instead of giving up on its first command.
  * @example
  * ```ts
- * const redis: RedisLike = new Redis(process.env.REDIS_URL!);
+ * import Redis from 'ioredis';
+ * const redis: RedisLike = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
  * ```
  */
 export interface RedisLike {
@@ -17,7 +20,12 @@ export interface RedisLike {
   set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
   set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** ioredis' connection state: `wait`, `connecting`, `connect`, `ready`, `reconnecting`, `close`, `end`. */
+  readonly status?: string | undefined;
+  connect?(): Promise<unknown>;
   on?(event: 'error', listener: (error: Error) => void): unknown;
+  once?(event: 'ready' | 'end', listener: () => void): unknown;
+  removeListener?(event: 'ready' | 'end', listener: () => void): unknown;
   listenerCount?(event: string): number;
 }
 
@@ -27,7 +35,7 @@ export interface RedisLike {
  *
  * @example
  * ```ts
- * const options: RedisTokenStoreOptions = { redis: new Redis(process.env.REDIS_URL!), encryptionKey: process.env.TOKEN_KEY! };
+ * const options: RedisTokenStoreOptions = { redis: new Redis(process.env.REDIS_URL!), encryptionKey: process.env.PORTVAKT_TOKEN_KEY! };
  * ```
  */
 export interface RedisTokenStoreOptions {
@@ -37,7 +45,10 @@ export interface RedisTokenStoreOptions {
   keyPrefix?: string | undefined;
   /** 32 bytes (Buffer, base64 or hex): values are sealed with AES-256-GCM. Strongly recommended. */
   encryptionKey?: Uint8Array | string | undefined;
-  /** Longest a Redis call may take before the store gives up on it, ms; default 200. */
+  /**
+   * Longest a Redis call may take before the store gives up on it, ms; default 200. Also the
+   * longest a load waits for a client that is still connecting to become ready.
+   */
   operationTimeout?: number | undefined;
   /** Lock lifetime for the process that fetches, ms; default 10 000. */
   lockTtl?: number | undefined;
@@ -50,6 +61,8 @@ export interface RedisTokenStoreOptions {
 const OPTIONS = ['redis', 'keyPrefix', 'encryptionKey', 'operationTimeout', 'lockTtl', 'waitTimeout', 'safetyMargin'] as const;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const FAILED = Symbol('redis failed');
+/** ioredis states on the way to `ready`: worth waiting for rather than failing the first command. */
+const ON_THE_WAY = new Set(['wait', 'connecting', 'connect', 'reconnecting']);
 
 const squash = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
@@ -115,7 +128,8 @@ function parseToken(text: string | undefined): StoredToken | undefined {
 /**
  * Creates a token store on Redis for `createMaskinportenClient({ cache: { store } })`. Redis slow
  * or down costs a call at most `operationTimeout` per Redis command and never fails it: the
- * process then fetches on its own.
+ * process then fetches on its own. A client that is still connecting is waited for (at most
+ * `operationTimeout`) before the first command, so a fleet that starts at once still fetches once.
  *
  * @example
  * ```ts
@@ -123,7 +137,7 @@ function parseToken(text: string | undefined): StoredToken | undefined {
  * import { createMaskinportenClient } from '@portvakt/core';
  * import { createRedisTokenStore } from '@portvakt/redis';
  *
- * const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
+ * const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
  * const client = createMaskinportenClient({
  *   clientId, environment: 'prod', key: { jwk }, scope: 'nav:aareg',
  *   cache: { store: createRedisTokenStore({ redis, encryptionKey: process.env.PORTVAKT_TOKEN_KEY! }) },
@@ -148,20 +162,72 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
   // listener would throw on a connection error.
   if (typeof redis.on === 'function' && redis.listenerCount?.('error') === 0) redis.on('error', () => undefined);
 
-  async function bounded<T>(op: () => Promise<T>): Promise<T | typeof FAILED> {
+  /** Resolves with FAILED after `ms`, or at once when `signal` aborts; `cancel` clears the timer. */
+  function giveUpAfter(ms: number, signal: AbortSignal | undefined): { promise: Promise<typeof FAILED>; cancel(): void } {
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const promise = new Promise<typeof FAILED>((resolve) => {
+      timer = setTimeout(() => resolve(FAILED), ms);
+      if (signal) {
+        onAbort = () => resolve(FAILED);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    return {
+      promise,
+      cancel() {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  async function bounded<T>(op: () => Promise<T>): Promise<T | typeof FAILED> {
+    const limit = giveUpAfter(opTimeout, undefined);
     try {
-      return await Promise.race([
-        op(),
-        new Promise<typeof FAILED>((resolve) => {
-          timer = setTimeout(() => resolve(FAILED), opTimeout);
-        }),
-      ]);
+      return await Promise.race([op(), limit.promise]);
     } catch {
       return FAILED;
     } finally {
-      clearTimeout(timer);
+      limit.cancel();
     }
+  }
+
+  // One pair of listeners however many loads wait, so a fleet of keys cannot pile them up.
+  let readyOrEnd: Promise<void> | undefined;
+  function nextReadyOrEnd(): Promise<void> {
+    readyOrEnd ??= new Promise<void>((resolve) => {
+      const done = () => {
+        redis.removeListener?.('ready', done);
+        redis.removeListener?.('end', done);
+        readyOrEnd = undefined;
+        resolve();
+      };
+      redis.once!('ready', done);
+      redis.once!('end', done);
+    });
+    return readyOrEnd;
+  }
+
+  /**
+   * Whether to use Redis for this call. A client on its way to `ready` (still connecting when the
+   * process has just started, or reconnecting) is waited for, at most `operationTimeout` and no
+   * longer than the caller's signal allows: with `enableOfflineQueue: false` its first command
+   * would otherwise fail at once and every fresh process would fetch a token of its own.
+   */
+  async function usable(signal: AbortSignal | undefined): Promise<boolean> {
+    const status = redis.status;
+    if (status === undefined || !ON_THE_WAY.has(status) || typeof redis.once !== 'function') return true;
+    if (signal?.aborted) return false;
+    // A lazyConnect client connects on its first command anyway; start it so it can become ready.
+    if (status === 'wait' && typeof redis.connect === 'function') redis.connect().catch(() => undefined);
+    const limit = giveUpAfter(opTimeout, signal);
+    try {
+      await Promise.race([nextReadyOrEnd(), limit.promise]);
+    } finally {
+      limit.cancel();
+    }
+    return redis.status === 'ready';
   }
 
   // The hash tag keeps a token and its lock in one Cluster slot.
@@ -182,14 +248,18 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
     await bounded(() => redis.set(dataKey(k), key ? seal(key, dataKey(k), json) : json, 'PX', ttl));
   }
 
-  const sleep = (ms: number, signal: AbortSignal | undefined) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-    });
+  async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const pause = giveUpAfter(ms, signal);
+    try {
+      await pause.promise;
+    } finally {
+      pause.cancel();
+    }
+  }
 
   return {
     async load(k, fetch, { minValidUntil, signal }) {
+      if (!(await usable(signal))) return fetch();
       const first = await read(k);
       if (first === FAILED) return fetch();
       if (first?.token && first.token.expiresAt >= minValidUntil) return first.token;
@@ -222,6 +292,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
       return fetch();
     },
     async invalidate(k, accessToken) {
+      if (!(await usable(undefined))) return;
       const current = await read(k);
       if (current === FAILED || !current || current.token?.accessToken !== accessToken) return;
       // Compare-and-delete on the exact value read, so a newer token written meanwhile survives.

@@ -10,7 +10,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on (until something does). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -33,12 +34,12 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-/** Starts a real redis-server on a free loopback port in a temporary directory. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts a real redis-server on a loopback port (a free one unless given) in a temporary directory. */
+export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
   if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
     throw new Error('redis-server is not installed: the @portvakt/redis tests need a real one (Debian: apt-get install redis-server; `npm test` installs it when it can).');
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), 'portvakt-redis-'));
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], { stdio: 'ignore' });
   const kill = () => child.kill('SIGKILL');
@@ -56,5 +57,28 @@ export async function startRedisServer(): Promise<RedisServer> {
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A Redis that never answers: it accepts connections and reads, but replies to nothing, so an
+ * ioredis client stays in `connect` (its ready check unanswered) for as long as the test runs.
+ */
+export async function startSilentServer(): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,0 +1,158 @@
+// A store whose ioredis client is still connecting (a process that has just started, or a
+// reconnect) waits for it to be ready instead of failing its first command and fetching alone.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMaskinportenClient } from '@portvakt/core';
+import type { StoredToken } from '@portvakt/core';
+import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import type { MaskinportenSimulator } from '@portvakt/testing';
+import { createRedisTokenStore } from '@portvakt/redis';
+import { freePort, startRedisServer, startSilentServer } from './redis-server.js';
+import type { RedisServer } from './redis-server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const key = generateClientKey({ kid: 'fleet-key' });
+// The README's ioredis settings.
+const README_SETTINGS = { maxRetriesPerRequest: 1, enableOfflineQueue: false } as const;
+let server: RedisServer;
+let sim: MaskinportenSimulator;
+const connections: Redis[] = [];
+const connect = (port: number, extra: RedisOptions = {}) => {
+  const r = new Redis(port, '127.0.0.1', { ...README_SETTINGS, ...extra });
+  r.on('error', () => undefined);
+  connections.push(r);
+  return r;
+};
+const token = (value: string, ttlMs = 120_000): StoredToken => ({ accessToken: value, tokenType: 'Bearer', expiresAt: Date.now() + ttlMs, issuedAt: Date.now(), scope: 's' });
+const never = async (): Promise<StoredToken> => {
+  throw new Error('fetch must not be called: the shared token is in Redis');
+};
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  sim = await startMaskinportenSimulator({ clients: [{ clientId: 'fleet', orgno: '991825827', scopes: ['fleet:read'], jwks: [key.publicJwk] }] });
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await sim.close();
+  await server.stop();
+});
+
+interface ChildResult { ok: number; failed: number; tokens: number; statusAtFirstCall: string }
+
+/** Starts `count` replicas at once (test/fleet-child.mjs); resolves with what each printed. */
+function runFleet(count: number, args: { redisPort: number; callers: number; rounds: number; operationTimeout: number | 'default' }): Promise<ChildResult[]> {
+  return Promise.all(Array.from({ length: count }, () => new Promise<ChildResult>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(here, 'fleet-child.mjs'), sim.issuer, sim.tokenEndpoint, JSON.stringify(key.privateJwk), String(args.redisPort), String(args.callers), String(args.rounds), String(args.operationTimeout)],
+      { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildResult) : reject(new Error(`child exited ${code}: ${out}`))));
+  })));
+}
+
+describe('a fleet of freshly started processes (README settings, no wait for ready)', () => {
+  beforeAll(() => {
+    // The children run plain Node on the built packages.
+    const build = spawnSync(process.execPath, [path.resolve(here, '../../../node_modules/typescript/bin/tsc'), '-b', path.resolve(here, '../tsconfig.json')], { stdio: 'inherit' });
+    expect(build.status).toBe(0);
+  }, 120_000);
+
+  it('8 processes with 200 concurrent cold callers each make exactly 1 token request', async () => {
+    sim.reset();
+    // A generous operation timeout keeps this test about single-flight: on a loaded machine a
+    // 200 ms budget can run out and (correctly) make a replica fetch on its own.
+    const results = await runFleet(8, { redisPort: server.port, callers: 200, rounds: 1, operationTimeout: 2_000 });
+    // Every replica called while its client was still connecting.
+    expect(results.map((r) => r.statusAtFirstCall).filter((s) => s === 'ready')).toEqual([]);
+    expect(results.map((r) => r.failed)).toEqual(Array(8).fill(0));
+    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(1600);
+    expect(sim.tokenRequestCount()).toBe(1);
+  }, 120_000);
+
+  it('with nothing listening on the Redis port, every call succeeds: each process fetches for itself, round after round', async () => {
+    sim.reset();
+    const results = await runFleet(8, { redisPort: await freePort(), callers: 200, rounds: 2, operationTimeout: 'default' });
+    expect(results.map((r) => r.failed)).toEqual(Array(8).fill(0));
+    expect(results.reduce((n, r) => n + r.ok, 0)).toBe(3200);
+    // One fetch per process and round: the store fell back instead of failing or fetching per caller.
+    expect(sim.tokenRequestCount()).toBe(16);
+  }, 120_000);
+});
+
+describe('one store on a client that is not ready yet', () => {
+  it('starts a lazyConnect client and reads the shared token once it is ready', async () => {
+    const writer = createRedisTokenStore({ redis: connect(server.port, { enableOfflineQueue: true }) });
+    await writer.load('lazy', async () => token('eyJlazy'), { minValidUntil: Date.now() });
+    const lazy = connect(server.port, { lazyConnect: true });
+    expect(lazy.status).toBe('wait');
+    const got = await createRedisTokenStore({ redis: lazy, operationTimeout: 5_000 }).load('lazy', never, { minValidUntil: Date.now() });
+    expect(got.accessToken).toBe('eyJlazy');
+  });
+
+  it('waits for a reconnecting client and reads the token another process wrote meanwhile', async () => {
+    const port = await freePort();
+    const first = await startRedisServer({ port });
+    const redis = connect(port, { retryStrategy: () => 300 });
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const reconnecting = new Promise((resolve) => redis.once('reconnecting', resolve));
+    await first.stop();
+    await reconnecting;
+    const second = await startRedisServer({ port });
+    try {
+      const other = connect(port, { enableOfflineQueue: true });
+      await createRedisTokenStore({ redis: other }).load('again', async () => token('eyJagain'), { minValidUntil: Date.now() });
+      expect(redis.status).not.toBe('ready');
+      const got = await createRedisTokenStore({ redis, operationTimeout: 5_000 }).load('again', never, { minValidUntil: Date.now() });
+      expect(got.accessToken).toBe('eyJagain');
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a Redis that never answers: every load gives up after operationTimeout and fetches, call after call', async () => {
+    const silent = await startSilentServer();
+    try {
+      const redis = connect(silent.port);
+      const client = createMaskinportenClient({
+        clientId: 'fleet', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'fleet:read',
+        cache: { store: createRedisTokenStore({ redis, operationTimeout: 50 }) },
+      });
+      sim.reset();
+      let failed = 0;
+      for (let round = 0; round < 5; round++) {
+        const batch = await Promise.allSettled(Array.from({ length: 20 }, () => client.getToken()));
+        failed += batch.filter((r) => r.status === 'rejected').length;
+        const got = batch.find((r) => r.status === 'fulfilled');
+        if (got) client.invalidate(got.value); // the next round loads through the store again
+      }
+      expect(failed).toBe(0);
+      expect(sim.tokenRequestCount()).toBe(5);
+      expect(redis.status).not.toBe('ready');
+      await client.close();
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it("stops waiting for a client that is not ready when the caller's signal aborts, and fetches", async () => {
+    const silent = await startSilentServer();
+    try {
+      // Only the abort can end this wait before the test times out.
+      const store = createRedisTokenStore({ redis: connect(silent.port), operationTimeout: 600_000 });
+      const controller = new AbortController();
+      const loading = store.load('aborted', async () => token('eyJown'), { minValidUntil: Date.now(), signal: controller.signal });
+      setImmediate(() => controller.abort());
+      expect((await loading).accessToken).toBe('eyJown');
+    } finally {
+      await silent.stop();
+    }
+  });
+});
