@@ -2,7 +2,7 @@
 // ConfigurationError naming the option, before any request is sent.
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
-import { ConfigurationError, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import { assertTokenSource, ConfigurationError, createOriginPolicy, resolveTokenRequest } from '@portvakt/core';
 import type { MaskinportenClient, OriginPolicy, TokenRequest } from '@portvakt/core';
 
 /**
@@ -99,15 +99,8 @@ export function resolveOptions(instance: unknown, options: WithMaskinportenOptio
     if (!OPTION_NAMES.includes(key)) throw new ConfigurationError(key, `is not an option of withMaskinporten(); the options are ${OPTION_NAMES.join(', ')}.`);
   }
   const { client } = options;
-  if (typeof client !== 'object' || client === null || typeof client.getToken !== 'function' || typeof client.invalidate !== 'function') {
-    throw new ConfigurationError('client', 'must be a Maskinporten client from createMaskinportenClient() (with getToken and invalidate).');
-  }
-  if (options.request !== undefined && (typeof options.request !== 'object' || options.request === null || Array.isArray(options.request))) {
-    throw new ConfigurationError('request', 'must be an object of claims: { resource?, consumerOrg?, pid?, systemUser? }.');
-  }
-  validateTokenRequest(options.request, 'request.');
-  if (options.scope !== undefined) validateTokenRequest({ scope: options.scope });
-  const request: TokenRequest = { ...options.request, ...(options.scope === undefined ? {} : { scope: options.scope }) };
+  assertTokenSource(client, 'client');
+  const request = resolveTokenRequest(options);
   return {
     client,
     policy: resolvePolicy(instance, options.origins),

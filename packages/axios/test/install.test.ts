@@ -6,17 +6,17 @@ import type { MaskinportenSimulator } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/axios';
 import type { WithMaskinportenOptions } from '@portvakt/axios';
 import { createClient, startSimulator } from './fixture.js';
-import { startServer } from './servers.js';
-import type { RecordingServer } from './servers.js';
+import { startRecordingApi } from '@portvakt/testing';
+import type { RecordingApi } from '@portvakt/testing';
 
 let sim: MaskinportenSimulator;
 let client: MaskinportenClient;
-let api: RecordingServer;
+let api: RecordingApi;
 
 beforeAll(async () => {
   sim = await startSimulator();
   client = createClient(sim);
-  api = await startServer();
+  api = await startRecordingApi();
 });
 afterAll(async () => {
   await client.close();

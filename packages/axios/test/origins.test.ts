@@ -5,24 +5,24 @@ import type { MaskinportenClient } from '@portvakt/core';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/axios';
 import { CUSTOMER, createClient, loopbackLookup, startSimulator } from './fixture.js';
-import { startServer } from './servers.js';
-import type { RecordingServer, SeenRequest } from './servers.js';
+import { startRecordingApi } from '@portvakt/testing';
+import type { RecordingApi, SeenRequest } from '@portvakt/testing';
 
 let sim: MaskinportenSimulator;
 let client: MaskinportenClient;
-let api: RecordingServer;
-let foreign: RecordingServer;
-let foreign6: RecordingServer | undefined;
-let other: RecordingServer;
+let api: RecordingApi;
+let foreign: RecordingApi;
+let foreign6: RecordingApi | undefined;
+let other: RecordingApi;
 
 beforeAll(async () => {
   sim = await startSimulator();
   client = createClient(sim);
-  api = await startServer();
-  other = await startServer();
-  foreign = await startServer();
+  api = await startRecordingApi();
+  other = await startRecordingApi();
+  foreign = await startRecordingApi();
   // The same port on the IPv6 loopback, sharing the foreign server's log (skipped if taken).
-  foreign6 = await startServer({ host: '::1', port: foreign.port, seen: foreign.seen }).catch(() => undefined);
+  foreign6 = await startRecordingApi({ host: '::1', port: foreign.port, seen: foreign.seen }).catch(() => undefined);
 });
 afterAll(async () => {
   await client.close();

@@ -7,20 +7,20 @@ import type { MaskinportenClient } from '@portvakt/core';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/axios';
 import { createClient, expectRedacted, startSimulator, tokenOf } from './fixture.js';
-import { startServer } from './servers.js';
-import type { RecordingServer } from './servers.js';
+import { startRecordingApi } from '@portvakt/testing';
+import type { RecordingApi } from '@portvakt/testing';
 
 let sim: MaskinportenSimulator;
 let client: MaskinportenClient;
-let api: RecordingServer;
+let api: RecordingApi;
 /** A loopback port with nothing listening. */
 let closedOrigin: string;
 
 beforeAll(async () => {
   sim = await startSimulator();
   client = createClient(sim);
-  api = await startServer();
-  const closed = await startServer();
+  api = await startRecordingApi();
+  const closed = await startRecordingApi();
   closedOrigin = closed.origin;
   await closed.close();
 });

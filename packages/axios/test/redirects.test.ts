@@ -8,21 +8,21 @@ import type { MaskinportenSimulator } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/axios';
 import { guardRedirects } from '../src/redirect-guard.js';
 import { createClient, loopbackLookup, startSimulator } from './fixture.js';
-import { startDualServer, startServer } from './servers.js';
-import type { RecordingServer, SeenRequest } from './servers.js';
+import { startRecordingDualApi, startRecordingApi } from '@portvakt/testing';
+import type { RecordingApi, SeenRequest } from '@portvakt/testing';
 
 let sim: MaskinportenSimulator;
 let client: MaskinportenClient;
-let api: RecordingServer;
-let foreign: RecordingServer;
-let dual: Awaited<ReturnType<typeof startDualServer>>;
+let api: RecordingApi;
+let foreign: RecordingApi;
+let dual: Awaited<ReturnType<typeof startRecordingDualApi>>;
 
 beforeAll(async () => {
   sim = await startSimulator();
   client = createClient(sim);
-  api = await startServer();
-  foreign = await startServer();
-  dual = await startDualServer();
+  api = await startRecordingApi();
+  foreign = await startRecordingApi();
+  dual = await startRecordingDualApi();
 });
 afterAll(async () => {
   await client.close();

@@ -6,18 +6,18 @@ import type { MaskinportenClient } from '@portvakt/core';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/axios';
 import { createClient, startSimulator, tokenOf } from './fixture.js';
-import { startServer } from './servers.js';
-import type { RecordingServer } from './servers.js';
+import { startRecordingApi } from '@portvakt/testing';
+import type { RecordingApi } from '@portvakt/testing';
 
 let sim: MaskinportenSimulator;
-let api: RecordingServer;
-let foreign: RecordingServer;
+let api: RecordingApi;
+let foreign: RecordingApi;
 let client: MaskinportenClient;
 
 beforeAll(async () => {
   sim = await startSimulator();
-  api = await startServer();
-  foreign = await startServer();
+  api = await startRecordingApi();
+  foreign = await startRecordingApi();
 });
 afterAll(async () => {
   await Promise.all([sim.close(), api.close(), foreign.close()]);

@@ -4,6 +4,8 @@
 export { AccessToken, createMaskinportenClient } from './client/index.js';
 export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOptions } from './client/index.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export { assertTokenSource } from './token-source.js';
+export type { TokenSource } from './token-source.js';
 
 // errors and shared types
 export {
@@ -28,7 +30,7 @@ export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
 export { assertCertificateUsable, daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
-export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, validateGrantLifetime, validateTokenRequest } from './grant/index.js';
+export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateGrantLifetime, validateTokenRequest } from './grant/index.js';
 export type { NormalizedTokenRequest } from './grant/index.js';
 
 // transport, environments, origins, fetch, env

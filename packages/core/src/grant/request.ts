@@ -200,8 +200,32 @@ export function readGetTokenOptions(options: unknown): { minValidityMs: number; 
 export function validateTokenRequest(request: TokenRequest | undefined, fieldPrefix = ''): void {
   if (request === undefined) return;
   checkShape(request, CLAIM_FIELDS, fieldPrefix);
-  if (request.scope !== undefined) splitScopes(request.scope, `${fieldPrefix}scope`);
+  if (request.scope !== undefined && splitScopes(request.scope, `${fieldPrefix}scope`).length === 0) {
+    throw new ConfigurationError(`${fieldPrefix}scope`, 'is empty: give at least one scope, or leave it out for the client\'s default.');
+  }
   normalizeClaims(request, fieldPrefix);
+}
+
+/**
+ * The token request an adapter sends for its `{ scope, request }` options: `request`'s claims with
+ * `scope` winning over `request.scope`, validated (fields named as `scope`, `request.consumerOrg`,
+ * ...). Every adapter takes its claims this way.
+ *
+ * @example
+ * ```ts
+ * import { resolveTokenRequest } from '@portvakt/core';
+ * resolveTokenRequest({ scope: 'nav:aareg', request: { consumerOrg: '910753614' } });
+ * // { consumerOrg: '910753614', scope: 'nav:aareg' }
+ * ```
+ */
+export function resolveTokenRequest(options: { scope?: string | readonly string[] | undefined; request?: TokenRequest | undefined }): TokenRequest {
+  if (options.request !== undefined && (typeof options.request !== 'object' || options.request === null || Array.isArray(options.request))) {
+    throw new ConfigurationError('request', 'must be an object of claims: { resource?, consumerOrg?, pid?, systemUser? }.');
+  }
+  validateTokenRequest(options.request, 'request.');
+  if (options.scope === undefined) return { ...options.request };
+  validateTokenRequest({ scope: options.scope });
+  return { ...options.request, scope: options.scope };
 }
 
 function stripUndefined(request: TokenRequest | undefined): TokenRequest {

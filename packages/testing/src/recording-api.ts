@@ -1,12 +1,21 @@
-// Small loopback servers for the tests: an API and a "foreign" origin that both record every
-// request's Authorization header, and a server that speaks https and plain http on one port (so a
-// downgrade to http on the same host and port can be observed).
+// A recording API for tests: a small loopback server that records every request's Authorization
+// header (as the API a token is meant for, or as a "foreign" origin that must never see one), and a
+// variant that speaks https and plain http on one port, so a downgrade to http on the same host
+// and port can be observed.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createTestPki } from '@portvakt/testing';
+import { createTestPki } from './fixtures/pki.js';
 
+/**
+ * One request a {@link RecordingApi} received.
+ * @example
+ * ```ts
+ * const first: SeenRequest | undefined = api.seen[0];
+ * first?.authorization; // 'Bearer eyJ...'
+ * ```
+ */
 export interface SeenRequest {
   /** The Host header: which name the client used to reach this server. */
   host: string | undefined;
@@ -17,7 +26,17 @@ export interface SeenRequest {
   secure: boolean;
 }
 
-export interface RecordingServer {
+/**
+ * A running recording API; see {@link startRecordingApi}.
+ * @example
+ * ```ts
+ * const api: RecordingApi = await startRecordingApi();
+ * await fetch(`${api.origin}/ok`);
+ * api.authorizations; // [undefined]
+ * await api.close();
+ * ```
+ */
+export interface RecordingApi {
   /** `http://127.0.0.1:<port>` (or `https://` for a dual server). */
   origin: string;
   port: number;
@@ -51,7 +70,9 @@ function createHandler(seen: SeenRequest[], revoked: Set<string>, held: (() => v
       }
       if (parts[1] === 'status') {
         res.writeHead(Number(parts[2]), { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ error: 'x' }));
+        // ?values=N: a JSON body of N values, for tests of what large error bodies do.
+        const values = Number(url.searchParams.get('values') ?? 0);
+        return res.end(values > 0 ? `[${Array.from({ length: values }, (_, i) => i).join(',')}]` : JSON.stringify({ error: 'x' }));
       }
       if (parts[1] === 'redirect') {
         res.writeHead(Number(parts[2]), { location: url.searchParams.get('to') ?? '/' });
@@ -71,7 +92,7 @@ function createHandler(seen: SeenRequest[], revoked: Set<string>, held: (() => v
   };
 }
 
-function recorder(server: net.Server, origin: string, port: number, seen: SeenRequest[], revoked: Set<string>, held: (() => void)[], extra: () => void = () => undefined): RecordingServer {
+function recorder(server: net.Server, origin: string, port: number, seen: SeenRequest[], revoked: Set<string>, held: (() => void)[], extra: () => void = () => undefined): RecordingApi {
   return {
     origin,
     port,
@@ -98,24 +119,47 @@ async function listen(server: net.Server, port: number, host: string): Promise<n
   return (server.address() as AddressInfo).port;
 }
 
-/** A recording HTTP server on `host` (127.0.0.1 by default); `port` 0 picks a free one. */
-export async function startServer(options: { host?: string; port?: number; seen?: SeenRequest[] } = {}): Promise<RecordingServer> {
+/**
+ * Starts a recording HTTP API on `host` (127.0.0.1 by default; `port` 0 picks a free one). Routes:
+ * `/ok`; `/status/:code` (answers that status for ever, e.g. a persistent 401; `?values=N` makes its
+ * body a JSON array of N numbers); `/redirect/:code?to=URL`;
+ * `/echo` (answers with the body length); `/hang` (held until `release()`); `/slow/:ms`. A token in
+ * `revoked` gets 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+ *
+ * @example
+ * ```ts
+ * import { startRecordingApi } from '@portvakt/testing';
+ * const api = await startRecordingApi();
+ * const foreign = await startRecordingApi(); // an origin that must never see a token
+ * // ... call api.origin through the code under test ...
+ * expect(foreign.authorizations.every((a) => a === undefined)).toBe(true);
+ * ```
+ */
+export async function startRecordingApi(options: { host?: string; port?: number; seen?: SeenRequest[]; keepAliveTimeout?: number } = {}): Promise<RecordingApi> {
   const host = options.host ?? '127.0.0.1';
   const seen = options.seen ?? [];
   const revoked = new Set<string>();
   const held: (() => void)[] = [];
   const server = http.createServer(createHandler(seen, revoked, held));
-  server.keepAliveTimeout = 100;
+  server.keepAliveTimeout = options.keepAliveTimeout ?? 100;
   const port = await listen(server, options.port ?? 0, host);
   const shown = host.includes(':') ? `[${host}]` : host;
   return recorder(server, `http://${shown}:${port}`, port, seen, revoked, held, () => server.closeAllConnections());
 }
 
 /**
- * One port on 127.0.0.1 that answers TLS as https and anything else as plain http, recording both.
- * `ca` is what a client must trust (the certificate names no host, so clients skip the name check).
+ * A recording API on one port of 127.0.0.1 that answers TLS as https and anything else as plain
+ * http, recording both (for downgrade tests). `ca` is what a client must trust; the certificate
+ * names no host, so clients must skip the name check.
+ *
+ * @example
+ * ```ts
+ * import { startRecordingDualApi } from '@portvakt/testing';
+ * const api = await startRecordingDualApi();
+ * const agent = new https.Agent({ ca: api.ca, checkServerIdentity: () => undefined });
+ * ```
  */
-export async function startDualServer(): Promise<RecordingServer & { ca: string[] }> {
+export async function startRecordingDualApi(): Promise<RecordingApi & { ca: string[] }> {
   const pki = createTestPki();
   const certificate = pki.issueEnterpriseCertificate({ orgno: '991825827' });
   const seen: SeenRequest[] = [];
