@@ -13,7 +13,7 @@ import type { GetTokenOptions } from './types.js';
  * const token = await source.getToken({ scope: 'nav:aareg' });
  * ```
  */
-export interface TokenSource<T extends { readonly tokenType: string; readonly accessToken: string; readonly authorization: string } = { readonly tokenType: string; readonly accessToken: string; readonly authorization: string }> {
+export interface TokenSource<T extends { readonly tokenType: string; readonly accessToken: string } = { readonly tokenType: string; readonly accessToken: string }> {
   getToken(options?: GetTokenOptions): Promise<T>;
   /** Drops `token` if it is still the cached one; returns whether it did. */
   invalidate(token: T | string): boolean;

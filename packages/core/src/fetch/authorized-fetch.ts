@@ -4,6 +4,8 @@
  * is attached only when that hop's origin is allowed, and is never carried across to another one.
  */
 import { ConfigurationError } from '../errors.js';
+import { resolveTokenRequest } from '../grant/index.js';
+import { assertTokenSource } from '../token-source.js';
 import type { GetTokenOptions, TokenRequest } from '../types.js';
 import { createOriginPolicy, originOf } from '../origins/index.js';
 import { discardBody } from '../transport/body.js';
@@ -42,6 +44,8 @@ export interface AuthorizedFetchOptions {
   fetch?: typeof fetch | undefined;
 }
 
+const OPTION_NAMES = ['scope', 'request', 'origins', 'fetch'];
+
 /** fetch follows at most 20 redirects (WHATWG Fetch, "HTTP-redirect fetch"). */
 const MAX_REDIRECTS = 20;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -74,20 +78,17 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * ```
  */
 export function createAuthorizedFetch(client: AccessTokenSource, options: AuthorizedFetchOptions): typeof fetch {
-  if (typeof client !== 'object' || client === null || typeof client.getToken !== 'function' || typeof client.invalidate !== 'function') {
-    throw new ConfigurationError('client', 'must be a Maskinporten client (from createMaskinportenClient) with getToken() and invalidate().');
-  }
+  assertTokenSource(client, 'client');
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError('options', "must be an object with the allowed origins: { scope, origins: ['https://api.example.no'] }.");
   }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) throw new ConfigurationError(key, `is not an option of createAuthorizedFetch(); the options are ${OPTION_NAMES.join(', ')}.`);
+  }
   const policy = createOriginPolicy(options.origins, 'origins');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function, or left out for the global fetch.');
-  const scope = options.scope;
-  if (scope !== undefined && typeof scope !== 'string' && !(Array.isArray(scope) && scope.every((s) => typeof s === 'string'))) {
-    throw new ConfigurationError('scope', 'must be a scope string or an array of scope strings.');
-  }
+  const tokenRequest = resolveTokenRequest(options);
   const baseFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const tokenRequest: TokenRequest = { ...options.request, ...(scope === undefined ? {} : { scope }) };
 
   return async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const parts = await toRequestParts(input, init);
