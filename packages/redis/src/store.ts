@@ -2,7 +2,7 @@
 // fleet-wide miss is fetched by one process holding a short lock while the others wait for it.
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '@portvakt/core';
-import type { StoredToken, TokenStore } from '@portvakt/core';
+import type { Clock, StoredToken, TokenStore } from '@portvakt/core';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
 /**
@@ -54,11 +54,16 @@ export interface RedisTokenStoreOptions {
   lockTtl?: number | undefined;
   /** How long other processes wait for the lock holder's token before fetching themselves, ms; default 5 000. */
   waitTimeout?: number | undefined;
-  /** Subtracted from the remaining lifetime to get the Redis TTL, ms; default 5 000. */
+  /**
+   * Subtracted from the remaining lifetime to get the Redis TTL, ms; default 5 000. A token read
+   * back with no more than this left counts as absent, as Redis would have expired it.
+   */
   safetyMargin?: number | undefined;
+  /** The clock tokens' times are in (epoch ms); default `Date`. Pass the client's `clock` if you inject one. */
+  clock?: Clock | undefined;
 }
 
-const OPTIONS = ['redis', 'keyPrefix', 'encryptionKey', 'operationTimeout', 'lockTtl', 'waitTimeout', 'safetyMargin'] as const;
+const OPTIONS = ['redis', 'keyPrefix', 'encryptionKey', 'operationTimeout', 'lockTtl', 'waitTimeout', 'safetyMargin', 'clock'] as const;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const FAILED = Symbol('redis failed');
 /** ioredis states on the way to `ready`: worth waiting for rather than failing the first command. */
@@ -157,7 +162,12 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
   const opTimeout = positive(options.operationTimeout, 'operationTimeout', 200);
   const lockTtl = positive(options.lockTtl, 'lockTtl', 10_000);
   const waitTimeout = positive(options.waitTimeout, 'waitTimeout', 5_000);
-  const margin = options.safetyMargin === undefined ? 5_000 : positive(options.safetyMargin, 'safetyMargin', 5_000);
+  const margin = positive(options.safetyMargin, 'safetyMargin', 5_000);
+  const clock: unknown = options.clock ?? Date;
+  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
+    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date; pass the client\'s clock.');
+  }
+  const now = () => (clock as Clock).now();
   // A Redis that goes down must never crash the process: an ioredis client without an 'error'
   // listener would throw on a connection error.
   if (typeof redis.on === 'function' && redis.listenerCount?.('error') === 0) redis.on('error', () => undefined);
@@ -241,8 +251,19 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
     return { raw, token: parseToken(key ? open(key, dataKey(k), raw) : raw) };
   }
 
+  /**
+   * A token read back is good for this load when it lasts until `minValidUntil` (on a
+   * refresh-ahead core asks for one newer than the token it replaces) and, as its Redis TTL
+   * says, is not yet inside the safety margin.
+   */
+  function good(seen: Awaited<ReturnType<typeof read>>, minValidUntil: number): StoredToken | undefined {
+    if (seen === FAILED || seen?.token === undefined) return undefined;
+    const { expiresAt } = seen.token;
+    return expiresAt >= minValidUntil && expiresAt - now() > margin ? seen.token : undefined;
+  }
+
   async function write(k: string, token: StoredToken): Promise<void> {
-    const ttl = Math.floor(token.expiresAt - Date.now() - margin);
+    const ttl = Math.floor(token.expiresAt - now() - margin);
     if (ttl <= 0) return;
     const json = JSON.stringify(token);
     await bounded(() => redis.set(dataKey(k), key ? seal(key, dataKey(k), json) : json, 'PX', ttl));
@@ -257,38 +278,48 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
     }
   }
 
+  /** Tries to take the lock: 'held' when we have it, 'busy' when another process has, or FAILED. */
+  async function lock(k: string, owner: string): Promise<'held' | 'busy' | typeof FAILED> {
+    const result = await bounded(() => redis.set(lockKey(k), owner, 'PX', lockTtl, 'NX'));
+    return result === FAILED ? FAILED : result === 'OK' ? 'held' : 'busy';
+  }
+
+  /** With the lock held: read again (a process that fetched just before us wrote first), else fetch and share. */
+  async function fetchUnderLock(k: string, owner: string, fetch: () => Promise<StoredToken>, minValidUntil: number): Promise<StoredToken> {
+    try {
+      const again = good(await read(k), minValidUntil);
+      if (again) return again;
+      const token = await fetch();
+      await write(k, token);
+      return token;
+    } finally {
+      void bounded(() => redis.eval(RELEASE, 1, lockKey(k), owner));
+    }
+  }
+
   return {
     async load(k, fetch, { minValidUntil, signal }) {
       if (!(await usable(signal))) return fetch();
       const first = await read(k);
       if (first === FAILED) return fetch();
-      if (first?.token && first.token.expiresAt >= minValidUntil) return first.token;
+      const shared = good(first, minValidUntil);
+      if (shared) return shared;
       const owner = randomUUID();
-      const locked = await bounded(() => redis.set(lockKey(k), owner, 'PX', lockTtl, 'NX'));
-      if (locked === FAILED) return fetch();
-      if (locked === 'OK') {
-        try {
-          // Read again under the lock: a process that fetched between our first read and our lock
-          // wrote its token before releasing the lock, and we must not fetch a second one.
-          const again = await read(k);
-          if (again !== FAILED && again?.token && again.token.expiresAt >= minValidUntil) return again.token;
-          const token = await fetch();
-          await write(k, token);
-          return token;
-        } finally {
-          void bounded(() => redis.eval(RELEASE, 1, lockKey(k), owner));
-        }
-      }
-      // Another process is fetching: wait for its token, bounded, then fetch ourselves.
-      const deadline = Date.now() + waitTimeout;
+      let state = await lock(k, owner);
+      // Another process is fetching: wait for its token. When its lock goes without a token good
+      // enough (its fetch failed), take the lock ourselves rather than wait out `waitTimeout`.
+      const deadline = performance.now() + waitTimeout;
       let delay = 20;
-      while (Date.now() < deadline && !signal?.aborted) {
+      while (state === 'busy' && performance.now() < deadline && !signal?.aborted) {
         await sleep(delay, signal);
         delay = Math.min(delay * 2, 200);
         const seen = await read(k);
         if (seen === FAILED) break;
-        if (seen?.token && seen.token.expiresAt >= minValidUntil) return seen.token;
+        const theirs = good(seen, minValidUntil);
+        if (theirs) return theirs;
+        state = await lock(k, owner);
       }
+      if (state === 'held') return fetchUnderLock(k, owner, fetch, minValidUntil);
       return fetch();
     },
     async invalidate(k, accessToken) {

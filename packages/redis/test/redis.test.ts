@@ -150,6 +150,7 @@ describe('the store', () => {
     expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: 'short' })).toThrow(expect.objectContaining({ field: 'encryptionKey' }));
     expect(() => createRedisTokenStore({ redis: {} as never })).toThrow(ConfigurationError);
     expect(() => createRedisTokenStore({ redis: connect(), operationTimeout: -5 })).toThrow(expect.objectContaining({ field: 'operationTimeout' }));
+    expect(() => createRedisTokenStore({ redis: connect(), clock: {} as never })).toThrow(expect.objectContaining({ field: 'clock' }));
   });
 });
 
