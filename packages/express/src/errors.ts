@@ -19,6 +19,7 @@ export type MaskinportenProblemCode =
   | 'invalid_claims'
   | 'client_closed_request'
   | 'upstream_unavailable'
+  | 'upstream_not_allowed'
   | 'invalid_path'
   | 'body_already_read';
 
@@ -31,6 +32,7 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   invalid_claims: 'The request names an invalid organisation or person',
   client_closed_request: 'The client closed the request',
   upstream_unavailable: 'The upstream API could not be reached',
+  upstream_not_allowed: 'The upstream chosen for this request may not receive the token',
   invalid_path: 'The request path is not a normalised path',
   body_already_read: 'The request body was read before the proxy',
 };

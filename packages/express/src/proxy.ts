@@ -1,10 +1,12 @@
-// A token-injecting reverse proxy on http-proxy-middleware. The token is fetched before proxying
-// because http-proxy-middleware's proxyReq hook is synchronous and cannot wait.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// A token-injecting reverse proxy on http-proxy-middleware 3 or 4. A request
+// is checked before anything is fetched: normalised path, body not yet read, upstream allowed.
+// The token is fetched before proxying because http-proxy-middleware's proxyReq hook is
+// synchronous and cannot wait.
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import type { Options } from 'http-proxy-middleware';
-import { ConfigurationError, PortvaktError, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import type { Options, Plugin } from 'http-proxy-middleware';
+import { ConfigurationError, PortvaktError, validateTokenRequest } from '@portvakt/core';
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { classify, sendProblem } from './errors.js';
@@ -12,16 +14,18 @@ import type { ClaimsResolver } from './middleware.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
 import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
-import { checkProxyOptions } from './proxy-options.js';
+import { checkProxyOptions, checkUpstream } from './proxy-options.js';
+import type { RouterTarget } from './proxy-options.js';
 import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
-type WithToken = IncomingMessage & { [TOKEN]?: AccessToken };
+const UPSTREAM = Symbol('portvakt.upstream');
+type ProxiedRequest = IncomingMessage & { [TOKEN]?: AccessToken; [UPSTREAM]?: RouterTarget };
+// http-proxy-middleware 4 calls a router with (req, res, options); 3 with req only.
+type Router = (req: Request, res: Response, options: Options) => unknown;
 
-const BODY_ALREADY_READ = new PortvaktError(
-  'ERR_PORTVAKT_CONFIGURATION',
-  'maskinportenProxy() got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
-);
+/** http-proxy-middleware options that would send the request elsewhere; refused. */
+type RefusedProxyOption = 'target' | 'forward' | 'toProxy' | 'followRedirects' | 'ws' | 'auth';
 
 /**
  * Options of {@link maskinportenProxy}.
@@ -38,13 +42,22 @@ export interface MaskinportenProxyOptions {
   scope?: string | readonly string[] | undefined;
   request?: TokenRequest | undefined;
   claims?: ClaimsResolver | undefined;
-  /** More http-proxy-middleware options (`pathRewrite`, `timeout`, ...); `target` and the `on.proxyReq` hook stay ours. */
-  proxy?: Omit<Options, 'target'> | undefined;
+  /**
+   * More http-proxy-middleware options (`pathRewrite`, `timeout`, `router`, ...). A `router`'s
+   * answers must follow the rule for `target`. Options that send the request elsewhere (`forward`,
+   * `toProxy`, `followRedirects`), `ws` and `auth` are refused.
+   */
+  proxy?: Omit<Options, RefusedProxyOption> | undefined;
   /** Called with every failure the proxy answers for (core's typed error) for your logs; the answer does not change. */
   onError?: MaskinportenErrorHook | undefined;
 }
 
 const PROXY_KEYS = ['target', 'client', 'scope', 'request', 'claims', 'proxy', 'onError'] as const;
+
+const BODY_ALREADY_READ = new PortvaktError(
+  'ERR_PORTVAKT_CONFIGURATION',
+  'maskinportenProxy() got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
+);
 
 function validate(options: MaskinportenProxyOptions): void {
   checkOptionsObject(options, PROXY_KEYS, '{ target, client, scope }');
@@ -52,7 +65,7 @@ function validate(options: MaskinportenProxyOptions): void {
   if (typeof options.target !== 'string' || URL.parse(options.target) === null) {
     throw new ConfigurationError('target', 'must be an absolute URL of the upstream API, e.g. "https://api.example.no".');
   }
-  createOriginPolicy([new URL(options.target).origin], 'target');
+  checkUpstream(options.target, 'target');
   checkFunction(options.claims, 'claims', '(req) => ({ consumerOrg })');
   checkFunction(options.onError, 'onError', '(error, req) => void');
   refuseUnknownClaims(options.request, 'request');
@@ -63,11 +76,12 @@ function validate(options: MaskinportenProxyOptions): void {
 /**
  * A reverse proxy that puts a Maskinporten token on every request to `target`: it removes the
  * caller's `Authorization`, sets ours, streams bodies both ways and keeps paths and query strings.
- * When no token can be had the caller gets an RFC 9457 `application/problem+json` answer (502,
- * 503 or 504 with a stable `code`) and nothing secret. A path that is not normalised (dot
- * segments, encoded or not, backslashes, an absolute-form request target) is answered with 400
- * `invalid_path` before any token is fetched. A request whose body a body parser has already read
- * is answered with 500 `body_already_read` (and one log line): mount the proxy before the parser.
+ *
+ * Every answer it gives itself is RFC 9457 `application/problem+json` with a stable `code` and
+ * nothing secret: 400 `invalid_path` for a path that is not normalised (dot segments, encoded or
+ * not, backslashes, absolute-form request targets), 500 `body_already_read` when a body parser
+ * ran first, 502 `upstream_not_allowed` when a `proxy.router` answer breaks the rule for `target`,
+ * and 502/503/504 when no token can be had.
  *
  * @example
  * ```ts
@@ -75,35 +89,111 @@ function validate(options: MaskinportenProxyOptions): void {
  * import { maskinportenProxy } from '@portvakt/express';
  * const app = express();
  * app.use('/skatt', maskinportenProxy({ target: 'https://api.skatteetaten.no', client, scope: 'skatteetaten:testscope' }));
+ * app.use(express.json()); // body parsers after the proxy
  * ```
  */
 export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHandler {
   validate(options);
-  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   const { client, claims } = options;
+  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   const report = createErrorReporter(options.onError);
-  const userOn = options.proxy?.on ?? {};
+  const { on: userOn = {}, plugins: userPlugins = [], router, ...passedOn } = options.proxy ?? {};
+  const { proxyReq: userProxyReq, error: userError, ...otherEvents } = userOn;
+  const routeRequest = typeof router === 'function' ? (router as Router) : undefined;
+  // Routes to the upstream already checked for this request (the static target when none).
+  const routeToChecked = ((req: IncomingMessage) => (req as ProxiedRequest)[UPSTREAM]) as Options['router'];
 
-  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+  const setAuthorization = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse, opts: unknown) => {
+    const token = (req as ProxiedRequest)[TOKEN];
+    delete (req as ProxiedRequest)[TOKEN];
+    proxyReq.removeHeader('authorization');
+    if (token) proxyReq.setHeader('authorization', token.authorization);
+    (userProxyReq as ((...args: unknown[]) => void) | undefined)?.(proxyReq, req, res, opts);
+  };
+  const answerError = (error: Error, req: IncomingMessage, res: ServerResponse | NodeJS.WritableStream, target: unknown) => {
+    if (userError) return (userError as (...args: unknown[]) => void)(error, req, res, target);
+    report.failure(error, req as Request);
+    if ('setHeader' in res) sendProblem(res, 502, 'upstream_unavailable');
+    else (res as { destroy?: () => void }).destroy?.();
+  };
+  // Registered as a plugin, not through `on`, so it runs even with `ejectPlugins: true`.
+  const portvaktPlugin: Plugin = (proxyServer) => {
+    proxyServer.on('proxyReq', setAuthorization);
+    proxyServer.on('error', answerError);
+  };
+  const proxyOptions: Options = {
     changeOrigin: true,
-    ...options.proxy,
+    ...passedOn,
     target: options.target,
-    on: {
-      ...userOn,
-      proxyReq(proxyReq, req, res, opts) {
-        const token = (req as WithToken)[TOKEN];
-        proxyReq.removeHeader('authorization');
-        if (token) proxyReq.setHeader('authorization', token.authorization);
-        (userOn.proxyReq as ((...a: unknown[]) => void) | undefined)?.(proxyReq, req, res, opts);
-      },
-      error(err, req, res, targetUrl) {
-        if (userOn.error) return (userOn.error as (...a: unknown[]) => void)(err, req, res, targetUrl);
-        report.failure(err, req as Request);
-        if ('setHeader' in res) sendProblem(res as ServerResponse, 502, 'upstream_unavailable');
-        else res.destroy();
-      },
-    },
-  });
+    ...(routeRequest ? { router: routeToChecked } : router === undefined ? {} : { router }),
+    // An `error` handler here keeps http-proxy-middleware's own error page out; ours answers.
+    on: { ...otherEvents, error: () => undefined },
+    plugins: [portvaktPlugin, ...userPlugins],
+  };
+
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>(proxyOptions);
+
+  const forward = async (req: Request, res: Response, next: NextFunction) => {
+    let request = base;
+    try {
+      if (claims) {
+        const resolved = await claims(req);
+        refuseUnknownClaims(resolved, 'claims');
+        request = { ...base, ...resolved };
+        validateTokenRequest(request);
+      }
+    } catch (error) {
+      report.failure(error, req);
+      const { status, code } = classify(error, 'claims');
+      return sendProblem(res, status, code);
+    }
+    if (routeRequest) {
+      let upstream: unknown;
+      try {
+        upstream = await routeRequest(req, res, proxyOptions);
+      } catch (error) {
+        report.failure(error, req);
+        return sendProblem(res, 502, 'upstream_unavailable');
+      }
+      if (upstream !== undefined && upstream !== null && upstream !== '') {
+        // The same rule as `target`, per request: the token goes over https, or http on loopback.
+        try {
+          checkUpstream(upstream, 'proxy.router');
+        } catch (error) {
+          report.failure(error, req);
+          return sendProblem(res, 502, 'upstream_not_allowed');
+        }
+        Object.defineProperty(req, UPSTREAM, { value: upstream, enumerable: false, configurable: true });
+      }
+    }
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    try {
+      const token = await client.getToken({ ...request, signal: controller.signal });
+      Object.defineProperty(req, TOKEN, { value: token, enumerable: false, configurable: true });
+    } catch (error) {
+      res.off('close', onClose);
+      if (controller.signal.aborted) return;
+      report.failure(error, req);
+      const { status, code } = classify(error, 'token');
+      return sendProblem(res, status, code);
+    }
+    res.off('close', onClose);
+    await proxy(req, res, (error?: unknown) => {
+      if (error === undefined) {
+        // `pathFilter` did not match: the request goes on without our token.
+        delete (req as ProxiedRequest)[TOKEN];
+        return next();
+      }
+      // http-proxy-middleware 4 also passes errors here after the error event has been answered.
+      if (res.headersSent) return;
+      report.failure(error, req);
+      sendProblem(res, 502, 'upstream_unavailable');
+    });
+  };
 
   return (req: Request, res: Response, next: NextFunction) => {
     // Before anything else, so a refused request costs no token and reaches no upstream.
@@ -112,37 +202,6 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       report.misconfiguration(BODY_ALREADY_READ, req, 'body');
       return sendProblem(res, 500, 'body_already_read');
     }
-    void (async () => {
-      let request = base;
-      try {
-        if (claims) {
-          const resolved = await claims(req);
-          refuseUnknownClaims(resolved, 'claims');
-          request = { ...base, ...resolved };
-          validateTokenRequest(request);
-        }
-      } catch (error) {
-        report.failure(error, req);
-        const { status, code } = classify(error, 'claims');
-        return sendProblem(res, status, code);
-      }
-      const controller = new AbortController();
-      const onClose = () => {
-        if (!res.writableFinished) controller.abort();
-      };
-      res.once('close', onClose);
-      try {
-        const token = await client.getToken({ ...request, signal: controller.signal });
-        Object.defineProperty(req, TOKEN, { value: token, enumerable: false, configurable: true });
-      } catch (error) {
-        res.off('close', onClose);
-        if (controller.signal.aborted) return;
-        report.failure(error, req);
-        const { status, code } = classify(error, 'token');
-        return sendProblem(res, status, code);
-      }
-      res.off('close', onClose);
-      await proxy(req, res, next);
-    })().catch(next);
+    void forward(req, res, next).catch(next);
   };
 }
