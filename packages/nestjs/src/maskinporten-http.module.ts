@@ -3,9 +3,13 @@ import type { DynamicModule, FactoryProvider, ModuleMetadata } from '@nestjs/com
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
 import type { CreateAxiosDefaults } from 'axios';
-import type { MaskinportenClient, TokenRequest } from '@portvakt/core';
+import { ConfigurationError } from '@portvakt/core';
+import type { MaskinportenClient } from '@portvakt/core';
 import { withMaskinporten } from '@portvakt/axios';
+import type { WithMaskinportenOptions } from '@portvakt/axios';
 import { getMaskinportenClientToken } from './maskinporten.constants.js';
+
+type TokenOptions = Omit<WithMaskinportenOptions, 'client'>;
 
 /**
  * Options of `MaskinportenHttpModule.register`: which client, the token's claims, and the Axios
@@ -16,12 +20,9 @@ import { getMaskinportenClientToken } from './maskinporten.constants.js';
  * const options: MaskinportenHttpModuleOptions = { baseURL: 'https://api.skatteetaten.no', scope: 'skatteetaten:testscope' };
  * ```
  */
-export interface MaskinportenHttpModuleOptions extends CreateAxiosDefaults {
+export interface MaskinportenHttpModuleOptions extends CreateAxiosDefaults, TokenOptions {
   /** Name of the MaskinportenModule client; default the unnamed one. */
   client?: string | undefined;
-  scope?: string | readonly string[] | undefined;
-  request?: TokenRequest | undefined;
-  origins?: readonly (string | URL)[] | undefined;
 }
 
 /**
@@ -37,13 +38,24 @@ export interface MaskinportenHttpModuleAsyncOptions extends Pick<ModuleMetadata,
   inject?: FactoryProvider['inject'];
 }
 
-function createHttpService(client: MaskinportenClient, options: Omit<MaskinportenHttpModuleOptions, 'client'>): HttpService {
-  const { scope, request, origins, ...axiosConfig } = options;
+function createHttpService(name: string | undefined, client: MaskinportenClient | undefined, options: Omit<MaskinportenHttpModuleOptions, 'client'>): HttpService {
+  if (client === undefined) {
+    // Nest's own message here would be "can't resolve dependencies of the HttpService (?)".
+    throw new ConfigurationError(
+      'client',
+      `MaskinportenHttpModule found no Maskinporten client "${name ?? 'default'}": register MaskinportenModule.forRoot(...) or forRootAsync(...)` +
+        `${name === undefined ? '' : ` with name: '${name}'`} with isGlobal: true in your root module, or import that MaskinportenModule in the module that imports MaskinportenHttpModule.`,
+    );
+  }
+  const { scope, request, origins, overwriteAuthorization, retryOnUnauthorized, ...axiosConfig } = options;
   // Always a fresh instance: never the global default one.
   const instance = axios.create(axiosConfig);
-  withMaskinporten(instance, { client, scope, request, origins });
+  withMaskinporten(instance, { client, scope, request, origins, overwriteAuthorization, retryOnUnauthorized });
   return new HttpService(instance);
 }
+
+/** The client as an optional dependency, so a missing one reaches our message instead of Nest's. */
+const clientDependency = (name: string | undefined) => ({ token: getMaskinportenClientToken(name), optional: true });
 
 /**
  * An `@nestjs/axios` `HttpService` on its own Axios instance that carries Maskinporten tokens to
@@ -70,7 +82,7 @@ export class MaskinportenHttpModule {
     const { client, ...rest } = options;
     return {
       module: MaskinportenHttpModule,
-      providers: [{ provide: HttpService, useFactory: (c: MaskinportenClient) => createHttpService(c, rest), inject: [getMaskinportenClientToken(client)] }],
+      providers: [{ provide: HttpService, useFactory: (c?: MaskinportenClient) => createHttpService(client, c, rest), inject: [clientDependency(client)] }],
       exports: [HttpService],
     };
   }
@@ -84,8 +96,8 @@ export class MaskinportenHttpModule {
         { provide: optionsToken, useFactory: options.useFactory, inject: options.inject ?? [] },
         {
           provide: HttpService,
-          useFactory: (c: MaskinportenClient, o: Omit<MaskinportenHttpModuleOptions, 'client'>) => createHttpService(c, o),
-          inject: [getMaskinportenClientToken(options.client), optionsToken],
+          useFactory: (c: MaskinportenClient | undefined, o: Omit<MaskinportenHttpModuleOptions, 'client'>) => createHttpService(options.client, c, o),
+          inject: [clientDependency(options.client), optionsToken],
         },
       ],
       exports: [HttpService],

@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { HttpService } from '@nestjs/axios';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateClientKey, startMaskinportenSimulator, startRecordingApi } from '@portvakt/testing';
+import type { MaskinportenSimulator, RecordingApi } from '@portvakt/testing';
+import { MaskinportenHttpModule, MaskinportenModule } from '@portvakt/nestjs';
+
+const key = generateClientKey({ kid: 'nest-http-key' });
+let sim: MaskinportenSimulator;
+let api: RecordingApi;
+let foreign: RecordingApi;
+
+beforeAll(async () => {
+  sim = await startMaskinportenSimulator({ clients: [{ clientId: 'nest', orgno: '991825827', scopes: ['skatt:read'], jwks: [key.publicJwk] }] });
+  [api, foreign] = await Promise.all([startRecordingApi(), startRecordingApi()]);
+});
+afterAll(async () => {
+  await Promise.all([sim.close(), api.close(), foreign.close()]);
+});
+beforeEach(() => {
+  api.seen.length = 0;
+  foreign.seen.length = 0;
+});
+
+@Injectable()
+class Caller {
+  constructor(@Inject(HttpService) readonly http: HttpService) {}
+  get(path: string) {
+    return firstValueFrom(this.http.get(path));
+  }
+}
+
+const clientModule = () => MaskinportenModule.forRoot({ isGlobal: true, clientId: 'nest', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'skatt:read' });
+
+async function caller() {
+  @Module({ imports: [clientModule(), MaskinportenHttpModule.register({ baseURL: api.origin })], providers: [Caller] })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  await moduleRef.init();
+  return { caller: moduleRef.get(Caller), close: () => moduleRef.close() };
+}
+
+describe('MaskinportenHttpModule against an API that answers 401 for ever', () => {
+  it('each call settles after 2 API calls and 1 new token', async () => {
+    const { caller: c, close } = await caller();
+    try {
+      await c.get('/ok');
+      for (let call = 1; call <= 5; call++) {
+        const tokens = sim.tokenRequestCount();
+        const seen = api.seen.length;
+        await expect(c.get('/status/401')).rejects.toMatchObject({ response: { status: 401 } });
+        expect(api.seen.length - seen).toBe(2);
+        expect(sim.tokenRequestCount() - tokens).toBe(1);
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  it('a redirect to a foreign origin that answers 401: no token there, no new token', async () => {
+    const { caller: c, close } = await caller();
+    try {
+      await c.get('/ok');
+      const tokens = sim.tokenRequestCount();
+      const to = encodeURIComponent(`${foreign.origin}/status/401`);
+      for (let call = 1; call <= 3; call++) await expect(c.get(`/redirect/302?to=${to}`)).rejects.toMatchObject({ response: { status: 401 } });
+      expect(foreign.authorizations).toEqual([undefined, undefined, undefined]);
+      expect(sim.tokenRequestCount()).toBe(tokens);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('a missing client', () => {
+  it('names isGlobal and the import instead of Nest\'s "can\'t resolve dependencies"', async () => {
+    @Module({ imports: [MaskinportenHttpModule.register({ baseURL: 'https://api.example.no' })], providers: [Caller] })
+    class Forgotten {}
+    const error = await Test.createTestingModule({ imports: [Forgotten] }).compile().then(() => undefined, (e: unknown) => e);
+    expect(String(error)).toMatch(/no Maskinporten client "default"/);
+    expect(String(error)).toMatch(/isGlobal: true/);
+    expect(String(error)).toMatch(/import that MaskinportenModule/);
+  });
+
+  it('names the client by its name when a named one is missing', async () => {
+    @Module({ imports: [clientModule(), MaskinportenHttpModule.registerAsync({ client: 'skatt', useFactory: () => ({ baseURL: 'https://api.example.no' }) })], providers: [Caller] })
+    class WrongName {}
+    const error = await Test.createTestingModule({ imports: [WrongName] }).compile().then(() => undefined, (e: unknown) => e);
+    expect(String(error)).toMatch(/no Maskinporten client "skatt".*name: 'skatt'/);
+  });
+});
