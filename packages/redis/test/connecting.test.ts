@@ -1,6 +1,7 @@
 // A store whose ioredis client is still connecting (a process that has just started, or a
 // reconnect) waits for it to be ready instead of failing its first command and fetching alone.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -58,7 +59,7 @@ function runFleet(count: number, args: { redisPort: number; callers: number; rou
   })));
 }
 
-describe('a fleet of freshly started processes (README settings, no wait for ready)', () => {
+describe('freshly started processes on the built packages, with the README settings', () => {
   beforeAll(() => {
     // The children run plain Node on the built packages.
     const build = spawnSync(process.execPath, [path.resolve(here, '../../../node_modules/typescript/bin/tsc'), '-b', path.resolve(here, '../tsconfig.json')], { stdio: 'inherit' });
@@ -85,6 +86,42 @@ describe('a fleet of freshly started processes (README settings, no wait for rea
     // One fetch per process and round: the store fell back instead of failing or fetching per caller.
     expect(sim.tokenRequestCount()).toBe(16);
   }, 120_000);
+  it('runs the README example as printed: one token request, the token masked in the output and sealed in Redis', async () => {
+    const readme = readFileSync(path.join(here, '../README.md'), 'utf8');
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    sim.reset();
+    const raw = connect(server.port, { enableOfflineQueue: true });
+    await raw.flushall();
+    const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', example!], {
+        cwd: path.join(here, '..'),
+        env: {
+          PATH: process.env.PATH,
+          REDIS_URL: `redis://127.0.0.1:${server.port}`,
+          MASKINPORTEN_CLIENT_ID: 'fleet',
+          MASKINPORTEN_CLIENT_JWK: JSON.stringify(key.privateJwk),
+          MASKINPORTEN_SCOPES: 'fleet:read',
+          MASKINPORTEN_ISSUER: sim.issuer,
+          MASKINPORTEN_TOKEN_ENDPOINT: sim.tokenEndpoint,
+          PORTVAKT_TOKEN_KEY: Buffer.alloc(32, 9).toString('base64'),
+        },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.once('exit', (code) => resolve({ status: code, stdout: out, stderr: err }));
+    });
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^\[AccessToken Bearer /);
+    expect(stdout).not.toContain('eyJ');
+    expect(sim.tokenRequestCount()).toBe(1);
+    const written = (await raw.keys('portvakt:token:*')).filter((k) => !k.endsWith(':lock'));
+    expect(written).toHaveLength(1);
+    expect(await raw.get(written[0]!)).toMatch(/^v1\./);
+  }, 60_000);
 });
 
 describe('one store on a client that is not ready yet', () => {
