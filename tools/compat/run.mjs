@@ -117,6 +117,10 @@ async function runApp(shape, log) {
   const template = path.join(here, 'apps', shape.name);
   const app = path.join(work, 'apps', shape.name);
   cpSync(template, app, { recursive: true, filter: (src) => !/[\\/](node_modules|dist|coverage|package-lock\.json)$/.test(src) });
+  // Templates pin exact versions, so a run today and a run next month install the same apps.
+  const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
+  const loose = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v));
+  if (loose.length) return { ok: false, error: `template apps/${shape.name}/package.json does not pin ${loose.map(([n, v]) => `${n}@${v}`).join(', ')}` };
   const missing = shape.packages.filter((p) => !tarballs[p]);
   if (missing.length) return { ok: false, error: `no tarball for ${missing.join(', ')}` };
   const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...shape.packages.map((p) => tarballs[p])];
