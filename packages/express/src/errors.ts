@@ -21,7 +21,8 @@ export type MaskinportenProblemCode =
   | 'upstream_unavailable'
   | 'upstream_not_allowed'
   | 'invalid_path'
-  | 'body_already_read';
+  | 'body_already_read'
+  | 'proxy_unavailable';
 
 const TITLES: Record<MaskinportenProblemCode, string> = {
   maskinporten_unavailable: 'Maskinporten is unavailable',
@@ -35,6 +36,7 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   upstream_not_allowed: 'The upstream chosen for this request may not receive the token',
   invalid_path: 'The request path is not a normalised path',
   body_already_read: 'The request body was read before the proxy',
+  proxy_unavailable: 'The proxy could not be started',
 };
 
 /**

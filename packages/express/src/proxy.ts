@@ -1,15 +1,15 @@
-// A token-injecting reverse proxy on http-proxy-middleware 3 or 4. A request
+// A token-injecting reverse proxy on http-proxy-middleware 3 or 4 (loaded on first use). A request
 // is checked before anything is fetched: normalised path, body not yet read, upstream allowed.
 // The token is fetched before proxying because http-proxy-middleware's proxyReq hook is
 // synchronous and cannot wait.
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
-import type { Options, Plugin } from 'http-proxy-middleware';
+import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
 import { ConfigurationError, PortvaktError, validateTokenRequest } from '@portvakt/core';
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { classify, sendProblem } from './errors.js';
+import { loadHttpProxyMiddleware } from './load-http-proxy-middleware.js';
 import type { ClaimsResolver } from './middleware.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
@@ -59,6 +59,10 @@ const BODY_ALREADY_READ = new PortvaktError(
   'maskinportenProxy() got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
 );
 
+function proxyUnavailable(cause: unknown): PortvaktError {
+  return new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'maskinportenProxy() could not start http-proxy-middleware: install version 3 or 4 (npm i http-proxy-middleware).', { cause });
+}
+
 function validate(options: MaskinportenProxyOptions): void {
   checkOptionsObject(options, PROXY_KEYS, '{ target, client, scope }');
   if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
@@ -81,7 +85,8 @@ function validate(options: MaskinportenProxyOptions): void {
  * nothing secret: 400 `invalid_path` for a path that is not normalised (dot segments, encoded or
  * not, backslashes, absolute-form request targets), 500 `body_already_read` when a body parser
  * ran first, 502 `upstream_not_allowed` when a `proxy.router` answer breaks the rule for `target`,
- * and 502/503/504 when no token can be had.
+ * and 502/503/504 when no token can be had. http-proxy-middleware (3 or 4) is imported when the
+ * first proxy is created.
  *
  * @example
  * ```ts
@@ -131,7 +136,9 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
     plugins: [portvaktPlugin, ...userPlugins],
   };
 
-  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>(proxyOptions);
+  let proxy: ProxyHandler | undefined;
+  const ready = loadHttpProxyMiddleware().then((create) => (proxy = create<IncomingMessage, ServerResponse>(proxyOptions)));
+  ready.catch(() => undefined); // reported on the first request
 
   const forward = async (req: Request, res: Response, next: NextFunction) => {
     let request = base;
@@ -182,7 +189,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       return sendProblem(res, status, code);
     }
     res.off('close', onClose);
-    await proxy(req, res, (error?: unknown) => {
+    await (proxy as ProxyHandler)(req, res, (error?: unknown) => {
       if (error === undefined) {
         // `pathFilter` did not match: the request goes on without our token.
         delete (req as ProxiedRequest)[TOKEN];
@@ -202,6 +209,13 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       report.misconfiguration(BODY_ALREADY_READ, req, 'body');
       return sendProblem(res, 500, 'body_already_read');
     }
-    void forward(req, res, next).catch(next);
+    if (proxy) return void forward(req, res, next).catch(next);
+    ready.then(
+      () => forward(req, res, next),
+      (error: unknown) => {
+        report.misconfiguration(proxyUnavailable(error), req, 'module');
+        sendProblem(res, 500, 'proxy_unavailable');
+      },
+    ).catch(next);
   };
 }
