@@ -75,6 +75,15 @@ describe('MaskinportenHttpModule against an API that answers 401 for ever', () =
   });
 });
 
+describe('the Nest under test', () => {
+  it('is the major this run is for (12 by default, 11 with vitest.nest11.config.ts)', async () => {
+    const core = (await import('@nestjs/core/package.json', { with: { type: 'json' } })) as { default: { version: string } };
+    const common = (await import('@nestjs/common/package.json', { with: { type: 'json' } })) as { default: { version: string } };
+    expect(core.default.version.split('.')[0]).toBe(process.env.PORTVAKT_NEST_MAJOR);
+    expect(common.default.version.split('.')[0]).toBe(process.env.PORTVAKT_NEST_MAJOR);
+  });
+});
+
 describe('a missing client', () => {
   it('names isGlobal and the import instead of Nest\'s "can\'t resolve dependencies"', async () => {
     @Module({ imports: [MaskinportenHttpModule.register({ baseURL: 'https://api.example.no' })], providers: [Caller] })
