@@ -7,10 +7,15 @@ import type { MaskinportenErrorHook } from './on-error.js';
 import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
 
 /**
- * Claims of the token per incoming request, e.g. the customer from the path.
+ * Claims of the token per incoming request, e.g. the customer from the path. A
+ * `ConfigurationError` thrown here (or invalid claims returned) is answered as a 400.
  * @example
  * ```ts
- * const claims: ClaimsResolver = (req) => ({ systemUser: { orgno: String(req.params.orgno) } });
+ * const claims: ClaimsResolver = (req) => {
+ *   const { orgno } = req.params; // string | string[] with @types/express 5
+ *   if (typeof orgno !== 'string') throw new ConfigurationError('orgno', 'give one organisation number.');
+ *   return { systemUser: { orgno } };
+ * };
  * ```
  */
 export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenRequest>;
@@ -75,8 +80,9 @@ function validate(options: MaskinportenMiddlewareOptions): void {
 /**
  * Express middleware that gives each request `req.maskinporten.getToken()` and
  * `req.maskinporten.fetch()`, with claims from the request when `claims` is given. Options are
- * validated here; claim errors (an invalid organisation number from the URL, say) go to
- * `next(err)` as 400 with `expose: false`.
+ * validated here (unknown keys too); claim errors (an invalid organisation number from the URL,
+ * say) go to `next(err)` as 400 with `expose: false`. `onError` gets every claims and token
+ * failure as core's typed error, for your logs.
  *
  * @example
  * ```ts
@@ -85,7 +91,12 @@ function validate(options: MaskinportenMiddlewareOptions): void {
  * const app = express();
  * app.use('/customers/:orgno', maskinporten({
  *   client, scope: 'skatteetaten:innrapportering', origins: ['https://api.skatteetaten.no'],
- *   claims: (req) => ({ systemUser: { orgno: req.params.orgno } }),
+ *   claims: (req) => {
+ *     const { orgno } = req.params; // string | string[] with @types/express 5
+ *     if (typeof orgno !== 'string') throw new ConfigurationError('orgno', 'give one organisation number.');
+ *     return { systemUser: { orgno } };
+ *   },
+ *   onError: (error, req) => logger.warn({ err: error, path: req.originalUrl }),
  * }));
  * app.get('/customers/:orgno/status', async (req, res) => {
  *   const upstream = await req.maskinporten!.fetch('https://api.skatteetaten.no/status');
