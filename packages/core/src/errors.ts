@@ -74,14 +74,27 @@ export function describeValue(value: unknown): string {
  * }
  * ```
  */
-export class PortvaktError extends Error {
+export class PortvaktError<C extends PortvaktErrorCode = PortvaktErrorCode> extends Error {
   /** Stable machine-readable code, e.g. `ERR_PORTVAKT_TOKEN_REJECTED`. */
-  readonly code: PortvaktErrorCode;
+  readonly code: C;
 
-  constructor(code: PortvaktErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(redactSecrets(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+    // The class names of this error, so instanceof holds across the package's ESM and CommonJS
+    // copies (an app can load both): see Symbol.hasInstance below.
+    Object.defineProperty(this, BRAND, { value: classNamesOf(new.target), enumerable: false });
+  }
+
+  /**
+   * `instanceof` that also recognises errors made by the other build of this package (ESM or
+   * CommonJS), by class name, since a dual package can be loaded twice in one process.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const names = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
+    return Array.isArray(names) && names.includes(this.name);
   }
 
   /** A JSON form with the code and message only: never the cause's internals. */
@@ -93,6 +106,14 @@ export class PortvaktError extends Error {
     }
     return out;
   }
+}
+
+const BRAND = Symbol.for('portvakt.error.classes');
+
+function classNamesOf(target: abstract new (...args: never[]) => unknown): readonly string[] {
+  const names: string[] = [];
+  for (let c: unknown = target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) names.push((c as { name: string }).name);
+  return Object.freeze(names);
 }
 
 /**
@@ -109,7 +130,7 @@ export class PortvaktError extends Error {
  * }
  * ```
  */
-export class ConfigurationError extends PortvaktError {
+export class ConfigurationError extends PortvaktError<'ERR_PORTVAKT_CONFIGURATION'> {
   /** The option at fault, as a dotted path (`transport.attemptTimeout`). */
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
@@ -127,7 +148,7 @@ export class ConfigurationError extends PortvaktError {
  * if (err instanceof KeyError) console.error('fix the key:', err.message);
  * ```
  */
-export class KeyError extends PortvaktError {
+export class KeyError extends PortvaktError<'ERR_PORTVAKT_KEY'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_KEY', message, options);
   }
@@ -160,7 +181,7 @@ export type CertificateProblem =
  * }
  * ```
  */
-export class CertificateError extends PortvaktError {
+export class CertificateError extends PortvaktError<'ERR_PORTVAKT_CERTIFICATE'> {
   readonly problem: CertificateProblem;
   constructor(problem: CertificateProblem, message: string, options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_CERTIFICATE', message, options);
@@ -206,7 +227,7 @@ export const MP_CODE_HINTS: Readonly<Record<string, string>> = Object.freeze({
  * if (err instanceof TokenEndpointError) console.error(err.status, err.error, err.mpCode, err.hint);
  * ```
  */
-export class TokenEndpointError extends PortvaktError {
+export class TokenEndpointError extends PortvaktError<'ERR_PORTVAKT_TOKEN_REJECTED'> {
   readonly status: number;
   readonly error: string;
   readonly errorDescription: string | undefined;
@@ -241,7 +262,7 @@ export class TokenEndpointError extends PortvaktError {
  * if (err instanceof EndpointUnavailableError) console.error(`gave up after ${err.attempts} attempts`);
  * ```
  */
-export class EndpointUnavailableError extends PortvaktError {
+export class EndpointUnavailableError extends PortvaktError<'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE'> {
   readonly status: number | undefined;
   readonly attempts: number;
   constructor(message: string, details: { status?: number | undefined; attempts: number; cause?: unknown }) {
@@ -260,7 +281,7 @@ export class EndpointUnavailableError extends PortvaktError {
  * if (err instanceof TimeoutError) console.error(`timed out after ${err.timeoutMs} ms`);
  * ```
  */
-export class TimeoutError extends PortvaktError {
+export class TimeoutError extends PortvaktError<'ERR_PORTVAKT_TIMEOUT'> {
   readonly timeoutMs: number;
   constructor(message: string, timeoutMs: number, options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_TIMEOUT', message, options);
@@ -280,7 +301,7 @@ export class TimeoutError extends PortvaktError {
  * });
  * ```
  */
-export class AbortedError extends PortvaktError {
+export class AbortedError extends PortvaktError<'ERR_PORTVAKT_ABORTED'> {
   constructor(message = 'The operation was aborted by the caller', options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_ABORTED', message, options);
   }
@@ -296,7 +317,7 @@ export class AbortedError extends PortvaktError {
  * if (err instanceof MalformedResponseError) console.error(err.status, err.message);
  * ```
  */
-export class MalformedResponseError extends PortvaktError {
+export class MalformedResponseError extends PortvaktError<'ERR_PORTVAKT_MALFORMED_RESPONSE'> {
   readonly status: number | undefined;
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
     super('ERR_PORTVAKT_MALFORMED_RESPONSE', message, options);
@@ -314,8 +335,95 @@ export class MalformedResponseError extends PortvaktError {
  * await client.getToken().catch((err) => err instanceof ClientClosedError); // true
  * ```
  */
-export class ClientClosedError extends PortvaktError {
+export class ClientClosedError extends PortvaktError<'ERR_PORTVAKT_CLIENT_CLOSED'> {
   constructor() {
     super('ERR_PORTVAKT_CLIENT_CLOSED', 'The Maskinporten client is closed: create a new one.');
   }
 }
+
+/**
+ * Every error Portvakt throws, as a union: `switch (err.code)` narrows it to the class, so
+ * `err.mpCode` or `err.attempts` need no cast.
+ *
+ * @example
+ * ```ts
+ * import { isPortvaktError } from '@portvakt/core';
+ * if (isPortvaktError(err)) {
+ *   switch (err.code) {
+ *     case 'ERR_PORTVAKT_TOKEN_REJECTED': log.error({ mp: err.mpCode }, err.hint); break;
+ *     case 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE': log.warn({ attempts: err.attempts }, 'Maskinporten down'); break;
+ *   }
+ * }
+ * ```
+ */
+export type AnyPortvaktError =
+  | ConfigurationError
+  | KeyError
+  | CertificateError
+  | TokenEndpointError
+  | EndpointUnavailableError
+  | TimeoutError
+  | AbortedError
+  | MalformedResponseError
+  | ClientClosedError;
+
+/**
+ * Whether `value` is an error Portvakt threw (from either build of the package), typed as the
+ * union {@link AnyPortvaktError} so its `code` narrows.
+ *
+ * @example
+ * ```ts
+ * if (isPortvaktError(err) && err.code === 'ERR_PORTVAKT_TOKEN_REJECTED') console.error(err.mpCode);
+ * ```
+ */
+export function isPortvaktError(value: unknown): value is AnyPortvaktError {
+  return value instanceof PortvaktError;
+}
+
+/**
+ * How a failure to get a token is answered over HTTP, the same in every adapter:
+ * - `maskinporten_unavailable` 503: Maskinporten unreachable or answering 408/429/5xx (transient);
+ * - `maskinporten_timeout` 504: an attempt timeout or the deadline ran out;
+ * - `maskinporten_rejected` 502: an OAuth error from Maskinporten (`mpCode` says which);
+ * - `maskinporten_bad_response` 502: an answer that is not a valid token response;
+ * - `client_closed_request` 499: the caller went away (aborted);
+ * - `maskinporten_misconfigured` 502: anything else (key, certificate, options, a closed client).
+ *
+ * @example
+ * ```ts
+ * import { httpStatusOfTokenFailure } from '@portvakt/core';
+ * const { status, code } = httpStatusOfTokenFailure(err); // e.g. 503, 'maskinporten_unavailable'
+ * ```
+ */
+export function httpStatusOfTokenFailure(error: unknown): { status: number; code: TokenFailureCode; mpCode?: string | undefined } {
+  if (!isPortvaktError(error)) return { status: 502, code: 'maskinporten_misconfigured' };
+  switch (error.code) {
+    case 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE':
+      return { status: 503, code: 'maskinporten_unavailable' };
+    case 'ERR_PORTVAKT_TIMEOUT':
+      return { status: 504, code: 'maskinporten_timeout' };
+    case 'ERR_PORTVAKT_TOKEN_REJECTED':
+      return { status: 502, code: 'maskinporten_rejected', mpCode: error.mpCode };
+    case 'ERR_PORTVAKT_MALFORMED_RESPONSE':
+      return { status: 502, code: 'maskinporten_bad_response' };
+    case 'ERR_PORTVAKT_ABORTED':
+      return { status: 499, code: 'client_closed_request' };
+    default:
+      return { status: 502, code: 'maskinporten_misconfigured' };
+  }
+}
+
+/**
+ * The stable codes of {@link httpStatusOfTokenFailure}.
+ * @example
+ * ```ts
+ * const code: TokenFailureCode = 'maskinporten_timeout';
+ * ```
+ */
+export type TokenFailureCode =
+  | 'maskinporten_unavailable'
+  | 'maskinporten_timeout'
+  | 'maskinporten_rejected'
+  | 'maskinporten_bad_response'
+  | 'maskinporten_misconfigured'
+  | 'client_closed_request';

@@ -14,6 +14,8 @@ export {
   ClientClosedError,
   ConfigurationError,
   EndpointUnavailableError,
+  httpStatusOfTokenFailure,
+  isPortvaktError,
   KeyError,
   MalformedResponseError,
   MP_CODE_HINTS,
@@ -22,7 +24,7 @@ export {
   TokenEndpointError,
   redactSecrets,
 } from './errors.js';
-export type { CertificateProblem, PortvaktErrorCode } from './errors.js';
+export type { AnyPortvaktError, CertificateProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
 export type { Clock, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
 
 // credentials (keys, certificates, grant)

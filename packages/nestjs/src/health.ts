@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import { PortvaktError, daysUntilExpiry } from '@portvakt/core';
+import { daysUntilExpiry, isPortvaktError } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
 import { getMaskinportenClientToken } from './maskinporten.constants.js';
 
@@ -50,7 +50,8 @@ export class MaskinportenHealthIndicator {
     try {
       await client.getToken(options.scope === undefined ? undefined : { scope: options.scope });
     } catch (error) {
-      return indicator.down({ reason: error instanceof PortvaktError ? error.code : 'error', ...(error instanceof PortvaktError && 'mpCode' in error && error.mpCode ? { mpCode: error.mpCode } : {}) });
+      if (!isPortvaktError(error)) return indicator.down({ reason: 'error' });
+      return indicator.down({ reason: error.code, ...(error.code === 'ERR_PORTVAKT_TOKEN_REJECTED' && error.mpCode !== undefined ? { mpCode: error.mpCode } : {}) });
     }
     const certificate = client.certificate;
     if (certificate) {

@@ -5,3 +5,4 @@ export type { MaskinportenHttpModuleAsyncOptions, MaskinportenHttpModuleOptions 
 export { InjectMaskinportenClient } from './maskinporten.decorators.js';
 export { getMaskinportenClientToken } from './maskinporten.constants.js';
 export type { MaskinportenModuleOptions, MaskinportenOptionsFactory } from './interfaces/maskinporten-module-options.interface.js';
+export { MaskinportenExceptionFilter } from './maskinporten-exception.filter.js';

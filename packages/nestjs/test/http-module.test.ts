@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import { Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import request from 'supertest';
 import { HttpService } from '@nestjs/axios';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateClientKey, startMaskinportenSimulator, startRecordingApi } from '@portvakt/testing';
 import type { MaskinportenSimulator, RecordingApi } from '@portvakt/testing';
-import { MaskinportenHttpModule, MaskinportenModule } from '@portvakt/nestjs';
+import { MaskinportenExceptionFilter, MaskinportenHttpModule, MaskinportenModule } from '@portvakt/nestjs';
 
 const key = generateClientKey({ kid: 'nest-http-key' });
 let sim: MaskinportenSimulator;
@@ -99,5 +101,40 @@ describe('a missing client', () => {
     class WrongName {}
     const error = await Test.createTestingModule({ imports: [WrongName] }).compile().then(() => undefined, (e: unknown) => e);
     expect(String(error)).toMatch(/no Maskinporten client "skatt".*name: 'skatt'/);
+  });
+});
+
+describe('MaskinportenExceptionFilter', () => {
+  it('answers a token failure as the Express adapter does: a problem with status, code and MP code, no secret', async () => {
+    @Controller('call')
+    class CallController {
+      constructor(@Inject(Caller) private readonly caller: Caller) {}
+      @Get()
+      async call() {
+        return (await this.caller.get('/ok')).data as unknown;
+      }
+    }
+    const module = (scope: string) => MaskinportenModule.forRoot({ isGlobal: true, clientId: 'nest', environment: sim.environment(), key: { jwk: key.privateJwk }, scope, transport: { maxAttempts: 1 } });
+    @Module({
+      imports: [module('skatt:read'), MaskinportenHttpModule.register({ baseURL: api.origin })],
+      controllers: [CallController],
+      providers: [Caller, { provide: APP_FILTER, useClass: MaskinportenExceptionFilter }],
+    })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      sim.inject({ kind: 'status', status: 503 });
+      const down = await request(app.getHttpServer()).get('/call').expect(503);
+      expect(down.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(down.body).toMatchObject({ status: 503, code: 'maskinporten_unavailable' });
+      sim.inject({ kind: 'status', status: 400, body: { error: 'invalid_scope', error_description: 'MP-200 scope not allowed' } });
+      const rejected = await request(app.getHttpServer()).get('/call').expect(502);
+      expect(rejected.body).toMatchObject({ status: 502, code: 'maskinporten_rejected', mpCode: 'MP-200' });
+      await request(app.getHttpServer()).get('/call').expect(200);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -6,7 +6,8 @@ import type { CertificateInfo } from '../certificates/index.js';
 import type { CacheSlot, TokenFetcher } from '../cache/index.js';
 import { channels } from '../diagnostics.js';
 import type { EnvironmentSource } from '../environments/index.js';
-import { ClientClosedError, PortvaktError } from '../errors.js';
+import { ClientClosedError, EndpointUnavailableError, isPortvaktError, PortvaktError } from '../errors.js';
+import type { AnyPortvaktError } from '../errors.js';
 import { createGrant } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import type { LoadedSigner } from '../keys/index.js';
@@ -37,8 +38,8 @@ export interface PipelineParts {
 }
 
 /** Wraps anything thrown by a fetch as the PortvaktError callers and listeners get. */
-export function toPortvaktError(error: unknown): PortvaktError {
-  return error instanceof PortvaktError ? error : new PortvaktError('ERR_PORTVAKT_ENDPOINT_UNAVAILABLE', 'Token refresh failed', { cause: error });
+export function toPortvaktError(error: unknown): AnyPortvaktError {
+  return isPortvaktError(error) ? error : new EndpointUnavailableError('Token refresh failed', { attempts: 0, cause: error });
 }
 
 /** Fetches the token of a slot: what a slot's `fetch` calls on a miss or a refresh. */
@@ -111,7 +112,7 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
       const failure = closing.aborted ? new ClientClosedError() : error;
       if (channels.fetchError.hasSubscribers) {
         const e = toPortvaktError(failure);
-        channels.fetchError.publish({ clientId, issuer, scope, reason, durationMs: performance.now() - started, code: e.code, mpCode: 'mpCode' in e ? e.mpCode : undefined, attempts: 'attempts' in e ? e.attempts : undefined });
+        channels.fetchError.publish({ clientId, issuer, scope, reason, durationMs: performance.now() - started, code: e.code, mpCode: e.code === 'ERR_PORTVAKT_TOKEN_REJECTED' ? e.mpCode : undefined, attempts: e.code === 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE' ? e.attempts : undefined });
       }
       throw failure;
     }

@@ -1,0 +1,35 @@
+import { Catch, Inject } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { httpStatusOfTokenFailure, PortvaktError } from '@portvakt/core';
+
+/**
+ * Answers a Portvakt error that reaches Nest (a token that could not be had while handling a
+ * request) as an RFC 9457 problem, with the same status and `code` the Express adapter gives:
+ * 503 `maskinporten_unavailable`, 504 `maskinporten_timeout`, 502 `maskinporten_rejected`, ...
+ * Nothing secret is in the answer; the MP code is, for the caller's support ticket. Works on the
+ * Express and Fastify platforms.
+ *
+ * @example
+ * ```ts
+ * import { APP_FILTER } from '@nestjs/core';
+ * import { MaskinportenExceptionFilter } from '@portvakt/nestjs';
+ *
+ * @Module({ providers: [{ provide: APP_FILTER, useClass: MaskinportenExceptionFilter }] })
+ * export class AppModule {}
+ * ```
+ */
+@Catch(PortvaktError)
+export class MaskinportenExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(error: PortvaktError, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const response: unknown = host.switchToHttp().getResponse();
+    const { status, code, mpCode } = httpStatusOfTokenFailure(error);
+    httpAdapter.setHeader(response, 'content-type', 'application/problem+json');
+    const problem = { type: 'about:blank', title: 'A Maskinporten token could not be had', status, code, ...(mpCode === undefined ? {} : { mpCode }) };
+    // As a string, so no platform replaces the problem+json content type with its JSON default.
+    httpAdapter.reply(response, JSON.stringify(problem), status);
+  }
+}
