@@ -5,53 +5,26 @@
 // 2. Request overhead: `createAuthorizedFetch` (token from an in-memory source, origin check, manual
 //    redirect handling) against plain `fetch` with a prebuilt Authorization header, both to the same
 //    local HTTP server with keep-alive, 16 requests in flight.
-//
-// Build first: pnpm --filter @portvakt/core build
 import { createServer } from 'node:http';
 import { createAuthorizedFetch, createOriginPolicy } from '@portvakt/core';
+import { concurrentLoop, createBench, syncLoop } from './harness.mjs';
 
-function rate(label, ops, ms) {
-  const perSecond = (ops / ms) * 1000;
-  console.log(`${label.padEnd(46)} ${perSecond.toFixed(0).padStart(12)} ops/s`);
-  return perSecond;
-}
-
-function timeSync(fn, iterations) {
-  for (let i = 0; i < Math.min(iterations, 50_000); i++) fn(i);
-  const start = performance.now();
-  for (let i = 0; i < iterations; i++) fn(i);
-  return performance.now() - start;
-}
-
-async function timeAsync(fn, total, concurrency) {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      next++;
-      await fn();
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return performance.now() - start;
-}
+const bench = createBench('authorized-fetch', 'createAuthorizedFetch and the origin policy against plain fetch and URL parsing');
 
 // 1. Origin check
 const allowed = 'https://api.example.no';
 const policy = createOriginPolicy([allowed, 'https://other.example.no']);
 const urls = ['https://api.example.no/v1/items?page=2', 'https://evil.example/x', 'https://API.example.no:443/v1', 'https://other.example.no/a/b'];
-const iterations = 1_000_000;
-let sink = 0;
-const baselineCheck = timeSync((i) => {
-  if (new URL(urls[i & 3]).origin === allowed) sink++;
-}, iterations);
-const portvaktCheck = timeSync((i) => {
-  if (policy.allows(urls[i & 3])) sink++;
-}, iterations);
-console.log('origin check (string URLs)');
-const a = rate('  baseline: new URL(u).origin === allowed', iterations, baselineCheck);
-const b = rate('  portvakt: policy.allows(u)', iterations, portvaktCheck);
-console.log(`  ratio portvakt/baseline: ${(b / a).toFixed(2)}x throughput`);
+const CHECKS = 20_000;
+await bench.compare({
+  baseline: { label: 'new URL(u).origin === allowed', run: syncLoop((i) => new URL(urls[i & 3]).origin === allowed, CHECKS) },
+  subjects: [{ label: 'policy.allows(u)', run: syncLoop((i) => policy.allows(urls[i & 3]), CHECKS), figure: 'origin check: policy.allows() vs new URL().origin' }],
+  ops: CHECKS,
+  chunks: 20,
+  kind: 'throughput',
+  rounds: 7,
+  warmup: 3,
+});
 
 // 2. Request overhead
 const server = createServer((req, res) => {
@@ -66,23 +39,15 @@ const source = { getToken: async () => token, invalidate: () => false };
 const authorizedFetch = createAuthorizedFetch(source, { scope: 'bench:scope', origins: [origin] });
 const header = `${token.tokenType} ${token.accessToken}`;
 
-const plain = async () => {
-  const response = await fetch(url, { headers: { authorization: header } });
-  await response.arrayBuffer();
-};
-const wrapped = async () => {
-  const response = await authorizedFetch(url);
-  await response.arrayBuffer();
-};
-const requests = 20_000;
-await timeAsync(plain, 2_000, 16);
-await timeAsync(wrapped, 2_000, 16);
-const plainMs = await timeAsync(plain, requests, 16);
-const wrappedMs = await timeAsync(wrapped, requests, 16);
-console.log('\nrequests to a local server (16 in flight)');
-const c = rate('  baseline: fetch + prebuilt Authorization', requests, plainMs);
-const d = rate('  portvakt: createAuthorizedFetch', requests, wrappedMs);
-console.log(`  ratio portvakt/baseline: ${(d / c).toFixed(2)}x throughput`);
-console.log(`  per-request overhead: ${((wrappedMs - plainMs) / requests * 1000).toFixed(1)} µs`);
+const SLICE = 200;
+await bench.compare({
+  baseline: { label: 'fetch + prebuilt Authorization', run: concurrentLoop(async () => (await fetch(url, { headers: { authorization: header } })).arrayBuffer(), SLICE, 16) },
+  subjects: [{ label: 'createAuthorizedFetch', run: concurrentLoop(async () => (await authorizedFetch(url)).arrayBuffer(), SLICE, 16), figure: 'createAuthorizedFetch vs fetch + prebuilt header', goal: undefined }],
+  ops: SLICE,
+  chunks: 10,
+  kind: 'throughput',
+  rounds: 5,
+  warmup: 3,
+});
 server.close();
-if (sink < 0) console.log(sink);
+bench.finish();

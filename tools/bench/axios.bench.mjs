@@ -1,24 +1,21 @@
 // Cost of withMaskinporten() on Axios requests, against the same requests with a static
-// Authorization header, measured in the same run (goal: at most 1.05x time).
+// Authorization header (goal: at most 1.05x time).
 //
-// 1. 20,000 loopback requests, 50 in flight, keep-alive agent, warm token cache: static header vs
-//    withMaskinporten() (path-only URLs, the common case) vs withMaskinporten() with absolute URLs
-//    (checked against the origin policy). The cases take turns in chunks of 1,000 requests; the
-//    median of three rounds is reported.
+// 1. Loopback requests, 50 in flight, keep-alive agent, warm token cache: static header against
+//    withMaskinporten() with path-only URLs (the common case) and with absolute URLs (checked
+//    against the origin policy). Each round is 10 slices of 300 requests per case, the order
+//    alternating from slice to slice.
 // 2. The in-process part alone: the same calls through an adapter that answers at once, so the
-//    network does not hide the cost (ns per request).
-//
-// Build first: pnpm --filter @portvakt/core --filter @portvakt/testing --filter @portvakt/axios build
+//    network does not hide the cost.
 import http from 'node:http';
 import axios from 'axios';
 import { createMaskinportenClient } from '@portvakt/core';
 import { withMaskinporten } from '@portvakt/axios';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import { asyncLoop, concurrentLoop, createBench } from './harness.mjs';
 
-const TOTAL = 20_000;
+const bench = createBench('axios', 'withMaskinporten() against a static Authorization header');
 const IN_FLIGHT = 50;
-const ROUNDS = 3;
-
 const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
   res.end('{}');
@@ -35,72 +32,38 @@ const plain = axios.create({ baseURL, httpAgent: agent, headers: { Authorization
 const portvakt = axios.create({ baseURL, httpAgent: agent });
 withMaskinporten(portvakt, { client });
 
-async function run(send, total) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < total) await send();
-    }),
-  );
-  return performance.now() - start;
-}
-
-const cases = [
-  ['static Authorization header', () => plain.get('/x')],
-  ['withMaskinporten(), path-only URL', () => portvakt.get('/x')],
-  ['withMaskinporten(), absolute URL', () => portvakt.get(`${baseURL}/x`)],
-];
-for (const [, send] of cases) await run(send, 2_000); // warm-up
-// Load on a shared machine drifts by more than the difference we measure, so the cases take turns
-// in chunks of 1,000 requests (rotating who goes first) until each has sent 20,000; a round's
-// figure is the sum of its chunks.
-const CHUNK = 1_000;
-const rounds = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const sums = cases.map(() => 0);
-  for (let chunk = 0; chunk < TOTAL / CHUNK; chunk++) {
-    for (let k = 0; k < cases.length; k++) {
-      const i = (chunk + k) % cases.length;
-      sums[i] += await run(cases[i][1], CHUNK);
-    }
-  }
-  rounds.push(sums);
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`${TOTAL.toLocaleString('en')} loopback requests per case, ${IN_FLIGHT} in flight, interleaved in chunks of ${CHUNK}; median of ${ROUNDS} rounds`);
-for (let i = 0; i < cases.length; i++) {
-  const ms = median(rounds.map((r) => r[i]));
-  const ratio = median(rounds.map((r) => r[i] / r[0]));
-  const perRound = rounds.map((r) => (r[i] / r[0]).toFixed(3)).join(' ');
-  console.log(`  ${cases[i][0].padEnd(36)} ${ms.toFixed(0).padStart(6)} ms  ${Math.round((TOTAL / ms) * 1000).toLocaleString('en').padStart(7)} req/s   ${ratio.toFixed(3)}x time  (rounds: ${perRound})`);
-}
-console.log('  goal: at most 1.05x time');
+const SLICE = 300;
+await bench.compare({
+  baseline: { label: 'static Authorization header', run: concurrentLoop(() => plain.get('/x'), SLICE, IN_FLIGHT) },
+  subjects: [
+    { label: 'withMaskinporten(), path-only URL', run: concurrentLoop(() => portvakt.get('/x'), SLICE, IN_FLIGHT), figure: 'axios: withMaskinporten() path-only URL vs static header', goal: { max: 1.05 } },
+    { label: 'withMaskinporten(), absolute URL', run: concurrentLoop(() => portvakt.get(`${baseURL}/x`), SLICE, IN_FLIGHT), figure: 'axios: withMaskinporten() absolute URL vs static header', goal: { max: 1.05 } },
+  ],
+  ops: SLICE,
+  chunks: 10,
+  kind: 'time',
+  rounds: 5,
+  warmup: 3,
+});
 
 // 2. In-process cost only: an adapter that answers at once.
 const instant = async (config) => ({ data: '{}', status: 200, statusText: 'OK', headers: {}, config, request: {} });
 const plainLocal = axios.create({ baseURL, adapter: instant, headers: { Authorization: token.authorization } });
 const portvaktLocal = axios.create({ baseURL, adapter: instant });
 withMaskinporten(portvaktLocal, { client });
-async function perRequest(instance, n) {
-  for (let i = 0; i < 20_000; i++) await instance.get('/x');
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await instance.get('/x');
-  return Number(process.hrtime.bigint() - start) / n;
-}
-const localPlain = [];
-const localPortvakt = [];
-for (let round = 0; round < ROUNDS; round++) {
-  localPlain.push(await perRequest(plainLocal, 100_000));
-  localPortvakt.push(await perRequest(portvaktLocal, 100_000));
-}
-const lp = median(localPlain);
-const lv = median(localPortvakt);
-console.log('in-process cost per request (adapter that answers at once)');
-console.log(`  static Authorization header          ${lp.toFixed(0).padStart(6)} ns`);
-console.log(`  withMaskinporten()                   ${lv.toFixed(0).padStart(6)} ns   +${(lv - lp).toFixed(0)} ns`);
+const LOCAL = 2_000;
+await bench.compare({
+  baseline: { label: 'static Authorization header, instant adapter', run: asyncLoop(() => plainLocal.get('/x'), LOCAL) },
+  subjects: [{ label: 'withMaskinporten(), instant adapter', run: asyncLoop(() => portvaktLocal.get('/x'), LOCAL), figure: 'axios in-process: withMaskinporten() vs static header (no network)' }],
+  ops: LOCAL,
+  chunks: 20,
+  kind: 'time',
+  rounds: 7,
+  warmup: 5,
+});
 
 agent.destroy();
 await client.close();
 await sim.close();
 server.close();
+bench.finish();

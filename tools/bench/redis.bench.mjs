@@ -1,7 +1,14 @@
-// Added latency of a Redis hit against an in-process hit, and the fleet figure (processes x
-// callers -> token requests). Starts its own redis-server on a free loopback port.
+// @portvakt/redis as users configure it: createRedisTokenStore({ redis, encryptionKey }) (a
+// base64 key, as from an environment variable; every other option at its default), behind the
+// client as `cache: { store }`. Starts its own redis-server on a free loopback port.
+//
+// 1. A Redis hit against an in-process hit, both through client.getToken(): a fresh client (an
+//    empty in-process cache, like a new replica) gets 250 tokens another replica already put in
+//    Redis (GET + AES-256-GCM open each), against a warm client serving the same 250 from memory.
+// 2. The fleet: 8 processes x 200 concurrent cold callers -> token requests (goal: 1).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,49 +17,107 @@ import Redis from 'ioredis';
 import { createMaskinportenClient } from '@portvakt/core';
 import { createRedisTokenStore } from '@portvakt/redis';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import { createBench, nowMs } from './harness.mjs';
 
 if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
   console.log('redis-server not installed: skipping the Redis benchmark (apt-get install redis-server)');
   process.exit(0);
 }
+const bench = createBench('redis', 'the Redis token store behind the client, with encryptionKey');
 const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', mkdtempSync(path.join(tmpdir(), 'pv-bench-'))], { stdio: 'ignore' });
+const dir = mkdtempSync(path.join(tmpdir(), 'pv-bench-'));
+const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], { stdio: 'ignore' });
 const redis = new Redis(port, '127.0.0.1');
 redis.on('error', () => {});
 for (let i = 0; i < 100; i++) { try { await redis.ping(); break; } catch { await new Promise((r) => setTimeout(r, 50)); } }
 
+const KEYS = 250;
+const scopes = Array.from({ length: KEYS }, (_, i) => `fleet:s${i}`);
 const key = generateClientKey({ kid: 'bench' });
-const sim = await startMaskinportenSimulator({ clients: [{ clientId: 'fleet', orgno: '991825827', scopes: ['fleet:read'], jwks: [key.publicJwk] }], tokenLifetimeSeconds: 3600 });
-const store = createRedisTokenStore({ redis, encryptionKey: Buffer.alloc(32, 1) });
-const client = createMaskinportenClient({ clientId: 'fleet', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'fleet:read', cache: { store } });
-await client.getToken();
+const encryptionKey = randomBytes(32).toString('base64');
+const sim = await startMaskinportenSimulator({ clients: [{ clientId: 'fleet', orgno: '991825827', scopes: ['fleet:read', ...scopes], jwks: [key.publicJwk] }], tokenLifetimeSeconds: 3600 });
+const replica = () => createMaskinportenClient({
+  clientId: 'fleet',
+  environment: sim.environment(),
+  key: { jwk: key.privateJwk },
+  scope: 'fleet:read',
+  cache: { store: createRedisTokenStore({ redis, encryptionKey }) },
+});
 
-const N = 20_000;
-let t = performance.now();
-for (let i = 0; i < N; i++) await client.getToken();
-const local = ((performance.now() - t) * 1000) / N;
-const k = 'bench-key';
-await store.load(k, async () => ({ accessToken: 'x'.repeat(800), tokenType: 'Bearer', expiresAt: Date.now() + 3_600_000, issuedAt: Date.now(), scope: 's' }), { minValidUntil: 0 });
-t = performance.now();
-for (let i = 0; i < N / 4; i++) await store.load(k, async () => { throw new Error('should hit'); }, { minValidUntil: 0 });
-const remote = ((performance.now() - t) * 1000) / (N / 4);
-console.log(`in-process cache hit:              ${local.toFixed(2)} µs/op`);
-console.log(`Redis hit (GET + AES-GCM open):    ${remote.toFixed(2)} µs/op   added latency ${(remote - local).toFixed(2)} µs (paid only on an in-process miss)`);
+// One replica fills Redis; a warm one holds the same tokens in memory.
+const writer = replica();
+for (const scope of scopes) await writer.getToken({ scope });
+await writer.close();
+const warm = replica();
+for (const scope of scopes) await warm.getToken({ scope });
+const fetchedBefore = sim.tokenRequestCount();
+const stored = (await redis.keys('*')).length;
+const sample = await redis.get((await redis.keys('portvakt:token:*'))[0] ?? '');
+bench.log(`${KEYS} tokens in Redis (${stored} keys); a stored value ${sample && !sample.includes('eyJ') ? 'is sealed (no JWT text in it)' : 'IS NOT SEALED'}`);
 
-// The fleet: 8 processes x 200 concurrent cold callers.
-sim.reset();
-await redis.flushall();
+let redisServed = 0;
+const [hit] = await bench.compare({
+  baseline: {
+    label: 'in-process hit (warm client)',
+    run: async () => {
+      const t0 = nowMs();
+      for (const scope of scopes) await warm.getToken({ scope });
+      return nowMs() - t0;
+    },
+  },
+  subjects: [{
+    label: 'Redis hit (new client: GET + AES-256-GCM open)',
+    run: async () => {
+      const fresh = replica();
+      const t0 = nowMs();
+      for (const scope of scopes) await fresh.getToken({ scope });
+      const ms = nowMs() - t0;
+      await fresh.close();
+      redisServed += KEYS;
+      return ms;
+    },
+    figure: 'Redis hit vs in-process hit, through getToken()',
+  }],
+  ops: KEYS,
+  chunks: 4,
+  kind: 'time',
+  rounds: 5,
+});
+if (sim.tokenRequestCount() !== fetchedBefore) throw new Error(`the Redis side fetched ${sim.tokenRequestCount() - fetchedBefore} tokens instead of reading Redis`);
+bench.log(`${redisServed.toLocaleString('en')} getToken() calls served from Redis, 0 token requests`);
+// The same rounds as the ratio above, as the latency a Redis hit adds to a call.
+await bench.sample({
+  figure: 'Redis hit: added latency per getToken() over an in-process hit',
+  unit: 'µs',
+  run: async (r) => ((hit.subject.perRoundMs[r] - hit.baseline.perRoundMs[r]) * 1000) / hit.subject.ops,
+});
+await warm.close();
+
+// 2. The fleet.
 const here = path.dirname(fileURLToPath(import.meta.url));
-const child = path.resolve(here, '../../packages/redis/test/fleet-child.mjs');
-const start = performance.now();
-const results = await Promise.all(Array.from({ length: 8 }, () => new Promise((resolve) => {
-  const c = spawn(process.execPath, [child, sim.issuer, sim.tokenEndpoint, JSON.stringify(key.privateJwk), String(port), '200'], { cwd: path.dirname(child), stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  c.stdout.on('data', (d) => { out += d; });
-  c.on('exit', () => resolve(JSON.parse(out || '{"ok":0,"failed":200}')));
-})));
-console.log(`fleet: 8 processes x 200 cold callers = ${results.reduce((n, r) => n + r.ok, 0)} calls, ${results.reduce((n, r) => n + r.failed, 0)} failed, ${sim.tokenRequestCount()} token request(s), ${(performance.now() - start).toFixed(0)} ms incl. process start   goal: 1 request`);
-await client.close();
+const child = path.join(here, 'redis-fleet-child.mjs');
+const PROCESSES = 8;
+const CALLERS = 200;
+const runFleet = async () => {
+  sim.reset();
+  await redis.flushall();
+  const results = await Promise.all(Array.from({ length: PROCESSES }, () => new Promise((resolve) => {
+    const c = spawn(process.execPath, [child, sim.issuer, sim.tokenEndpoint, String(port), String(CALLERS)], {
+      cwd: here,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, MASKINPORTEN_CLIENT_JWK: JSON.stringify(key.privateJwk), TOKEN_ENCRYPTION_KEY: encryptionKey },
+    });
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.on('exit', () => resolve(JSON.parse(out || `{"ok":0,"failed":${CALLERS}}`)));
+  })));
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  return { value: sim.tokenRequestCount(), detail: `${results.reduce((n, r) => n + r.ok, 0)} calls, ${failed} failed, ${sim.tokenRequestCount()} token request(s)` };
+};
+await bench.sample({ figure: `redis fleet: token requests for ${PROCESSES} processes x ${CALLERS} cold callers`, unit: 'requests', run: runFleet, goal: { max: 1 } });
+
 await sim.close();
 redis.disconnect();
 server.kill();
+rmSync(dir, { recursive: true, force: true });
+bench.finish();
