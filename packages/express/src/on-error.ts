@@ -42,7 +42,7 @@ export function createErrorReporter(hook: MaskinportenErrorHook | undefined): Er
   };
   const call = (error: unknown, req: Request) => {
     if (!hook) return;
-    const value = error instanceof Error ? error : new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'The claims resolver threw a value that is not an Error.');
+    const value = error instanceof Error ? error : new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'A function from the options (claims, proxy.router) threw a value that is not an Error.');
     try {
       const returned: unknown = hook(value, req);
       // An async hook that rejects must not become an unhandled rejection.
