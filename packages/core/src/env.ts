@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
 import { ENVIRONMENTS } from './environments/presets.js';
+import { GRANT_ALGORITHMS } from './keys/index.js';
 import { ConfigurationError, describeValue } from './errors.js';
 import type { GrantAlgorithm, KeyInput } from './types.js';
 
@@ -33,7 +34,6 @@ export interface EnvClientOptions {
   algorithm?: GrantAlgorithm;
 }
 
-const ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
 
 /** A variable's value; empty or blank counts as unset (env files often carry `NAME=`). */
 function read(env: Env, name: string): string | undefined {
@@ -243,7 +243,7 @@ export function fromEnv(env: Env = process.env): EnvClientOptions {
   if (scope !== undefined) options.scope = scope;
   const algorithm = read(env, 'MASKINPORTEN_ALGORITHM')?.trim();
   if (algorithm !== undefined) {
-    if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
+    if (!(GRANT_ALGORITHMS as readonly string[]).includes(algorithm)) {
       throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512 (protocol.md section 2.1), not ${describeValue(algorithm)}.`);
     }
     options.algorithm = algorithm as GrantAlgorithm;

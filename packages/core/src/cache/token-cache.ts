@@ -1,7 +1,7 @@
 // The token cache: bounded LRU, one in-flight fetch per key, refresh-ahead, and a caller blocks
 // only inside the last safety margin (design.md, "Behaviour a user can count on").
 import { AbortedError } from '../errors.js';
-import { raceAbort } from '../transport/signals.js';
+import { raceAbort } from '../shared/index.js';
 import type { Clock } from '../types.js';
 
 /** What the cache needs to know of a token: its value (to find it again) and its lifetime. */

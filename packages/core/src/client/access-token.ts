@@ -1,6 +1,6 @@
 // The token object handed to callers. The token value lives in a private field, so it never shows
 // in JSON.stringify, util.inspect, String() or a spread: only `accessToken`/`authorization` give it.
-const inspect = Symbol.for('nodejs.util.inspect.custom');
+import { inspectSymbol } from '../shared/index.js';
 
 /**
  * A Maskinporten access token. Printing, logging or serialising it shows no secret.
@@ -70,7 +70,7 @@ export class AccessToken {
     return { tokenType: this.tokenType, scope: this.scope, expiresAt: new Date(this.#expiresAt).toISOString(), accessToken: '[redacted]' };
   }
 
-  [inspect](): string {
+  [inspectSymbol](): string {
     return this.toString();
   }
 }

@@ -20,6 +20,7 @@ import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
 import { createTokenPipeline, toPortvaktError } from './token-pipeline.js';
 import type { ClientSlot } from './token-pipeline.js';
+import { inspectSymbol } from '../shared/index.js';
 
 /**
  * Payload of the `certificateExpiring` event.
@@ -61,7 +62,6 @@ export interface MaskinportenClient {
   close(): Promise<void>;
 }
 
-const inspect = Symbol.for('nodejs.util.inspect.custom');
 const MAX_SCOPE_MEMO = 1_000;
 
 /**
@@ -188,7 +188,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   } as MaskinportenClient;
   Object.defineProperties(client, {
     toJSON: { value: () => ({ clientId, issuer: environment.issuer }), enumerable: false },
-    [inspect]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
+    [inspectSymbol]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
   });
   return client;
 }

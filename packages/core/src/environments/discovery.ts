@@ -14,9 +14,7 @@
  */
 import { AbortedError, EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../errors.js';
 import type { Clock } from '../types.js';
-import { discardBody, parseJsonObject, readBodyText } from '../transport/body.js';
-import { describeNetworkError } from '../transport/network-error.js';
-import { createAbortScope, raceAbort } from '../transport/signals.js';
+import { createAbortScope, describeNetworkError, discardBody, isTransientStatus, parseJsonObject, readBodyText, raceAbort } from '../shared/index.js';
 import { kindOfIssuer } from './presets.js';
 import { problemWithEndpointUrl } from './urls.js';
 import type { ResolvedEnvironment } from './types.js';
@@ -44,7 +42,7 @@ export async function fetchMetadata(fetchImpl: typeof fetch, metadataUrl: string
     }
     if (!response.ok) {
       discardBody(response);
-      const transient = response.status === 408 || response.status === 429 || response.status >= 500;
+      const transient = isTransientStatus(response.status);
       if (transient) throw new EndpointUnavailableError(`${capitalise(where)} is unavailable (HTTP ${response.status}).`, { status: response.status, attempts: 1 });
       throw new MalformedResponseError(`${capitalise(where)} answered HTTP ${response.status}: check the metadata URL.`, response.status);
     }

@@ -3,7 +3,7 @@
  * plain http only on a loopback address (a local simulator in tests).
  */
 import { describeValue } from '../errors.js';
-import { isLoopbackParsedHostname } from '../origins/loopback.js';
+import { isLoopbackParsedHostname } from '../shared/index.js';
 
 /** Why a URL is unusable, phrased as the fix, or undefined when it is fine. */
 export function problemWithEndpointUrl(value: unknown): string | undefined {

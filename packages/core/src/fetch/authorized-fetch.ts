@@ -8,7 +8,7 @@ import { resolveTokenRequest } from '../grant/index.js';
 import { assertTokenSource } from '../token-source.js';
 import type { GetTokenOptions, TokenRequest } from '../types.js';
 import { createOriginPolicy, originOf } from '../origins/index.js';
-import { discardBody } from '../transport/body.js';
+import { discardBody } from '../shared/index.js';
 import { BODY_HEADERS, isReplayableBody, toRequestParts } from './request-parts.js';
 
 /**

@@ -6,6 +6,7 @@ import type { CertificateInfo } from '../certificates/certificate.js';
 import { CertificateError, ConfigurationError, describeValue, KeyError } from '../errors.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
+import { inspectSymbol } from '../shared/index.js';
 
 /**
  * A {@link Signer} plus what the client needs to know about it.
@@ -22,14 +23,14 @@ export interface LoadedSigner extends Signer {
   readonly certificate: CertificateInfo | undefined;
 }
 
-const ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
+/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 (protocol.md section 2.1). */
+export const GRANT_ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
 const HASH: Record<GrantAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
 // Digdir allows letters, digits, '.', '_' and '-' in a kid (protocol.md section 4.2).
 const KID = /^[A-Za-z0-9._-]{1,200}$/;
-const inspect = Symbol.for('nodejs.util.inspect.custom');
 
 function checkAlg(value: unknown, field: string): GrantAlgorithm {
-  if (!ALGORITHMS.includes(value as GrantAlgorithm)) {
+  if (!GRANT_ALGORITHMS.includes(value as GrantAlgorithm)) {
     throw new ConfigurationError(field, `must be one of RS256, RS384, RS512 (Maskinporten accepts only RSA PKCS#1 v1.5); got ${describeValue(value)}.`);
   }
   return value as GrantAlgorithm;
@@ -143,7 +144,7 @@ function localSigner(key: KeyObject, alg: GrantAlgorithm, id: { kid?: string; x5
   };
   Object.defineProperties(signer, {
     toJSON: { value: () => ({ alg, kid: id.kid, identity: id.identity }), enumerable: false },
-    [inspect]: { value: () => `Signer { alg: '${alg}', identity: '${id.identity}' }`, enumerable: false },
+    [inspectSymbol]: { value: () => `Signer { alg: '${alg}', identity: '${id.identity}' }`, enumerable: false },
   });
   return signer;
 }

@@ -1,3 +1,3 @@
 export { createOriginPolicy, originOf } from './policy.js';
 export type { OriginPolicy } from './policy.js';
-export { isLoopbackHostname } from './loopback.js';
+export { isLoopbackHostname } from '../shared/index.js';

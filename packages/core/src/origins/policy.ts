@@ -5,7 +5,7 @@
  * `https://api.example.no.evil.example/`) is judged by the host `fetch` will actually reach.
  */
 import { ConfigurationError } from '../errors.js';
-import { isLoopbackParsedHostname } from './loopback.js';
+import { isLoopbackParsedHostname } from '../shared/index.js';
 
 /**
  * A set of allowed origins (scheme, host and port) for attaching tokens.

@@ -4,8 +4,8 @@
  * contributes only the OAuth fields, with anything token-like masked.
  */
 import { MalformedResponseError, TokenEndpointError, redactSecrets } from '../errors.js';
-import { discardBody, parseJsonObject, readBodyText } from './body.js';
-import { isRetryableStatus, parseDateHeader } from './retry.js';
+import { discardBody, isTransientStatus, parseJsonObject, readBodyText } from '../shared/index.js';
+import { parseDateHeader } from './retry.js';
 
 /**
  * A parsed successful token response.
@@ -54,7 +54,7 @@ export async function readAttemptOutcome(response: Response): Promise<AttemptOut
     return { kind: 'success', response: parseTokenResponse(await readBodyText(response), status) };
   }
   const serverDateMs = parseDateHeader(response.headers.get('date'));
-  if (isRetryableStatus(status)) {
+  if (isTransientStatus(status)) {
     // The body is not needed: 429 and 5xx are retried whatever they say.
     discardBody(response);
     return { kind: 'transient', status, retryAfter: response.headers.get('retry-after'), serverDateMs };

@@ -4,15 +4,6 @@
  * OAuth error, whose answer will not change (protocol.md section 7: a retry always gets a new grant).
  */
 
-/**
- * 408, 429 and 5xx are transient. 501 (Not Implemented) and 505 (HTTP Version Not Supported) say
- * the request can never work, so they are not retried.
- */
-export function isRetryableStatus(status: number): boolean {
-  if (status === 408 || status === 429) return true;
-  return status >= 500 && status <= 599 && status !== 501 && status !== 505;
-}
-
 const HTTP_DATE_MONTH = /\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/;
 
 /**

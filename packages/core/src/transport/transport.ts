@@ -6,13 +6,12 @@
 import { AbortedError, EndpointUnavailableError, PortvaktError, TimeoutError } from '../errors.js';
 import type { TokenEndpointError } from '../errors.js';
 import type { Clock } from '../types.js';
-import { describeNetworkError } from './network-error.js';
+import { createAbortScope, describeNetworkError, raceAbort, sleep } from '../shared/index.js';
+import type { AbortScope } from '../shared/index.js';
 import type { ResolvedTransportOptions } from './options.js';
 import { readAttemptOutcome } from './response.js';
 import type { AttemptOutcome, TokenEndpointResponse } from './response.js';
 import { fullJitterBackoff, parseRetryAfter } from './retry.js';
-import { createAbortScope, sleep } from './signals.js';
-import type { AbortScope } from './signals.js';
 
 const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -148,7 +147,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
     try {
       for (;;) {
         const nowMs = clock.now() + clockOffsetMs;
-        const assertion = await untilEnded(Promise.resolve().then(() => createAssertion(nowMs)), overall, ended);
+        const assertion = await raceAbort(Promise.resolve().then(() => createAssertion(nowMs)), overall.signal, () => ended() ?? new AbortedError());
         attempts++;
         const sentAt = clock.now();
         const result = await attempt(tokenEndpoint, assertion, overall, ended);
@@ -258,28 +257,3 @@ function finalFailure(tokenEndpoint: string, failure: TransientFailure, attempts
   });
 }
 
-/** Awaits `promise` unless the caller aborts or the deadline passes first. */
-async function untilEnded<T>(promise: Promise<T>, overall: AbortScope, ended: () => PortvaktError | undefined): Promise<T> {
-  const early = ended();
-  if (early !== undefined) {
-    promise.catch(() => undefined);
-    throw early;
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(() => undefined);
-      reject(ended() ?? new AbortedError());
-    };
-    overall.signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        overall.signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        overall.signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}

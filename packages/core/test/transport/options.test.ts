@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateTransportOptions } from '@portvakt/core';
 import { ConfigurationError } from '../../src/errors.js';
-import { fullJitterBackoff, isRetryableStatus, parseRetryAfter } from '../../src/transport/retry.js';
+import { isTransientStatus as isRetryableStatus } from '../../src/shared/index.js';
+import { fullJitterBackoff, parseRetryAfter } from '../../src/transport/retry.js';
 
 describe('validateTransportOptions', () => {
   it('fills in the defaults', () => {
