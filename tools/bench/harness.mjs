@@ -145,7 +145,8 @@ export function createBench(name, description) {
     const noise = full.resolution === 'within noise' ? '  (≈ baseline: under the ~10 % this machine resolves)' : '';
     write(`  ${full.name}`);
     for (const row of rows) write(`      ${row}`);
-    write(`    => ${fmt(full.median)} ${full.unit}  [spread ${spread}, ${full.perRound.length} rounds]${goal}${noise}`);
+    const rounds = full.kind === 'single' ? 'one run' : `spread ${spread}, ${full.perRound.length} rounds`;
+    write(`    => ${fmt(full.median)} ${full.unit}  [${rounds}]${goal}${noise}`);
     write(`       load ${full.loadavg.map((x) => x.toFixed(2)).join(' ')} (1-min ${full.loadDuringRounds.map((x) => x.toFixed(2)).join('–')} during the rounds)`);
     delete full.goalRaw;
     return full;
@@ -253,6 +254,30 @@ export function createBench(name, description) {
           loadDuringRounds: [Math.min(...loads), Math.max(...loads)],
         },
         rows,
+      );
+    },
+
+    /**
+     * A count from one event that is not repeated (such as one 30-second outage): recorded with
+     * median = min = max and `rounds: 1`, and printed as a single measurement, not a statistic.
+     */
+    once({ figure, unit, value, detail, goal }) {
+      const st = { median: value, min: value, max: value };
+      return record(
+        {
+          name: figure,
+          kind: 'single',
+          unit,
+          ...st,
+          perRound: [value],
+          goal: goalJson(goal),
+          goalRaw: goal,
+          verdict: verdict(goal, st),
+          resolution: 'n/a',
+          hard: false,
+          loadDuringRounds: [load1(), load1()],
+        },
+        [`single measurement${detail ? `: ${detail}` : ''}`],
       );
     },
 
