@@ -41,7 +41,7 @@ const SAFE_VALUE = /^[A-Za-z0-9 ._:/@+-]{0,40}$/;
  *
  * @example
  * ```ts
- * import { redactSecrets } from '@portvakt/core';
+ * import { redactSecrets } from './errors.js'; // internal
  * redactSecrets('bad token eyJhbGciOiJSUzI1NiJ9.e30.sig'); // 'bad token [redacted]'
  * ```
  */

@@ -22,7 +22,6 @@ export {
   PortvaktError,
   TimeoutError,
   TokenEndpointError,
-  redactSecrets,
 } from './errors.js';
 export type { AnyPortvaktError, CertificateProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
 export type { Clock, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
@@ -30,18 +29,16 @@ export type { Clock, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredTo
 // credentials (keys, certificates, grant)
 export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
-export { assertCertificateUsable, daysUntilExpiry, inspectCertificate } from './certificates/index.js';
+export { daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
-export { cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateGrantLifetime, validateTokenRequest } from './grant/index.js';
+export { createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateTokenRequest } from './grant/index.js';
 export type { NormalizedTokenRequest } from './grant/index.js';
 
 // transport, environments, origins, fetch, env
-export { createOriginPolicy, isLoopbackHostname, originOf } from './origins/index.js';
+export { createOriginPolicy } from './origins/index.js';
 export type { OriginPolicy } from './origins/index.js';
-export { ENVIRONMENTS, createEnvironmentSource } from './environments/index.js';
-export type { EnvironmentDependencies, EnvironmentEndpoints, EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './environments/index.js';
-export { createTransport, validateTransportOptions } from './transport/index.js';
-export type { ResolvedTransportOptions, TokenEndpointResponse, TokenRequestArgs, TokenRequestResult, Transport, TransportOptions, TransportRuntime } from './transport/index.js';
+export type { EnvironmentEndpoints, EnvironmentOption } from './environments/index.js';
+export type { TransportOptions } from './transport/index.js';
 export { createAuthorizedFetch } from './fetch/index.js';
 export type { AccessTokenSource, AuthorizedFetchOptions } from './fetch/index.js';
 export { fromEnv } from './env.js';

@@ -77,7 +77,8 @@ export function inspectCertificate(cert: string | Uint8Array | X509Certificate):
  *
  * @example
  * ```ts
- * import { assertCertificateUsable, inspectCertificate } from '@portvakt/core';
+ * // internal (src/certificates); inspectCertificate is public
+ * import { assertCertificateUsable, inspectCertificate } from './certificates/index.js';
  * assertCertificateUsable(inspectCertificate(pem), 'prod', Date.now());
  * ```
  */

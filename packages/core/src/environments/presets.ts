@@ -21,7 +21,7 @@ export interface EnvironmentEndpoints {
  *
  * @example
  * ```ts
- * import { ENVIRONMENTS } from '@portvakt/core';
+ * import { ENVIRONMENTS } from '../environments/index.js'; // internal
  * ENVIRONMENTS.test.issuer; // 'https://test.maskinporten.no/'
  * ENVIRONMENTS.prod.tokenEndpoint; // 'https://maskinporten.no/token'
  * ```

@@ -41,7 +41,7 @@ export interface EnvironmentDependencies {
  *
  * @example
  * ```ts
- * import { createEnvironmentSource } from '@portvakt/core';
+ * import { createEnvironmentSource } from '../environments/index.js'; // internal
  * const source = createEnvironmentSource(
  *   { metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server' },
  *   { fetch, clock: Date },

@@ -11,7 +11,7 @@ const headerCache = new WeakMap<Signer, string>();
  * The grant lifetime option: integer seconds, default 60, never above Maskinporten's 120.
  * @example
  * ```ts
- * import { validateGrantLifetime } from '@portvakt/core';
+ * import { validateGrantLifetime } from '../grant/index.js'; // internal
  * validateGrantLifetime(90); // 90; 121 throws a ConfigurationError
  * ```
  */

@@ -165,7 +165,7 @@ const SYSTEM_USER_FIELDS: ReadonlySet<string> = new Set(['orgno', 'externalRef']
  *
  * @example
  * ```ts
- * import { readGetTokenOptions } from '@portvakt/core';
+ * import { readGetTokenOptions } from '../grant/index.js'; // internal
  * readGetTokenOptions({ scope: 'nav:aareg', minValidity: 30 }).minValidityMs; // 30000
  * ```
  */
@@ -241,7 +241,7 @@ function stripUndefined(request: TokenRequest | undefined): TokenRequest {
  *
  * @example
  * ```ts
- * import { cacheKeyOf, normalizeTokenRequest } from '@portvakt/core';
+ * import { cacheKeyOf, normalizeTokenRequest } from '../grant/index.js'; // internal
  * const key = cacheKeyOf({ issuer: 'https://test.maskinporten.no/', clientId: 'c', signerIdentity: 'kid:k1', request: normalizeTokenRequest({ scope: 'a' }, undefined) });
  * ```
  */

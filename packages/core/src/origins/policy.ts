@@ -49,7 +49,7 @@ export function originKey(url: URL): string | undefined {
  *
  * @example
  * ```ts
- * import { originOf } from '@portvakt/core';
+ * import { originOf } from '../origins/index.js'; // internal
  * originOf('HTTPS://Api.Example.no.:443/x'); // 'https://api.example.no'
  * originOf('/relative'); // undefined
  * ```

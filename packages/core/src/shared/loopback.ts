@@ -14,7 +14,7 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
  *
  * @example
  * ```ts
- * import { isLoopbackHostname } from '@portvakt/core';
+ * import { isLoopbackHostname } from '../shared/index.js'; // internal
  * isLoopbackHostname('127.0.0.1'); // true
  * isLoopbackHostname('[::1]'); // true
  * isLoopbackHostname('localhost'); // true

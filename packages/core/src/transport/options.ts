@@ -69,7 +69,7 @@ const globalFetch: typeof fetch = (input, init) => globalThis.fetch(input, init)
  *
  * @example
  * ```ts
- * import { validateTransportOptions } from '@portvakt/core';
+ * import { validateTransportOptions } from '../transport/index.js'; // internal
  * const options = validateTransportOptions({ attemptTimeout: 5000 });
  * options.maxAttempts; // 3
  * ```

@@ -71,7 +71,7 @@ export interface TokenRequestResult {
  *
  * @example
  * ```ts
- * import { createTransport, validateTransportOptions } from '@portvakt/core';
+ * import { createTransport, validateTransportOptions } from '../transport/index.js'; // internal
  * const transport = createTransport(validateTransportOptions(undefined), Date);
  * ```
  */
@@ -120,7 +120,7 @@ interface TransientFailure {
  *
  * @example
  * ```ts
- * import { createTransport, validateTransportOptions } from '@portvakt/core';
+ * import { createTransport, validateTransportOptions } from '../transport/index.js'; // internal
  * const transport = createTransport(validateTransportOptions({ attemptTimeout: 5000 }), Date);
  * const { response } = await transport.requestToken({ tokenEndpoint, createAssertion });
  * ```

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, createEnvironmentSource } from '@portvakt/core';
+import { ENVIRONMENTS, createEnvironmentSource } from '../../src/environments/index.js';
 import { AbortedError, ConfigurationError, EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../../src/errors.js';
 import { manualClock, sendJson, startServer } from '../transport/http-server.js';
 import type { TestServer } from '../transport/http-server.js';

@@ -1,6 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, cacheKeyOf, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, loadSigner, normalizeTokenRequest, validateGrantLifetime } from '@portvakt/core';
+import { ConfigurationError, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, loadSigner, normalizeTokenRequest } from '@portvakt/core';
+import { cacheKeyOf, validateGrantLifetime } from '../../src/grant/index.js';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
 
 const key = generateClientKey({ kid: 'grant-key' });

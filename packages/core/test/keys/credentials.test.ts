@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CertificateError, ConfigurationError, KeyError, assertCertificateUsable, daysUntilExpiry, inspectCertificate, loadSigner } from '@portvakt/core';
+import { CertificateError, ConfigurationError, KeyError, daysUntilExpiry, inspectCertificate, loadSigner } from '@portvakt/core';
+import { assertCertificateUsable } from '../../src/certificates/index.js';
 import type { KeyInput, LoadedSigner } from '@portvakt/core';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createOriginPolicy, isLoopbackHostname, originOf } from '@portvakt/core';
+import { createOriginPolicy } from '@portvakt/core';
+import { originOf } from '../../src/origins/index.js';
+import { isLoopbackHostname } from '../../src/shared/index.js';
 import { ConfigurationError } from '../../src/errors.js';
 
 const policy = createOriginPolicy([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateTransportOptions } from '@portvakt/core';
+import { validateTransportOptions } from '../../src/transport/index.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { isTransientStatus as isRetryableStatus } from '../../src/shared/index.js';
 import { fullJitterBackoff, parseRetryAfter } from '../../src/transport/retry.js';

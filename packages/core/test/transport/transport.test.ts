@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTransport, validateTransportOptions } from '@portvakt/core';
+import { createTransport, validateTransportOptions } from '../../src/transport/index.js';
 import type { TransportOptions } from '@portvakt/core';
 import {
   AbortedError,
