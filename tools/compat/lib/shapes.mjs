@@ -27,12 +27,16 @@ export const SHAPES = [
   { name: 'express4-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, ESM, http-proxy-middleware 3, node --test' },
   { name: 'express4-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, CommonJS, http-proxy-middleware 3, node --test' },
   { name: 'plain-cjs', kind: 'app', packages: ALL, test: ['npm', 'test'], what: 'a CommonJS script that requires every entry point and gets a token with core + axios' },
-  typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10'),
-  typecheck('ts5-node16', 'TypeScript 5, module node16 (a .cts and a .mts file)'),
-  typecheck('ts5-bundler', 'TypeScript 5, module esnext, moduleResolution bundler'),
-  typecheck('ts6-node10', 'TypeScript 6, module commonjs, moduleResolution node10'),
-  typecheck('ts6-node16', 'TypeScript 6, module node16 (a .cts and a .mts file)'),
-  typecheck('ts6-bundler', 'TypeScript 6, module esnext, moduleResolution bundler'),
+  typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10, Nest 11'),
+  typecheck('ts5-node16', 'TypeScript 5, module node16, a CommonJS package (no "type"), Nest 11'),
+  typecheck('ts5-node16-esm', 'TypeScript 5, module node16, "type": "module", Nest 11'),
+  typecheck('ts5-node16-mixed', 'TypeScript 5, module node16, a .cts and a .mts file in one program, Nest 11'),
+  typecheck('ts5-bundler', 'TypeScript 5, module esnext, moduleResolution bundler, Nest 11'),
+  typecheck('ts6-node10', 'TypeScript 6, module commonjs, moduleResolution node10 (ignoreDeprecations 6.0), Nest 11'),
+  typecheck('ts6-node16', 'TypeScript 6, module node16, a CommonJS package (no "type"), Nest 11'),
+  typecheck('ts6-node16-esm', 'TypeScript 6, module node16, "type": "module", Nest 12'),
+  typecheck('ts6-node16-mixed', 'TypeScript 6, module node16, a .cts and a .mts file in one program, Nest 11'),
+  typecheck('ts6-bundler', 'TypeScript 6, module esnext, moduleResolution bundler, Nest 12'),
 ];
 
 // The lines that say best why a log failed, most telling first. The first pattern that matches
