@@ -114,13 +114,13 @@ console.log(`compat: packed ${Object.values(tarballs).map((t) => path.basename(t
 
 /** Copies the template, installs its pinned dependencies plus the tarballs, runs its test command. */
 async function runApp(shape, log) {
-  const template = path.join(here, 'apps', shape.name);
+  const template = path.join(here, 'apps', shape.template ?? shape.name);
   const app = path.join(work, 'apps', shape.name);
   cpSync(template, app, { recursive: true, filter: (src) => !/[\\/](node_modules|dist|coverage|package-lock\.json)$/.test(src) });
   // Templates pin exact versions, so a run today and a run next month install the same apps.
   const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
   const loose = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v));
-  if (loose.length) return { ok: false, error: `template apps/${shape.name}/package.json does not pin ${loose.map(([n, v]) => `${n}@${v}`).join(', ')}` };
+  if (loose.length) return { ok: false, error: `template apps/${shape.template ?? shape.name}/package.json does not pin ${loose.map(([n, v]) => `${n}@${v}`).join(', ')}` };
   const missing = shape.packages.filter((p) => !tarballs[p]);
   if (missing.length) return { ok: false, error: `no tarball for ${missing.join(', ')}` };
   const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...shape.packages.map((p) => tarballs[p])];
@@ -162,6 +162,8 @@ async function runShape(shape) {
     result = { ok: false, error: `harness: ${error.message}` };
   }
   const seconds = (Date.now() - t0) / 1000;
+  // Paths inside the app read better relative to it.
+  if (result.error) result.error = result.error.replaceAll(`${path.join(work, 'apps', shape.name)}${path.sep}`, '');
   results.push({ shape: shape.name, ...result, seconds, log });
   console.log(result.ok ? `PASS ${shape.name} (${seconds.toFixed(1)}s)` : `FAIL ${shape.name}: ${result.error}`);
 }

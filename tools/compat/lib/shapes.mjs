@@ -1,4 +1,4 @@
-// The app shapes. Each `app` shape is a template under tools/compat/apps/<name>/ that gets the
+// The app shapes. Each `app` shape is a template under tools/compat/apps/<template or name>/ that gets the
 // listed tarballs (by package folder) on top of its own pinned dependencies, and then runs its
 // own test command. `check` shapes look at the tarballs themselves.
 
@@ -27,6 +27,14 @@ export const SHAPES = [
   { name: 'express4-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, ESM, http-proxy-middleware 3, node --test' },
   { name: 'express4-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, CommonJS, http-proxy-middleware 3, node --test' },
   { name: 'plain-cjs', kind: 'app', packages: ALL, test: ['npm', 'test'], what: 'a CommonJS script that requires every entry point and gets a token with core + axios' },
+  {
+    name: 'plain-cjs-no-require-esm',
+    kind: 'app',
+    template: 'plain-cjs',
+    packages: ALL,
+    test: ['node', '--no-experimental-require-module', 'index.js'],
+    what: 'plain-cjs with require(esm) turned off, as in Jest and Node < 20.19: no CommonJS build may require an ES module',
+  },
   typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10, Nest 11'),
   typecheck('ts5-node16', 'TypeScript 5, module node16, a CommonJS package (no "type"), Nest 11'),
   typecheck('ts5-node16-esm', 'TypeScript 5, module node16, "type": "module", Nest 11'),
