@@ -48,7 +48,7 @@ export function guardRedirects(config: InternalAxiosRequestConfig, policy: Origi
   };
   config.beforeRedirect = guard;
   return () => {
-    if (hadOwn) config.beforeRedirect = callers;
+    if (hadOwn && callers !== undefined) config.beforeRedirect = callers;
     else delete config.beforeRedirect;
   };
 }

@@ -176,7 +176,8 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
     try {
       attached = await attach(config, adapter);
     } finally {
-      config.adapter = setting;
+      if (setting === undefined) delete config.adapter;
+      else config.adapter = setting;
     }
     if (attached === undefined) {
       try {

@@ -126,7 +126,9 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
     proxyServer.on('proxyReq', setAuthorization);
     proxyServer.on('error', answerError);
   };
-  const proxyOptions: Options = {
+  // http-proxy-middleware's option types predate exactOptionalPropertyTypes; the values are ones
+  // its own types allow.
+  const proxyOptions = {
     changeOrigin: true,
     ...passedOn,
     target: options.target,
@@ -134,7 +136,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
     // An `error` handler here keeps http-proxy-middleware's own error page out; ours answers.
     on: { ...otherEvents, error: () => undefined },
     plugins: [portvaktPlugin, ...userPlugins],
-  };
+  } as Options;
 
   let proxy: ProxyHandler | undefined;
   const ready = loadHttpProxyMiddleware().then((create) => (proxy = create<IncomingMessage, ServerResponse>(proxyOptions)));

@@ -34,10 +34,13 @@ export interface MaskinportenHealthOptions {
  */
 @Injectable()
 export class MaskinportenHealthIndicator {
-  constructor(
-    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
-    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
-  ) {}
+  private readonly indicators: HealthIndicatorService;
+  private readonly moduleRef: ModuleRef;
+
+  constructor(@Inject(HealthIndicatorService) indicators: HealthIndicatorService, @Inject(ModuleRef) moduleRef: ModuleRef) {
+    this.indicators = indicators;
+    this.moduleRef = moduleRef;
+  }
 
   async isHealthy(key = 'maskinporten', options: MaskinportenHealthOptions = {}): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);

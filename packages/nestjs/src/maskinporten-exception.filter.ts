@@ -21,7 +21,11 @@ import { httpStatusOfTokenFailure, PortvaktError } from '@portvakt/core';
  */
 @Catch(PortvaktError)
 export class MaskinportenExceptionFilter implements ExceptionFilter {
-  constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
+  private readonly adapterHost: HttpAdapterHost;
+
+  constructor(@Inject(HttpAdapterHost) adapterHost: HttpAdapterHost) {
+    this.adapterHost = adapterHost;
+  }
 
   catch(error: PortvaktError, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;

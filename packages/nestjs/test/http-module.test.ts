@@ -29,7 +29,10 @@ beforeEach(() => {
 
 @Injectable()
 class Caller {
-  constructor(@Inject(HttpService) readonly http: HttpService) {}
+  readonly http: HttpService;
+  constructor(@Inject(HttpService) http: HttpService) {
+    this.http = http;
+  }
   get(path: string) {
     return firstValueFrom(this.http.get(path));
   }
@@ -108,7 +111,10 @@ describe('MaskinportenExceptionFilter', () => {
   it('answers a token failure as the Express adapter does: a problem with status, code and MP code, no secret', async () => {
     @Controller('call')
     class CallController {
-      constructor(@Inject(Caller) private readonly caller: Caller) {}
+      private readonly caller: Caller;
+      constructor(@Inject(Caller) caller: Caller) {
+        this.caller = caller;
+      }
       @Get()
       async call() {
         return (await this.caller.get('/ok')).data as unknown;

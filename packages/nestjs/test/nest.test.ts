@@ -52,10 +52,12 @@ const config = () => ({
 
 @Injectable()
 class ApiCaller {
-  constructor(
-    @Inject(HttpService) private readonly http: HttpService,
-    @InjectMaskinportenClient('nav') private readonly nav: MaskinportenClient,
-  ) {}
+  private readonly http: HttpService;
+  private readonly nav: MaskinportenClient;
+  constructor(@Inject(HttpService) http: HttpService, @InjectMaskinportenClient('nav') nav: MaskinportenClient) {
+    this.http = http;
+    this.nav = nav;
+  }
   async call() {
     const res = await firstValueFrom(this.http.get('/skatt/data'));
     const navToken = await this.nav.getToken();
@@ -65,7 +67,10 @@ class ApiCaller {
 
 @Controller('proxy')
 class ProxyController {
-  constructor(@Inject(ApiCaller) private readonly caller: ApiCaller) {}
+  private readonly caller: ApiCaller;
+  constructor(@Inject(ApiCaller) caller: ApiCaller) {
+    this.caller = caller;
+  }
   @Get()
   get() {
     return this.caller.call();
@@ -74,10 +79,12 @@ class ProxyController {
 
 @Controller('health')
 class HealthController {
-  constructor(
-    @Inject(HealthCheckService) private readonly health: HealthCheckService,
-    @Inject(MaskinportenHealthIndicator) private readonly maskinporten: MaskinportenHealthIndicator,
-  ) {}
+  private readonly health: HealthCheckService;
+  private readonly maskinporten: MaskinportenHealthIndicator;
+  constructor(@Inject(HealthCheckService) health: HealthCheckService, @Inject(MaskinportenHealthIndicator) maskinporten: MaskinportenHealthIndicator) {
+    this.health = health;
+    this.maskinporten = maskinporten;
+  }
   @Get()
   @HealthCheck()
   check() {
