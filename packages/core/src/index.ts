@@ -5,6 +5,7 @@ export { AccessToken, createMaskinportenClient } from './client/index.js';
 export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOptions } from './client/index.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export { assertTokenSource } from './token-source.js';
+export { refuseUnknownOptions } from './shared/index.js';
 export type { TokenSource } from './token-source.js';
 
 // errors and shared types

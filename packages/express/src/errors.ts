@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http';
 // How Maskinporten failures become HTTP answers. One table, shared by the middleware (next(err))
 // and the proxy (RFC 9457 problem responses). Codes are stable; details never leave the process.
-import { AbortedError, ConfigurationError, EndpointUnavailableError, PortvaktError, TimeoutError, TokenEndpointError } from '@portvakt/core';
+import { STATUS_CODES } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { ConfigurationError, httpStatusOfTokenFailure } from '@portvakt/core';
 
 /**
  * Stable problem codes of the Express adapter.
@@ -40,7 +41,9 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
 };
 
 /**
- * The HTTP status and problem code for an error from getting a token.
+ * The HTTP status and problem code for an error from resolving claims (`stage: 'claims'`: a bad
+ * claim is the caller's 400) or from getting a token (core's mapping, shared with the NestJS
+ * adapter: 503 unavailable, 504 timeout, 502 rejected, bad response or misconfigured).
  * @example
  * ```ts
  * import { classifyMaskinportenError } from '@portvakt/express';
@@ -49,12 +52,8 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
  */
 export function classify(error: unknown, stage: 'claims' | 'token'): { status: number; code: MaskinportenProblemCode } {
   if (stage === 'claims' && error instanceof ConfigurationError) return { status: 400, code: 'invalid_claims' };
-  if (error instanceof AbortedError) return { status: 499, code: 'client_closed_request' };
-  if (error instanceof EndpointUnavailableError) return { status: 503, code: 'maskinporten_unavailable' };
-  if (error instanceof TimeoutError) return { status: 504, code: 'maskinporten_timeout' };
-  if (error instanceof TokenEndpointError) return { status: 502, code: 'maskinporten_rejected' };
-  if (error instanceof PortvaktError && error.code === 'ERR_PORTVAKT_MALFORMED_RESPONSE') return { status: 502, code: 'maskinporten_bad_response' };
-  return { status: 502, code: 'maskinporten_misconfigured' };
+  const { status, code } = httpStatusOfTokenFailure(error);
+  return { status, code };
 }
 
 /**
@@ -88,7 +87,9 @@ export function sendProblem(res: ServerResponse, status: number, code: Maskinpor
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ type: `https://portvakt.dev/problems/${code}`, title: TITLES[code], status, code });
+  // RFC 9457: with type about:blank the title is the status phrase; what went wrong is in
+  // `detail`, and `code` is the stable value to act on.
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: TITLES[code], code });
   res.statusCode = status;
   res.setHeader('content-type', 'application/problem+json');
   res.setHeader('cache-control', 'no-store');

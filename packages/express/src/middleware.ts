@@ -1,10 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConfigurationError, createAuthorizedFetch, createOriginPolicy, validateTokenRequest } from '@portvakt/core';
+import { assertTokenSource, ConfigurationError, createAuthorizedFetch, createOriginPolicy, resolveTokenRequest } from '@portvakt/core';
 import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { MaskinportenHttpError } from './errors.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
-import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
+import { claimsFor } from './claims.js';
+import { checkFunction, checkOptionsObject } from './options.js';
 
 /**
  * Claims of the token per incoming request, e.g. the customer from the path. A
@@ -67,14 +68,15 @@ export interface MaskinportenMiddlewareOptions {
 
 const MIDDLEWARE_KEYS = ['client', 'scope', 'request', 'claims', 'origins', 'onError'] as const;
 
-function validate(options: MaskinportenMiddlewareOptions): void {
+/** Checks every option; returns the adapter's own token request. */
+function validate(options: MaskinportenMiddlewareOptions): TokenRequest {
   checkOptionsObject(options, MIDDLEWARE_KEYS, '{ client, scope }');
-  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
+  assertTokenSource(options.client, 'client');
   checkFunction(options.claims, 'claims', '(req) => ({ systemUser: { orgno } })');
   checkFunction(options.onError, 'onError', '(error, req) => void');
-  refuseUnknownClaims(options.request, 'request');
-  validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
+  const request = resolveTokenRequest(options);
   if (options.origins !== undefined) createOriginPolicy(options.origins, 'origins');
+  return request;
 }
 
 /**
@@ -105,23 +107,17 @@ function validate(options: MaskinportenMiddlewareOptions): void {
  * ```
  */
 export function maskinporten(options: MaskinportenMiddlewareOptions): RequestHandler {
-  validate(options);
+  const base = validate(options);
   const { client, claims, origins } = options;
   const report = createErrorReporter(options.onError);
-  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   return (req: Request, _res: Response, next: NextFunction) => {
     void (async () => {
-      let request = base;
-      if (claims) {
-        try {
-          const resolved = await claims(req);
-          refuseUnknownClaims(resolved, 'claims');
-          request = { ...base, ...resolved };
-          validateTokenRequest(request); // refuse bad claims now, as a 400
-        } catch (error) {
-          report.failure(error, req);
-          return next(new MaskinportenHttpError(error, 'claims'));
-        }
+      let request: TokenRequest;
+      try {
+        request = await claimsFor(req, base, claims); // bad claims are refused now, as a 400
+      } catch (error) {
+        report.failure(error, req);
+        return next(new MaskinportenHttpError(error, 'claims'));
       }
       const getToken = async (overrides?: GetTokenOptions) => {
         try {

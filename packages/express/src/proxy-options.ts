@@ -1,7 +1,7 @@
 // The http-proxy-middleware options the proxy passes on, and the ones it refuses because they would
 // send the request (and so the token) somewhere other than the checked upstream, or skip the checks.
 import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
-import { refuseUnknownKeys } from './options.js';
+import { refuseUnknownOptions } from '@portvakt/core';
 
 /** Options of http-proxy-middleware 3 and 4 (and of http-proxy/httpxy below them) that are passed on. */
 const PASSED_ON = [
@@ -73,11 +73,11 @@ export function checkProxyOptions(proxy: unknown): void {
     const value = (proxy as Record<string, unknown>)[key];
     if (value !== undefined && value !== false) throw new ConfigurationError(`proxy.${key}`, reason);
   }
-  refuseUnknownKeys(proxy, [...PASSED_ON, ...Object.keys(REFUSED)], 'proxy');
+  refuseUnknownOptions(proxy, [...PASSED_ON, ...Object.keys(REFUSED)], 'proxy.');
   const { on, router, plugins } = proxy as { on?: unknown; router?: unknown; plugins?: unknown };
   if (on !== undefined) {
     if (typeof on !== 'object' || on === null) throw new ConfigurationError('proxy.on', 'must be an object of event handlers, e.g. { proxyRes(proxyRes, req, res) {} }.');
-    refuseUnknownKeys(on, EVENTS, 'proxy.on');
+    refuseUnknownOptions(on, EVENTS, 'proxy.on.');
   }
   if (plugins !== undefined && !(Array.isArray(plugins) && plugins.every((p) => typeof p === 'function'))) {
     throw new ConfigurationError('proxy.plugins', 'must be an array of plugin functions.');

@@ -5,7 +5,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
-import { ConfigurationError, PortvaktError, validateTokenRequest } from '@portvakt/core';
+import { assertTokenSource, ConfigurationError, PortvaktError, resolveTokenRequest } from '@portvakt/core';
 import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { classify, sendProblem } from './errors.js';
@@ -13,7 +13,8 @@ import { loadHttpProxyMiddleware } from './load-http-proxy-middleware.js';
 import type { ClaimsResolver } from './middleware.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
-import { checkFunction, checkOptionsObject, refuseUnknownClaims } from './options.js';
+import { claimsFor } from './claims.js';
+import { checkFunction, checkOptionsObject } from './options.js';
 import { checkProxyOptions, checkUpstream } from './proxy-options.js';
 import type { RouterTarget } from './proxy-options.js';
 import { isNormalisedPath } from './request-path.js';
@@ -63,18 +64,19 @@ function proxyUnavailable(cause: unknown): PortvaktError {
   return new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'maskinportenProxy() could not start http-proxy-middleware: install version 3 or 4 (npm i http-proxy-middleware).', { cause });
 }
 
-function validate(options: MaskinportenProxyOptions): void {
+/** Checks every option; returns the proxy's own token request. */
+function validate(options: MaskinportenProxyOptions): TokenRequest {
   checkOptionsObject(options, PROXY_KEYS, '{ target, client, scope }');
-  if (typeof options.client?.getToken !== 'function') throw new ConfigurationError('client', 'must be a client from createMaskinportenClient().');
+  assertTokenSource(options.client, 'client');
   if (typeof options.target !== 'string' || URL.parse(options.target) === null) {
     throw new ConfigurationError('target', 'must be an absolute URL of the upstream API, e.g. "https://api.example.no".');
   }
   checkUpstream(options.target, 'target');
   checkFunction(options.claims, 'claims', '(req) => ({ consumerOrg })');
   checkFunction(options.onError, 'onError', '(error, req) => void');
-  refuseUnknownClaims(options.request, 'request');
-  validateTokenRequest({ ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) });
+  const request = resolveTokenRequest(options);
   checkProxyOptions(options.proxy);
+  return request;
 }
 
 /**
@@ -98,9 +100,8 @@ function validate(options: MaskinportenProxyOptions): void {
  * ```
  */
 export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHandler {
-  validate(options);
+  const base = validate(options);
   const { client, claims } = options;
-  const base: TokenRequest = { ...options.request, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
   const report = createErrorReporter(options.onError);
   const { on: userOn = {}, plugins: userPlugins = [], router, ...passedOn } = options.proxy ?? {};
   const { proxyReq: userProxyReq, error: userError, ...otherEvents } = userOn;
@@ -143,14 +144,9 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
   ready.catch(() => undefined); // reported on the first request
 
   const forward = async (req: Request, res: Response, next: NextFunction) => {
-    let request = base;
+    let request: TokenRequest;
     try {
-      if (claims) {
-        const resolved = await claims(req);
-        refuseUnknownClaims(resolved, 'claims');
-        request = { ...base, ...resolved };
-        validateTokenRequest(request);
-      }
+      request = await claimsFor(req, base, claims);
     } catch (error) {
       report.failure(error, req);
       const { status, code } = classify(error, 'claims');

@@ -58,7 +58,7 @@ describe('without http-proxy-middleware installed', () => {
     const tokensBefore = mp.sim.tokenRequestCount();
     for (const path of ['/a', '/b']) {
       const res = await request(app).get(path).expect(500);
-      expect(res.body).toEqual({ type: 'https://portvakt.dev/problems/proxy_unavailable', title: expect.any(String), status: 500, code: 'proxy_unavailable' });
+      expect(res.body).toEqual({ type: 'about:blank', title: expect.any(String), detail: expect.any(String), status: 500, code: 'proxy_unavailable' });
     }
     expect(imports.count).toBeGreaterThan(0);
     expect(upstream.seen.length).toBe(seenBefore);

@@ -75,7 +75,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
         ['ConfigurationError', '/c/123/x'],
         [expect.any(String), '/down/x'],
       ]);
-      expect((received[0]!.error as ConfigurationError).field).toBe('consumerOrg');
+      expect((received[0]!.error as ConfigurationError).field).toBe('claims.consumerOrg');
     });
 
     it.each([

@@ -41,7 +41,7 @@ describe('unknown option keys are refused at construction', () => {
     ['maskinporten: onerror', () => maskinporten({ client, onerror: () => undefined } as never), 'onerror', 'did you mean "onError"?'],
     ['maskinporten: request.consumer_org', () => maskinporten({ client, request: { consumer_org: '910753614' } } as never), 'request.consumer_org', 'did you mean "consumerOrg"?'],
     ['maskinporten: request.systemUser.orgNr', () => maskinporten({ client, request: { systemUser: { orgNr: '910753614' } } } as never), 'request.systemUser.orgNr', 'did you mean "orgno"?'],
-    ['maskinporten: something unlike any option', () => maskinporten({ client, verbose: true } as never), 'verbose', 'known options: client, scope'],
+    ['maskinporten: something unlike any option', () => maskinporten({ client, verbose: true } as never), 'verbose', 'the options here are client, scope'],
     ['proxy: scopes', () => maskinportenProxy({ target, client, scopes: ['api:read'] } as never), 'scopes', 'did you mean "scope"?'],
     ['proxy: targets', () => maskinportenProxy({ target, client, targets: target } as never), 'targets', 'did you mean "target"?'],
     ['proxy: request.resources', () => maskinportenProxy({ target, client, request: { resources: 'x' } } as never), 'request.resources', 'did you mean "resource"?'],

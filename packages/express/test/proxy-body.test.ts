@@ -43,7 +43,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
     const form = await request(app).post('/api/items').type('form').send('a=1').expect(500);
     for (const res of [json, form]) {
       expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.body).toEqual({ type: 'https://portvakt.dev/problems/body_already_read', title: expect.any(String), status: 500, code: 'body_already_read' });
+      expect(res.body).toEqual({ type: 'about:blank', title: expect.any(String), detail: expect.any(String), status: 500, code: 'body_already_read' });
     }
     expect(upstream.seen).toEqual([]);
     expect(mp.sim.tokenRequestCount()).toBe(tokensBefore);

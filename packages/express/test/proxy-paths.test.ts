@@ -58,7 +58,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
     await server.close();
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(JSON.parse(res.body)).toEqual({ type: 'https://portvakt.dev/problems/invalid_path', title: expect.any(String), status: 400, code: 'invalid_path' });
+    expect(JSON.parse(res.body)).toEqual({ type: 'about:blank', title: expect.any(String), detail: expect.any(String), status: 400, code: 'invalid_path' });
     expect(upstream.seen).toEqual([]);
     expect(mp.sim.tokenRequestCount()).toBe(tokensBefore);
   });

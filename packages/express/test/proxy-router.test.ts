@@ -72,7 +72,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
         const tokensBefore = mp.sim.tokenRequestCount();
         const res = await request(routedApp(received)).get('/api/admin').set('x-route', route).expect(502);
         expect(res.headers['content-type']).toContain('application/problem+json');
-        expect(res.body).toEqual({ type: 'https://portvakt.dev/problems/upstream_not_allowed', title: expect.any(String), status: 502, code: 'upstream_not_allowed' });
+        expect(res.body).toEqual({ type: 'about:blank', title: expect.any(String), detail: expect.any(String), status: 502, code: 'upstream_not_allowed' });
         expect(foreign.seen).toEqual([]);
         expect(upstream.seen).toEqual([]);
         expect(mp.sim.tokenRequestCount()).toBe(tokensBefore);

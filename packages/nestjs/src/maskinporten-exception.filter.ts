@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Catch, Inject } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -32,7 +33,7 @@ export class MaskinportenExceptionFilter implements ExceptionFilter {
     const response: unknown = host.switchToHttp().getResponse();
     const { status, code, mpCode } = httpStatusOfTokenFailure(error);
     httpAdapter.setHeader(response, 'content-type', 'application/problem+json');
-    const problem = { type: 'about:blank', title: 'A Maskinporten token could not be had', status, code, ...(mpCode === undefined ? {} : { mpCode }) };
+    const problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: 'A Maskinporten token could not be had.', code, ...(mpCode === undefined ? {} : { mpCode }) };
     // As a string, so no platform replaces the problem+json content type with its JSON default.
     httpAdapter.reply(response, JSON.stringify(problem), status);
   }

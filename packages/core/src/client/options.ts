@@ -1,6 +1,7 @@
 // Validation of createMaskinportenClient's options: every field checked before any network call,
 // each error naming the field and the fix.
 import { ConfigurationError } from '../errors.js';
+import { refuseUnknownOptions } from '../shared/index.js';
 import type { EnvironmentOption } from '../environments/index.js';
 import type { TransportOptions } from '../transport/index.js';
 import type { CachePolicy } from '../cache/index.js';
@@ -64,9 +65,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function unknownKeys(record: Record<string, unknown>, allowed: Set<string>, prefix: string): void {
-  for (const key of Object.keys(record)) {
-    if (!allowed.has(key)) throw new ConfigurationError(`${prefix}${key}`, `is not an option; the options here are ${[...allowed].join(', ')}.`);
-  }
+  refuseUnknownOptions(record, allowed, prefix);
 }
 
 function number(value: unknown, field: string, fallback: number, check: (n: number) => boolean, rule: string): number {

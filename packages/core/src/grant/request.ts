@@ -2,6 +2,7 @@
 // The normalised form is both what goes into the grant and what makes the cache key, so two
 // requests that Maskinporten would treat the same ("a b" and "b a") share one token.
 import { ConfigurationError } from '../errors.js';
+import { refuseUnknownOptions } from '../shared/index.js';
 import type { TokenRequest } from '../types.js';
 
 /**
@@ -80,9 +81,7 @@ const PID = /^\d{11}$/;
 
 function checkFields(record: object, allowed: ReadonlySet<string>, fieldPrefix: string): void {
   for (const key in record) {
-    if (!allowed.has(key)) {
-      throw new ConfigurationError(`${fieldPrefix}${key}`, `is not a token request field; the fields are ${[...allowed].join(', ')}.`);
-    }
+    if (!allowed.has(key)) refuseUnknownOptions(record, allowed, fieldPrefix);
   }
 }
 

@@ -8,3 +8,4 @@ export { describeNetworkError } from './network-error.js';
 export { isTransientStatus } from './http-status.js';
 export { isLoopbackHostname, isLoopbackParsedHostname } from './loopback.js';
 export { inspectSymbol } from './inspect.js';
+export { refuseUnknownOptions } from './option-keys.js';
