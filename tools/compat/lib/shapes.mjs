@@ -75,4 +75,4 @@ export function firstErrorLine(text) {
   return clip((lines.at(-1) ?? 'no output').trim());
 }
 
-const clip = (s) => (s.length > 240 ? `${s.slice(0, 237)}...` : s);
+const clip = (s) => (s.length > 300 ? `${s.slice(0, 297)}...` : s);
