@@ -4,9 +4,11 @@
 // falls inside the reference spread and "OUT" when it does not.
 //
 //   node tools/bench/diff.mjs before.json after.json [more.json ...]
+//   node tools/bench/diff.mjs --markdown reference.json run1.json ...   (the table in docs/performance.md)
 import { readFileSync } from 'node:fs';
 
-const files = process.argv.slice(2);
+const markdown = process.argv.includes('--markdown');
+const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (files.length < 2) {
   console.error('usage: node tools/bench/diff.mjs reference.json other.json [...]');
   process.exit(2);
@@ -14,6 +16,22 @@ if (files.length < 2) {
 const [ref, ...others] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const key = (f) => `${f.bench}\u0000${f.name}`;
 const fmt = (x) => (x === undefined ? '—' : Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en') : Number(x.toPrecision(3)).toString());
+if (markdown) {
+  const unit = (f) => (f.kind === 'ratio' ? f.unit : ` ${f.unit}`);
+  const num = (f, x) => (f.kind === 'ratio' && x < 100 ? x.toFixed(2) : fmt(x));
+  console.log(`| Figure | Median | Spread (min–max) | Rounds | Goal | Verdict | Load (1 min) | ${others.map((_, i) => `Run ${i + 1} median`).join(' | ')} |`);
+  console.log(`|---|---|---|---|---|---|---|${others.map(() => '---|').join('')}`);
+  for (const f of ref.figures) {
+    const runs = others.map((o) => {
+      const g = o.figures.find((x) => key(x) === key(f));
+      return !g ? '—' : `${num(f, g.median)} ${g.median >= f.min && g.median <= f.max ? '✔ in' : '✘ out'}`;
+    });
+    const goal = f.goal ? `${f.goal.op} ${f.goal.value}` : '';
+    const noise = f.resolution === 'within noise' ? ' (≈ 1, not resolved)' : '';
+    console.log(`| ${f.name} | ${num(f, f.median)}${unit(f)}${noise} | ${num(f, f.min)}–${num(f, f.max)} | ${f.perRound.length} | ${goal} | ${f.verdict} | ${f.loadavg[0]} | ${runs.join(' | ')} |`);
+  }
+  process.exit(0);
+}
 const w = Math.max(...ref.figures.map((f) => f.name.length));
 console.log(`reference: ${files[0]} (${ref.date}, node ${ref.node}, load ${ref.loadavg.join(' ')})`);
 others.forEach((o, i) => console.log(`run ${i + 1}:     ${files[i + 1]} (${o.date}, load ${o.loadavg.join(' ')})`));

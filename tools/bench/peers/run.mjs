@@ -21,9 +21,11 @@
 //     flight) against the same calls with a static token: median time ratio over 5 alternating
 //     rounds, with spread;
 //   - token requests per `--calls` calls (a new, cold Portvakt client every round);
-//   - calls failed during a `--outage`-second Maskinporten outage (the simulator answers every
-//     token request with 503), calls made at a steady 20 a second by each client in the same
-//     window, Portvakt's client warm when it starts (token lifetime 120 s, Maskinporten's default).
+//   - calls failed during a `--outage`-second Maskinporten outage (a second simulator, same
+//     registration, answers every token request with 503), calls made at a steady 20 a second by
+//     each client in the same window. That simulator issues 50-second tokens, so the background
+//     refresh of Portvakt's client (warm when the outage starts; refresh due at 25 s +- 10 %)
+//     falls inside a 30-second outage and has to fail there.
 // When the simulator rejects what the peer sends, the benchmark prints the rejection (and what a
 // grant with only that problem fixed gets) instead of the peer's figures.
 import { execFileSync } from 'node:child_process';
@@ -73,28 +75,30 @@ const pki = createTestPki();
 const cert = pki.issueEnterpriseCertificate({ orgno: ORGNO });
 // Trusting the intermediate as well as the root is what the real service does: it knows the CAs'
 // intermediates, so a grant whose x5c holds only the leaf (as the peer's does) still chains.
-const sim = await startMaskinportenSimulator({
+const registration = {
   trustedCaPems: [...pki.trustedCaPems, pki.intermediateCertificatePem],
   clients: [{ clientId: CLIENT_ID, orgno: ORGNO, scopes: [SCOPE], acceptCertificates: true }],
-});
+};
+const sim = await startMaskinportenSimulator(registration);
 // The peer's README has users make cert.pem and private.key with openssl, which writes LF line
 // endings; the fixture's certificate PEM (node-forge) has CRLF, which the peer's x5c clean-up
 // would leave in the base64. So both clients get the PEM text openssl would have written.
 const lf = (pem) => pem.replace(/\r\n/g, '\n');
-const portvaktClient = () => createMaskinportenClient({
+const portvaktClient = (on = sim) => createMaskinportenClient({
   clientId: CLIENT_ID,
-  environment: sim.environment(),
+  environment: on.environment(),
   key: { certificateChainPem: lf(cert.chainPem), privateKeyPem: lf(cert.privateKeyPem) },
   scope: SCOPE,
 });
-const peerOptions = {
-  url: sim.tokenEndpoint,
+const peerOptionsFor = (on) => ({
+  url: on.tokenEndpoint,
   pemcert: Buffer.from(lf(cert.certificatePem)).toString('base64'),
   pemprivateKey: Buffer.from(lf(cert.privateKeyPem)).toString('base64'),
-  audience: sim.issuer,
+  audience: on.issuer,
   issuer: CLIENT_ID,
   scope: SCOPE,
-};
+});
+const peerOptions = peerOptionsFor(sim);
 
 // The API both call: a loopback server that wants a bearer token.
 let apiRejected = 0;
@@ -197,17 +201,19 @@ async function paced(call, until) {
   await Promise.all(inFlight);
   return { ok, failed };
 }
-const warm = portvaktClient();
+const outageSim = await startMaskinportenSimulator({ ...registration, tokenLifetimeSeconds: 50 });
+const warm = portvaktClient(outageSim);
 await warm.getToken();
-sim.reset();
-sim.inject({ kind: 'status', status: 503, body: { error: 'server_error', error_description: 'Maskinporten is down (injected)' } }, { times: Infinity });
+outageSim.reset();
+outageSim.inject({ kind: 'status', status: 503, body: { error: 'server_error', error_description: 'Maskinporten is down (injected)' } }, { times: Infinity });
 const until = Date.now() + OUTAGE_S * 1000;
 const [ours, theirs] = await Promise.all([
   paced(async () => callApi((await warm.getToken()).authorization), until),
-  peerRejection ? undefined : paced(async () => callApi(`Bearer ${(await maskinportenToken(peerOptions)).access_token}`), until),
+  peerRejection ? undefined : paced(async () => callApi(`Bearer ${(await maskinportenToken(peerOptionsFor(outageSim))).access_token}`), until),
 ]);
-sim.clearFaults();
-const outageRequests = sim.tokenRequestCount();
+outageSim.clearFaults();
+const outageRequests = outageSim.tokenRequestCount();
+await outageSim.close();
 await warm.close();
 const outageFigure = (name, r) => bench.once({
   figure: `peers: ${name}, calls failed during a ${OUTAGE_S} s outage`,
@@ -218,7 +224,7 @@ const outageFigure = (name, r) => bench.once({
 await outageFigure('Portvakt', ours);
 if (theirs) await outageFigure(PEER, theirs);
 else bench.log(`${PEER}: outage not measured (its grants are rejected before the outage; see above)`);
-bench.log(`token requests that reached the simulator during the outage: ${outageRequests} (all answered 503); API rejections: ${apiRejected}`);
+bench.log(`token requests that reached the simulator during the outage: ${outageRequests} (all answered 503: Portvakt's background refresh and its retries); API rejections: ${apiRejected}`);
 
 api.close();
 await sim.close();
