@@ -1,9 +1,33 @@
 // Events on node:diagnostics_channel, so OpenTelemetry or a logger can listen without Portvakt
-// depending on either. Payloads carry no token, grant, key or pid.
+// depending on either. Payloads carry no token, grant, key, pid or system-user reference: only
+// the client id, the scope, the issuer and numbers. Every publish is guarded by hasSubscribers,
+// so a channel nobody listens to costs nothing, not even the payload object.
 import diagnostics from 'node:diagnostics_channel';
 
 /**
- * The channel names Portvakt publishes on.
+ * The channel names Portvakt publishes on, and what each payload holds. Nothing is published on a
+ * channel nobody subscribes to.
+ *
+ * | Key | Channel | Published | Payload |
+ * |---|---|---|---|
+ * | `fetchStart` | `portvakt:token:fetch:start` | a token fetch begins, in the caller's async context for a miss | `{ fetchId, clientId, issuer, scope, reason: 'miss' \| 'refresh' }` |
+ * | `fetchRetry` | `portvakt:token:fetch:retry` | an attempt failed and another follows | `{ fetchId, clientId, issuer, scope, attempt, reason: 'timeout' \| 'network' \| 'status' \| 'clock-offset', status?, delayMs }` |
+ * | `fetchEnd` | `portvakt:token:fetch:end` | a fetch gave a token | `{ fetchId, clientId, issuer, scope, reason, attempts, fromStore, durationMs, expiresIn }` |
+ * | `fetchError` | `portvakt:token:fetch:error` | a fetch failed (`reason: 'refresh'` is a failed background refresh) | `{ fetchId, clientId, issuer, scope, reason, attempts, durationMs, code, mpCode? }` |
+ * | `cacheHit` | `portvakt:cache:hit` | `getToken()` answered from memory | `{ clientId, scope }` |
+ * | `cacheMiss` | `portvakt:cache:miss` | `getToken()` waits for a fetch | `{ clientId, scope }` |
+ * | `cacheRefresh` | `portvakt:cache:refresh` | a hit started a background refresh-ahead | `{ clientId, scope }` |
+ * | `certificateStatus` | `portvakt:certificate:status` | a client that signs with an enterprise certificate fetches a token | `{ clientId, subject, notAfter, daysLeft }` |
+ * | `certificateWarning` | `portvakt:certificate:warning` | at creation, when the certificate expires within `certificateWarningDays` | `{ clientId, subject, notAfter, daysLeft }` |
+ * | `redisHit` | `portvakt:redis:hit` | `@portvakt/redis`: a load answered from Redis | `{ keyPrefix, waited }` |
+ * | `redisMiss` | `portvakt:redis:miss` | `@portvakt/redis`: a load that fetched from Maskinporten | `{ keyPrefix, reason: 'absent' \| 'unavailable' \| 'wait-timeout' }` |
+ * | `redisLockWait` | `portvakt:redis:lock:wait` | `@portvakt/redis`: a load found another replica fetching and stopped waiting | `{ keyPrefix, waitedMs, outcome: 'token' \| 'lock' \| 'timeout' \| 'aborted' \| 'unavailable' }` |
+ *
+ * `fetchId` is a number unique in the process that ties a fetch's start, retries and end or error
+ * together. `attempts` counts the token requests sent (0 when the token came from a shared store,
+ * or the fetch failed before sending one); `durationMs` is wall time in milliseconds; `expiresIn`
+ * is seconds; `code` is the `PortvaktError` code and `mpCode` Maskinporten's `MP-nnn`, when it
+ * named one. `notAfter` is a `Date`.
  *
  * @example
  * ```ts
@@ -13,28 +37,28 @@ import diagnostics from 'node:diagnostics_channel';
  * ```
  */
 export const DIAGNOSTICS_CHANNELS = Object.freeze({
-  /** `{ clientId, issuer, scope, reason: 'miss' | 'refresh' }` */
   fetchStart: 'portvakt:token:fetch:start',
-  /** `{ clientId, issuer, scope, attempts, durationMs, expiresIn }` */
+  fetchRetry: 'portvakt:token:fetch:retry',
   fetchEnd: 'portvakt:token:fetch:end',
-  /** `{ clientId, issuer, scope, durationMs, code, mpCode? }` */
   fetchError: 'portvakt:token:fetch:error',
-  /** `{ clientId, scope }` */
   cacheHit: 'portvakt:cache:hit',
-  /** `{ clientId, scope }` */
   cacheMiss: 'portvakt:cache:miss',
-  /** `{ clientId, scope }`: a background refresh-ahead started. */
   cacheRefresh: 'portvakt:cache:refresh',
-  /** `{ clientId, subject, notAfter, daysLeft }` */
+  certificateStatus: 'portvakt:certificate:status',
   certificateWarning: 'portvakt:certificate:warning',
+  redisHit: 'portvakt:redis:hit',
+  redisMiss: 'portvakt:redis:miss',
+  redisLockWait: 'portvakt:redis:lock:wait',
 });
 
 export const channels = {
   fetchStart: diagnostics.channel(DIAGNOSTICS_CHANNELS.fetchStart),
+  fetchRetry: diagnostics.channel(DIAGNOSTICS_CHANNELS.fetchRetry),
   fetchEnd: diagnostics.channel(DIAGNOSTICS_CHANNELS.fetchEnd),
   fetchError: diagnostics.channel(DIAGNOSTICS_CHANNELS.fetchError),
   cacheHit: diagnostics.channel(DIAGNOSTICS_CHANNELS.cacheHit),
   cacheMiss: diagnostics.channel(DIAGNOSTICS_CHANNELS.cacheMiss),
   cacheRefresh: diagnostics.channel(DIAGNOSTICS_CHANNELS.cacheRefresh),
+  certificateStatus: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateStatus),
   certificateWarning: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateWarning),
 };

@@ -113,9 +113,6 @@ function keyFromEnv(env: Env): KeyInput {
     if (pkcs12Path !== undefined && pkcs12Base64 !== undefined) {
       throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'set either MASKINPORTEN_PKCS12_PATH or MASKINPORTEN_PKCS12_BASE64, not both.');
     }
-    if (kid !== undefined) {
-      throw new ConfigurationError('MASKINPORTEN_KID', 'does not apply to a PKCS#12 enterprise certificate (the grant carries x5c): remove it.');
-    }
     const passphrase = readPassphrase(env, 'MASKINPORTEN_PKCS12_PASSPHRASE');
     if (passphrase === undefined) {
       throw new ConfigurationError('MASKINPORTEN_PKCS12_PASSPHRASE', 'is required with a PKCS#12 file: set it to the bundle\'s password (an empty value for none).');
@@ -131,7 +128,8 @@ function keyFromEnv(env: Env): KeyInput {
       pkcs12 = new Uint8Array(Buffer.from(compact, 'base64'));
     }
     if (pkcs12.byteLength === 0) throw new ConfigurationError(pkcs12Path !== undefined ? 'MASKINPORTEN_PKCS12_PATH' : 'MASKINPORTEN_PKCS12_BASE64', 'is empty.');
-    return { pkcs12, passphrase };
+    // A certificate registered in self-service signs with its kid instead of x5c (protocol.md section 10).
+    return kid === undefined ? { pkcs12, passphrase } : { pkcs12, passphrase, kid };
   }
 
   const privateKey = oneOf(env, 'MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_PRIVATE_KEY_PATH');
@@ -141,10 +139,8 @@ function keyFromEnv(env: Env): KeyInput {
     throw new ConfigurationError('MASKINPORTEN_PRIVATE_KEY', 'is required with MASKINPORTEN_CERTIFICATE: set the certificate\'s private key (PEM text, or a file in MASKINPORTEN_PRIVATE_KEY_PATH).');
   }
   if (certificate !== undefined) {
-    if (kid !== undefined) {
-      throw new ConfigurationError('MASKINPORTEN_KID', 'does not apply to a certificate (the grant carries x5c): remove it, or remove MASKINPORTEN_CERTIFICATE to sign with a registered key.');
-    }
-    return { certificateChainPem: certificate.text, privateKeyPem: privateKey.text, passphrase };
+    const chain = { certificateChainPem: certificate.text, privateKeyPem: privateKey.text, passphrase };
+    return kid === undefined ? chain : { ...chain, kid };
   }
   if (kid === undefined) {
     throw new ConfigurationError('MASKINPORTEN_KID', `is required with ${privateKey.name}: set the kid of the key registered with Digdir.`);

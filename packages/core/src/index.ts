@@ -25,7 +25,7 @@ export {
   TokenEndpointError,
 } from './errors.js';
 export type { AnyPortvaktError, CertificateProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
-export type { Clock, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
+export type { Clock, ConsentRequest, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
 
 // credentials (keys, certificates, grant)
 export { loadSigner, parsePkcs12 } from './keys/index.js';

@@ -56,8 +56,8 @@ export interface Signer {
 export type KeyInput =
   | { jwk: JsonWebKey | string; kid?: string | undefined }
   | { pem: string; kid: string; passphrase?: string | undefined }
-  | { pkcs12: Uint8Array; passphrase: string }
-  | { certificateChainPem: string; privateKeyPem: string; passphrase?: string | undefined }
+  | { pkcs12: Uint8Array; passphrase: string; kid?: string | undefined }
+  | { certificateChainPem: string; privateKeyPem: string; passphrase?: string | undefined; kid?: string | undefined }
   | { signer: Signer };
 
 /**
@@ -94,6 +94,31 @@ export interface TokenRequest {
   pid?: string | undefined;
   /** Altinn system user token. */
   systemUser?: SystemUserRequest | undefined;
+  /** A consent token (Altinn samtykke): the consent request and the party who consented. */
+  consent?: ConsentRequest | undefined;
+  /**
+   * The legacy `iss_onbehalfof` claim. Deprecated by Digdir and to be removed; mutually exclusive
+   * with `consumerOrg`. Use Altinn delegation (`consumerOrg`) or a system user instead.
+   * @deprecated
+   */
+  onBehalfOf?: string | undefined;
+}
+
+/**
+ * A consent to act on, for a consent token (protocol.md section 5.4): the consent request's UUID
+ * and the party who consented, as Altinn's URN (`urn:altinn:person:identifier-no:<pid>` or
+ * `urn:altinn:organization:identifier-no:<orgno>`).
+ *
+ * @example
+ * ```ts
+ * await client.getToken({ scope: 'bank:loan', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356' } satisfies ConsentRequest });
+ * ```
+ */
+export interface ConsentRequest {
+  /** The consent request's UUID. */
+  id: string;
+  /** `urn:altinn:person:identifier-no:<11 digits>` or `urn:altinn:organization:identifier-no:<9 digits>`. */
+  from: string;
 }
 
 /**

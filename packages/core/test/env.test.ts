@@ -120,6 +120,11 @@ describe('keys', () => {
     expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_BASE64: wrapped, MASKINPORTEN_PKCS12_PASSPHRASE: '' }).key).toEqual({ pkcs12: new Uint8Array(p12Bytes), passphrase: '' });
   });
 
+  it('takes MASKINPORTEN_KID with a certificate registered in self-service (the grant then carries kid, not x5c)', () => {
+    expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'secret', MASKINPORTEN_KID: 'cert-kid' }).key).toEqual({ pkcs12: new Uint8Array(p12Bytes), passphrase: 'secret', kid: 'cert-kid' });
+    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_KID: 'cert-kid' }).key).toMatchObject({ privateKeyPem: pem, kid: 'cert-kid' });
+  });
+
   it('reads a certificate chain with its private key', () => {
     expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({
       certificateChainPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
@@ -139,10 +144,8 @@ describe('keys', () => {
     [{ MASKINPORTEN_PKCS12_PATH: p12Path }, 'MASKINPORTEN_PKCS12_PASSPHRASE', /is required/],
     [{ MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_BASE64: 'AAAA', MASKINPORTEN_PKCS12_PASSPHRASE: 'x' }, 'MASKINPORTEN_PKCS12_BASE64', /not both/],
     [{ MASKINPORTEN_PKCS12_BASE64: 'not base64!', MASKINPORTEN_PKCS12_PASSPHRASE: 'x' }, 'MASKINPORTEN_PKCS12_BASE64', /not base64/],
-    [{ MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'x', MASKINPORTEN_KID: 'k' }, 'MASKINPORTEN_KID', /does not apply/],
     [{ MASKINPORTEN_PKCS12_PATH: join(dir, 'missing.p12'), MASKINPORTEN_PKCS12_PASSPHRASE: 'x' }, 'MASKINPORTEN_PKCS12_PATH', /cannot read the file .*missing\.p12.*ENOENT/],
     [{ MASKINPORTEN_CERTIFICATE_PATH: chainPath }, 'MASKINPORTEN_PRIVATE_KEY', /is required with MASKINPORTEN_CERTIFICATE/],
-    [{ MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY: pem, MASKINPORTEN_KID: 'k' }, 'MASKINPORTEN_KID', /does not apply to a certificate/],
     [{ MASKINPORTEN_CLIENT_JWK: '[{"kty":"RSA"}]' }, 'MASKINPORTEN_CLIENT_JWK', /one JWK object/],
   ])('%j -> %s', (overrides, field, message) => {
     const error = failure({ ...base, ...overrides });

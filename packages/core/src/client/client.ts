@@ -2,7 +2,7 @@
 // the cache together. The fetch itself lives in token-pipeline.ts, the option rules in options.ts
 // and grant/request.ts.
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { TokenCache } from '../cache/index.js';
 import { daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
@@ -93,6 +93,8 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   const clientId = o.clientId;
   const certificate = signer.certificate;
   const closing = new AbortController();
+  // Every fetch in flight listens on it; a busy client has more than the default 10.
+  setMaxListeners(0, closing.signal);
   const fetchToken = createTokenPipeline({
     clientId, environment, signer, certificate, grantLifetime, store, clock, closing: closing.signal,
     transport: createTransport(transportOptions, clock),
@@ -126,7 +128,8 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
       slotsIssuer = issuer;
     }
     if (opts === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
-    const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined;
+    // Every claim but scope must be absent for the memo: a new claim added to TokenRequest belongs here too.
+    const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined && opts.consent === undefined && opts.onBehalfOf === undefined;
     if (scopeOnly && opts.scope === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
     if (!scopeOnly || typeof opts.scope !== 'string' || o.defaults !== undefined) return slotFor(issuer, normalizeTokenRequest(claimsOf(opts), defaults));
     let slot = scopeSlots.get(opts.scope);

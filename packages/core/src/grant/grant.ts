@@ -57,6 +57,11 @@ export function grantClaims(input: { issuer: string; clientId: string; request: 
     if (r.systemUser.externalRef !== undefined) detail.externalRef = r.systemUser.externalRef;
     claims.authorization_details = [detail];
   }
+  if (r.consent !== undefined) {
+    claims.authorization_details = [{ type: 'urn:altinn:consent', id: r.consent.id, from: r.consent.from }];
+  }
+  // Deprecated by Digdir, still accepted (protocol.md section 10).
+  if (r.onBehalfOf !== undefined) claims.iss_onbehalfof = r.onBehalfOf;
   return claims;
 }
 

@@ -14,10 +14,13 @@ import type { TokenRequest } from '../types.js';
  */
 export interface NormalizedTokenRequest {
   scope: string;
-  resource?: string | string[];
+  /** Always an array: the grant page says "currently only array supported" (protocol.md section 10). */
+  resource?: string[];
   consumerOrg?: string;
   pid?: string;
   systemUser?: { orgno: string; externalRef?: string };
+  consent?: { id: string; from: string };
+  onBehalfOf?: string;
 }
 
 const ORGNO_WEIGHTS = [3, 2, 7, 6, 5, 4, 3, 2];
@@ -75,7 +78,11 @@ function splitScopes(value: unknown, field: string): string[] {
   return out;
 }
 
-const CLAIM_FIELDS: ReadonlySet<string> = new Set(['scope', 'resource', 'consumerOrg', 'pid', 'systemUser']);
+const CLAIM_FIELDS: ReadonlySet<string> = new Set(['scope', 'resource', 'consumerOrg', 'pid', 'systemUser', 'consent', 'onBehalfOf']);
+const CONSENT_FIELDS: ReadonlySet<string> = new Set(['id', 'from']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CONSENT_PERSON = /^urn:altinn:person:identifier-no:(\d{11})$/;
+const CONSENT_ORGANIZATION = /^urn:altinn:organization:identifier-no:(\d{9})$/;
 const GET_TOKEN_FIELDS: ReadonlySet<string> = new Set([...CLAIM_FIELDS, 'minValidity', 'signal']);
 const PID = /^\d{11}$/;
 
@@ -119,7 +126,7 @@ function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedT
     const field = `${fieldPrefix}resource`;
     if (typeof r.resource === 'string') {
       if (r.resource === '') throw new ConfigurationError(field, 'must not be empty; give the audience the API owner told you.');
-      out.resource = r.resource;
+      out.resource = [r.resource];
     } else if (Array.isArray(r.resource) && r.resource.length > 0 && r.resource.every((x) => typeof x === 'string' && x !== '')) {
       out.resource = [...(r.resource as string[])];
     } else {
@@ -151,6 +158,30 @@ function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedT
       throw new ConfigurationError(`${fieldPrefix}systemUser.externalRef`, 'must be a non-empty string of at most 255 characters, or left out.');
     }
     out.systemUser = su.externalRef === undefined ? { orgno: su.orgno } : { orgno: su.orgno, externalRef: su.externalRef as string };
+  }
+  if (r.consent !== undefined) {
+    const consent = r.consent as { id?: unknown; from?: unknown } | null;
+    if (typeof consent !== 'object' || consent === null) throw new ConfigurationError(`${fieldPrefix}consent`, 'must be { id, from }: the consent request UUID and the URN of who consented.');
+    checkFields(consent, CONSENT_FIELDS, `${fieldPrefix}consent.`);
+    if (typeof consent.id !== 'string' || !UUID.test(consent.id)) {
+      throw new ConfigurationError(`${fieldPrefix}consent.id`, 'must be the consent request\'s UUID, such as "0a7d59f8-8c62-4312-9fb4-62456664c96f".');
+    }
+    const from = typeof consent.from === 'string' ? consent.from : '';
+    const organisation = CONSENT_ORGANIZATION.exec(from)?.[1];
+    if (!CONSENT_PERSON.test(from) && (organisation === undefined || !isValidOrganizationNumber(organisation))) {
+      throw new ConfigurationError(`${fieldPrefix}consent.from`, 'must be "urn:altinn:person:identifier-no:<11-digit pid>" or "urn:altinn:organization:identifier-no:<9-digit organisation number>".');
+    }
+    // One authorization_details entry per request (protocol.md sections 5.3 and 5.4).
+    if (out.systemUser !== undefined) throw new ConfigurationError(`${fieldPrefix}consent`, 'cannot be combined with systemUser: ask for a consent token and a system-user token separately.');
+    out.consent = { id: consent.id.toLowerCase(), from };
+  }
+  if (r.onBehalfOf !== undefined) {
+    if (typeof r.onBehalfOf !== 'string' || r.onBehalfOf.trim() === '' || r.onBehalfOf.length > 255) {
+      throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'must be the onbehalfof value registered on your client (a non-empty string). It is deprecated: prefer consumerOrg.');
+    }
+    // protocol.md section 2.2: iss_onbehalfof and consumer_org are mutually exclusive.
+    if (out.consumerOrg !== undefined) throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'cannot be combined with consumerOrg: the two are mutually exclusive (and iss_onbehalfof is deprecated).');
+    out.onBehalfOf = r.onBehalfOf;
   }
   return out;
 }
@@ -246,7 +277,7 @@ function stripUndefined(request: TokenRequest | undefined): TokenRequest {
  */
 export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIdentity: string; request: NormalizedTokenRequest }): string {
   const { request: r } = parts;
-  const resource = Array.isArray(r.resource) ? [...r.resource].sort() : r.resource ?? null;
+  const resource = r.resource === undefined ? null : [...new Set(r.resource)].sort();
   return JSON.stringify([
     parts.issuer,
     parts.clientId,
@@ -256,5 +287,7 @@ export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIden
     r.consumerOrg ?? null,
     r.pid ?? null,
     r.systemUser ? [r.systemUser.orgno, r.systemUser.externalRef ?? null] : null,
+    r.consent ? [r.consent.id, r.consent.from] : null,
+    r.onBehalfOf ?? null,
   ]);
 }

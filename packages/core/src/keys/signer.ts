@@ -70,8 +70,8 @@ const KEY_FIELDS: readonly (readonly string[])[] = [
   ['signer'],
   ['jwk', 'kid'],
   ['pem', 'kid', 'passphrase'],
-  ['pkcs12', 'passphrase'],
-  ['certificateChainPem', 'privateKeyPem', 'passphrase'],
+  ['pkcs12', 'passphrase', 'kid'],
+  ['certificateChainPem', 'privateKeyPem', 'passphrase', 'kid'],
 ];
 
 /** Refuses a field that does not belong to the key form, naming it, so a typo never goes unseen. */
@@ -122,12 +122,22 @@ function matches(cert: X509Certificate, key: KeyObject): boolean {
   return cert.publicKey.export({ type: 'spki', format: 'der' }).equals(pub);
 }
 
-function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantAlgorithm): LoadedSigner {
+function optionalKid(value: unknown, field: string): string | undefined {
+  return value === undefined ? undefined : checkKid(value, field);
+}
+
+/**
+ * A certificate signer. With `kid` (a certificate registered in self-service) the grant names the
+ * registered certificate by kid instead of carrying x5c: Digdir's grant page says kid "can and
+ * must be used by clients having a pre-registered certificate" (protocol.md section 10).
+ */
+function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantAlgorithm, kid: string | undefined): LoadedSigner {
   checkRsa(key);
   const leaf = certs.find((c) => matches(c, key));
   if (!leaf) throw new CertificateError('key_mismatch', 'None of the certificates belongs to the private key: give the signing certificate that matches the key.');
-  const chain = orderChain(leaf, certs);
   const info = inspectCertificate(leaf);
+  if (kid !== undefined) return localSigner(key, alg, { kid, identity: `kid:${kid}`, certificate: info });
+  const chain = orderChain(leaf, certs);
   const x5c = chain.map((c) => c.raw.toString('base64'));
   return localSigner(key, alg, { x5c, identity: `x5t#S256:${info.thumbprintS256}`, certificate: info });
 }
@@ -185,7 +195,7 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
     }
     if (typeof key.passphrase !== 'string') throw new ConfigurationError(`${field}.passphrase`, 'is required with a PKCS#12 file (use "" for an unprotected one).');
     const { privateKey, certificates } = parsePkcs12(key.pkcs12, key.passphrase);
-    return certificateSigner(privateKey, certificates, alg ?? 'RS256');
+    return certificateSigner(privateKey, certificates, alg ?? 'RS256', optionalKid(key.kid, `${field}.kid`));
   }
   if ('certificateChainPem' in key) {
     if (typeof key.certificateChainPem !== 'string' || !key.certificateChainPem.includes('BEGIN CERTIFICATE')) {
@@ -199,7 +209,7 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
       throw new CertificateError('invalid', 'A certificate in certificateChainPem could not be parsed.', { cause: err });
     }
     const pk = loadPem(key.privateKeyPem, key.passphrase, `${field}.privateKeyPem`);
-    return certificateSigner(pk, certs, alg ?? 'RS256');
+    return certificateSigner(pk, certs, alg ?? 'RS256', optionalKid(key.kid, `${field}.kid`));
   }
   throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
 }

@@ -1,5 +1,5 @@
 export { createTransport } from './transport.js';
-export type { TokenRequestArgs, TokenRequestResult, Transport, TransportRuntime } from './transport.js';
+export type { RetryReason, TokenRequestArgs, TokenRequestResult, Transport, TransportObserver, TransportRuntime } from './transport.js';
 export { validateTransportOptions } from './options.js';
 export type { ResolvedTransportOptions, TransportOptions } from './options.js';
 export type { TokenEndpointResponse } from './response.js';

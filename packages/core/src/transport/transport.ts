@@ -49,6 +49,30 @@ export interface TokenRequestArgs {
   readonly createAssertion: (nowMs: number) => Promise<string>;
   /** Ends the request with an AbortedError; no retries after it. */
   readonly signal?: AbortSignal | undefined;
+  /** Told of every attempt and retry, for diagnostics; left out when nobody listens. */
+  readonly observer?: TransportObserver | undefined;
+}
+
+/**
+ * Why an attempt is followed by another: no answer within the attempt timeout, a network error, a
+ * transient HTTP status (408, 429, 5xx), or an `iat` rejection retried once with a corrected clock.
+ */
+export type RetryReason = 'timeout' | 'network' | 'status' | 'clock-offset';
+
+/**
+ * What a transport tells its observer: `attempt` before each token request is sent (1-based),
+ * `retry` when an attempt failed and another follows after `delayMs`.
+ *
+ * @example
+ * ```ts
+ * const reasons: RetryReason[] = [];
+ * const observer: TransportObserver = { attempt: () => undefined, retry: (r) => void reasons.push(r.reason) };
+ * await transport.requestToken({ tokenEndpoint, createAssertion, observer });
+ * ```
+ */
+export interface TransportObserver {
+  attempt(attempt: number): void;
+  retry(retry: { attempt: number; reason: RetryReason; status: number | undefined; delayMs: number }): void;
 }
 
 /**
@@ -130,7 +154,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
   const random = runtime.random ?? Math.random;
   let clockOffsetMs = 0;
 
-  async function requestToken({ tokenEndpoint, createAssertion, signal }: TokenRequestArgs): Promise<TokenRequestResult> {
+  async function requestToken({ tokenEndpoint, createAssertion, signal, observer }: TokenRequestArgs): Promise<TokenRequestResult> {
     if (signal?.aborted) throw new AbortedError();
     const deadlineAt = clock.now() + options.deadline;
     const overall = createAbortScope([[signal, 'caller']], { ms: options.deadline, cause: 'deadline' });
@@ -149,6 +173,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
         const nowMs = clock.now() + clockOffsetMs;
         const assertion = await raceAbort(Promise.resolve().then(() => createAssertion(nowMs)), overall.signal, () => ended() ?? new AbortedError());
         attempts++;
+        observer?.attempt(attempts);
         const sentAt = clock.now();
         const result = await attempt(tokenEndpoint, assertion, overall, ended);
         let failure: TransientFailure;
@@ -167,6 +192,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
                 if (Math.abs(observed - clockOffsetMs) > CLOCK_OFFSET_THRESHOLD_MS) {
                   clockOffsetMs = observed;
                   clockCorrected = true;
+                  observer?.retry({ attempt: attempts, reason: 'clock-offset', status: error.status, delayMs: 0 });
                   continue;
                 }
               }
@@ -198,6 +224,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
             { status: failure.status, attempts },
           );
         }
+        observer?.retry({ attempt: attempts, reason: failure.timedOut ? 'timeout' : failure.status === undefined ? 'network' : 'status', status: failure.status, delayMs: delay });
         try {
           await wait(delay, overall.signal);
         } catch (error) {

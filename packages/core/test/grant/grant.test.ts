@@ -34,6 +34,35 @@ describe('createGrant', () => {
     expect(claims.exp - claims.iat).toBe(120);
   });
 
+  it('sends resource as an array, also for one audience given as a string (protocol.md section 10)', async () => {
+    const { claims } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's', resource: 'https://api.example.no' }, undefined), nowMs: Date.now(), lifetimeSeconds: 60, signer }));
+    expect(claims.resource).toEqual(['https://api.example.no']);
+  });
+
+  it('adds a consent as authorization_details of type urn:altinn:consent', async () => {
+    const consent = { id: '0A7D59F8-8C62-4312-9FB4-62456664C96F', from: 'urn:altinn:person:identifier-no:05848998356' };
+    const { claims } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's', consent, consumerOrg: '910753614' }, undefined), nowMs: Date.now(), lifetimeSeconds: 60, signer }));
+    expect(claims.authorization_details).toEqual([{ type: 'urn:altinn:consent', id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: consent.from }]);
+    expect(claims.consumer_org).toBe('910753614');
+  });
+
+  it('adds the deprecated iss_onbehalfof', async () => {
+    const { claims } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's', onBehalfOf: 'legacy-ob' }, undefined), nowMs: Date.now(), lifetimeSeconds: 60, signer }));
+    expect(claims.iss_onbehalfof).toBe('legacy-ob');
+  });
+
+  it('a certificate with a kid (registered in self-service) signs with {alg, kid} and no x5c', async () => {
+    const cert = createTestPki().issueEnterpriseCertificate({ orgno: '991825827' });
+    for (const keyInput of [{ certificateChainPem: cert.chainPem, privateKeyPem: cert.privateKeyPem, kid: 'cert-kid' }, { pkcs12: cert.toPkcs12('pw'), passphrase: 'pw', kid: 'cert-kid' }]) {
+      const kidSigner = loadSigner(keyInput);
+      expect(kidSigner.identity).toBe('kid:cert-kid');
+      expect(kidSigner.certificate?.orgno).toBe('991825827');
+      const { header } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's' }, undefined), nowMs: 0, lifetimeSeconds: 60, signer: kidSigner }));
+      expect(header).toEqual({ alg: 'RS256', kid: 'cert-kid' });
+    }
+    expect(() => loadSigner({ certificateChainPem: cert.chainPem, privateKeyPem: cert.privateKeyPem, kid: 'bad kid!' })).toThrow(expect.objectContaining({ field: 'key.kid' }));
+  });
+
   it('uses a fresh jti for every grant', async () => {
     const request = normalizeTokenRequest({ scope: 's' }, undefined);
     const jtis = new Set<string>();
@@ -62,6 +91,9 @@ describe('request validation and the cache key', () => {
     const keys = [
       { scope: 's' }, { scope: 's', resource: 'https://a' }, { scope: 's', consumerOrg: '910753614' }, { scope: 's', pid: PID },
       { scope: 's', systemUser: { orgno: '910753614' } }, { scope: 's', systemUser: { orgno: '910753614', externalRef: 'x' } },
+      { scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356' } },
+      { scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:organization:identifier-no:910753614' } },
+      { scope: 's', onBehalfOf: 'ob' },
     ].map((r) => cacheKeyOf({ ...base, request: normalizeTokenRequest(r, undefined) }));
     expect(new Set(keys).size).toBe(keys.length);
     expect(cacheKeyOf({ ...base, signerIdentity: 'kid:other', request: normalizeTokenRequest({ scope: 's' }, undefined) })).not.toBe(keys[0]);
@@ -79,6 +111,15 @@ describe('request validation and the cache key', () => {
     [{ scope: 's', scopes: ['a'] }, 'scopes'],
     [{ scope: 's', systemUser: { orgno: '910753614', external_ref: 'x' } }, 'systemUser.external_ref'],
     ['nav:b', 'options'],
+    [{ scope: 's', consent: { id: 'not-a-uuid', from: 'urn:altinn:person:identifier-no:05848998356' } }, 'consent.id'],
+    [{ scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:123' } }, 'consent.from'],
+    [{ scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:organization:identifier-no:910753615' } }, 'consent.from'],
+    [{ scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: '05848998356' } }, 'consent.from'],
+    [{ scope: 's', consent: 'x' }, 'consent'],
+    [{ scope: 's', consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356', to: 'x' } }, 'consent.to'],
+    [{ scope: 's', systemUser: { orgno: '910753614' }, consent: { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356' } }, 'consent'],
+    [{ scope: 's', onBehalfOf: '' }, 'onBehalfOf'],
+    [{ scope: 's', onBehalfOf: 'ob', consumerOrg: '910753614' }, 'onBehalfOf'],
     [{ scope: 's', resource: [] }, 'resource'],
     [{ scope: 's', systemUser: { orgno: '123' } }, 'systemUser.orgno'],
     [{ scope: 's', systemUser: { orgno: '910753614', externalRef: '' } }, 'systemUser.externalRef'],
