@@ -24,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const TOTAL_KEYS = 20_000;
+// 20,000 keys take minutes on a shared 2-core machine: the full count runs once per CI run
+// (PORTVAKT_STRESS=1, see .ci/run); every other run does a tenth of it through the same code.
+const TOTAL_KEYS = process.env.PORTVAKT_STRESS === '1' ? 20_000 : 2_000;
 const CHILDREN = 2;
 const STALL_MS = 60_000;
 const here = path.dirname(fileURLToPath(import.meta.url));
