@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Run by @portvakt/core's build after the CommonJS build. jose 6 ships only ES modules, and Jest's
-// module system cannot require() an ES module (Node's own require(esm) it does not use), so a
-// CommonJS app tested with Jest could not load core. The CommonJS build therefore gets its own
+// Run by the builds of @portvakt/core and @portvakt/testing after their CommonJS build. jose 6
+// ships only ES modules, and Jest's module system cannot require() an ES module (Node's own
+// require(esm) it does not use), so a CommonJS app tested with Jest could not load them. The CommonJS build therefore gets its own
 // CommonJS copy of jose, bundled here from the installed jose (same version, MIT licence kept in
 // the bundle), and its require("jose") calls point to that copy. The ESM build imports jose as is.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
