@@ -62,3 +62,36 @@ export const channels = {
   certificateStatus: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateStatus),
   certificateWarning: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateWarning),
 };
+
+/** Why a token fetch runs: a caller missed the cache, or a hit started a background refresh. */
+type FetchReason = 'miss' | 'refresh';
+
+/**
+ * The payload of each channel in {@link DIAGNOSTICS_CHANNELS}, by key: the types a subscriber casts
+ * its message to.
+ *
+ * @example
+ * ```ts
+ * import diagnostics from 'node:diagnostics_channel';
+ * import { DIAGNOSTICS_CHANNELS } from '@portvakt/core';
+ * import type { DiagnosticsPayloads } from '@portvakt/core';
+ * diagnostics.subscribe(DIAGNOSTICS_CHANNELS.fetchEnd, (message) => {
+ *   const event = message as DiagnosticsPayloads['fetchEnd'];
+ *   console.log(`${event.scope}: ${event.attempts} attempts, ${event.durationMs.toFixed(0)} ms`);
+ * });
+ * ```
+ */
+export interface DiagnosticsPayloads {
+  fetchStart: { fetchId: number; clientId: string; issuer: string | undefined; scope: string; reason: FetchReason };
+  fetchRetry: { fetchId: number; clientId: string; issuer: string | undefined; scope: string; attempt: number; reason: 'timeout' | 'network' | 'status' | 'clock-offset'; status: number | undefined; delayMs: number };
+  fetchEnd: { fetchId: number; clientId: string; issuer: string | undefined; scope: string; reason: FetchReason; attempts: number; fromStore: boolean; durationMs: number; expiresIn: number };
+  fetchError: { fetchId: number; clientId: string; issuer: string | undefined; scope: string; reason: FetchReason; attempts: number; durationMs: number; code: string; mpCode: string | undefined };
+  cacheHit: { clientId: string; scope: string };
+  cacheMiss: { clientId: string; scope: string };
+  cacheRefresh: { clientId: string; scope: string };
+  certificateStatus: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
+  certificateWarning: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
+  redisHit: { keyPrefix: string; waited: boolean };
+  redisMiss: { keyPrefix: string; reason: 'absent' | 'unavailable' | 'wait-timeout' };
+  redisLockWait: { keyPrefix: string; waitedMs: number; outcome: 'token' | 'lock' | 'timeout' | 'aborted' | 'unavailable' };
+}

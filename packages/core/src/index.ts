@@ -4,6 +4,7 @@
 export { AccessToken, createMaskinportenClient } from './client/index.js';
 export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOptions } from './client/index.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export type { DiagnosticsPayloads } from './diagnostics.js';
 export { assertTokenSource } from './token-source.js';
 export { refuseUnknownOptions } from './shared/index.js';
 export type { TokenSource } from './token-source.js';
@@ -25,7 +26,7 @@ export {
   TokenEndpointError,
 } from './errors.js';
 export type { AnyPortvaktError, CertificateProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
-export type { Clock, ConsentRequest, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
+export type { BearerToken, Clock, ConsentRequest, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
 
 // credentials (keys, certificates, grant)
 export { loadSigner, parsePkcs12 } from './keys/index.js';

@@ -122,6 +122,28 @@ export interface ConsentRequest {
 }
 
 /**
+ * A bearer token as adapters hand it out: what {@link AccessToken} offers, as a plain structural
+ * type. Declarations that users merge into framework types (`req.maskinporten` in Express) use it,
+ * so the ESM and CommonJS builds of a package declare the very same type.
+ *
+ * @example
+ * ```ts
+ * const token: BearerToken = await client.getToken();
+ * headers.set('authorization', token.authorization);
+ * ```
+ */
+export interface BearerToken {
+  readonly tokenType: string;
+  readonly accessToken: string;
+  /** `<token_type> <access_token>`, ready for an `Authorization` header. */
+  readonly authorization: string;
+  readonly scope: string;
+  readonly expiresAt: Date;
+  /** Seconds left at `nowMs` (default now). */
+  expiresIn(nowMs?: number): number;
+}
+
+/**
  * Options of one `getToken()` call.
  *
  * @example

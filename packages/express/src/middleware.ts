@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { assertTokenSource, ConfigurationError, createAuthorizedFetch, createOriginPolicy, resolveTokenRequest } from '@portvakt/core';
-import type { AccessToken, GetTokenOptions, MaskinportenClient, TokenRequest } from '@portvakt/core';
+import type { BearerToken, GetTokenOptions, TokenRequest, TokenSource } from '@portvakt/core';
 import { MaskinportenHttpError } from './errors.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
@@ -30,7 +30,7 @@ export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenReque
  */
 export interface RequestMaskinporten {
   /** A token for this request's claims (plus overrides). Errors carry `status`, `expose: false`, `code`. */
-  getToken(overrides?: GetTokenOptions): Promise<AccessToken>;
+  getToken(overrides?: GetTokenOptions): Promise<BearerToken>;
   /** `fetch` that adds this request's token for the allowed `origins` only (never across redirects elsewhere). */
   fetch(input: string | URL | globalThis.Request, init?: RequestInit): Promise<globalThis.Response>;
 }
@@ -54,7 +54,8 @@ declare global {
  * ```
  */
 export interface MaskinportenMiddlewareOptions {
-  client: MaskinportenClient;
+  /** A token source: a client from `createMaskinportenClient()`, or an Altinn token source built on one. */
+  client: TokenSource<BearerToken>;
   scope?: string | readonly string[] | undefined;
   /** Fixed claims for every request. */
   request?: TokenRequest | undefined;

@@ -6,7 +6,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
 import { assertTokenSource, ConfigurationError, PortvaktError, resolveTokenRequest } from '@portvakt/core';
-import type { AccessToken, MaskinportenClient, TokenRequest } from '@portvakt/core';
+import type { BearerToken, TokenRequest, TokenSource } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { classify, sendProblem } from './errors.js';
 import { loadHttpProxyMiddleware } from './load-http-proxy-middleware.js';
@@ -21,7 +21,7 @@ import { isNormalisedPath } from './request-path.js';
 
 const TOKEN = Symbol('portvakt.token');
 const UPSTREAM = Symbol('portvakt.upstream');
-type ProxiedRequest = IncomingMessage & { [TOKEN]?: AccessToken; [UPSTREAM]?: RouterTarget };
+type ProxiedRequest = IncomingMessage & { [TOKEN]?: BearerToken; [UPSTREAM]?: RouterTarget };
 // http-proxy-middleware 4 calls a router with (req, res, options); 3 with req only.
 type Router = (req: Request, res: Response, options: Options) => unknown;
 
@@ -39,7 +39,8 @@ type RefusedProxyOption = 'target' | 'forward' | 'toProxy' | 'followRedirects' |
 export interface MaskinportenProxyOptions {
   /** The upstream API: https, or http on loopback. */
   target: string;
-  client: MaskinportenClient;
+  /** A token source: a client from `createMaskinportenClient()`, or an Altinn token source built on one. */
+  client: TokenSource<BearerToken>;
   scope?: string | readonly string[] | undefined;
   request?: TokenRequest | undefined;
   claims?: ClaimsResolver | undefined;

@@ -1,6 +1,7 @@
 // The token object handed to callers. The token value lives in a private field, so it never shows
 // in JSON.stringify, util.inspect, String() or a spread: only `accessToken`/`authorization` give it.
 import { inspectSymbol } from '../shared/index.js';
+import type { BearerToken } from '../types.js';
 
 /**
  * A Maskinporten access token. Printing, logging or serialising it shows no secret.
@@ -12,7 +13,7 @@ import { inspectSymbol } from '../shared/index.js';
  * console.log(`${token}`); // [AccessToken Bearer scope="..." expires=...]
  * ```
  */
-export class AccessToken {
+export class AccessToken implements BearerToken {
   readonly #value: string;
   /** `token_type` from Maskinporten (`Bearer`). */
   readonly tokenType: string;

@@ -1,7 +1,7 @@
 // How one token is fetched once the cache has decided it needs one: the environment, the
 // certificate check, a fresh grant per attempt, the transport, an optional shared store, the
 // diagnostics events, and the AccessToken handed to callers.
-import { assertCertificateUsable } from '../certificates/index.js';
+import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
 import type { CacheSlot, TokenFetcher } from '../cache/index.js';
 import { channels } from '../diagnostics.js';
@@ -11,7 +11,7 @@ import type { AnyPortvaktError } from '../errors.js';
 import { createGrant } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import type { LoadedSigner } from '../keys/index.js';
-import type { Transport } from '../transport/index.js';
+import type { Transport, TransportObserver } from '../transport/index.js';
 import type { Clock, StoredToken, TokenStore } from '../types.js';
 import { AccessToken } from './access-token.js';
 
@@ -42,6 +42,22 @@ export function toPortvaktError(error: unknown): AnyPortvaktError {
   return isPortvaktError(error) ? error : new EndpointUnavailableError('Token refresh failed', { attempts: 0, cause: error });
 }
 
+/** Numbers the fetches of the process, so listeners can tie a fetch's events together. */
+let lastFetchId = 0;
+
+/** Counts the attempts of one fetch and publishes its retries; made only when someone listens. */
+function observeAttempts(fetchId: number, clientId: string, issuer: string | undefined, scope: string): TransportObserver & { attempts: number } {
+  return {
+    attempts: 0,
+    attempt(n) {
+      this.attempts = n;
+    },
+    retry({ attempt, reason, status, delayMs }) {
+      if (channels.fetchRetry.hasSubscribers) channels.fetchRetry.publish({ fetchId, clientId, issuer, scope, attempt, reason, status, delayMs });
+    },
+  };
+}
+
 /** Fetches the token of a slot: what a slot's `fetch` calls on a miss or a refresh. */
 export type FetchToken = (slot: ClientSlot, ...args: Parameters<TokenFetcher<AccessToken>>) => Promise<AccessToken>;
 
@@ -59,13 +75,14 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
   };
   if (environment.kind !== 'discovered') checkCertificate(environment.kind);
 
-  async function fromMaskinporten(request: NormalizedTokenRequest): Promise<StoredToken & { attempts: number }> {
+  async function fromMaskinporten(request: NormalizedTokenRequest, observer: TransportObserver | undefined): Promise<StoredToken & { attempts: number }> {
     const env = await environment.resolve(closing);
     checkCertificate(env.kind);
     const { response, sentAt, attempts } = await transport.requestToken({
       tokenEndpoint: env.tokenEndpoint,
       createAssertion: (nowMs) => createGrant({ issuer: env.issuer, clientId, request, nowMs, lifetimeSeconds: grantLifetime, signer }),
       signal: closing,
+      observer,
     });
     return {
       accessToken: response.accessToken,
@@ -78,10 +95,10 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     };
   }
 
-  async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined): Promise<StoredToken & { attempts?: number }> {
-    if (store === undefined) return fromMaskinporten(slot.request);
+  async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined, observer: TransportObserver | undefined): Promise<StoredToken & { attempts?: number }> {
+    if (store === undefined) return fromMaskinporten(slot.request, observer);
     let fetched: (StoredToken & { attempts: number }) | undefined;
-    const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request));
+    const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request, observer));
     try {
       // A refresh-ahead must not take back the token it is replacing (other replicas share it):
       // only a newer shared token will do, otherwise the store fetches one, once for the fleet.
@@ -98,21 +115,28 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
 
   return async (slot, reason, replacing) => {
     const started = performance.now();
+    const fetchId = ++lastFetchId;
     const issuer = environment.issuer;
     const scope = slot.scope;
-    if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ clientId, issuer, scope, reason });
+    // Published before the first await: on a miss, listeners run in the caller's async context
+    // (an OpenTelemetry span started here joins the caller's trace).
+    if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ fetchId, clientId, issuer, scope, reason });
+    if (certificate !== undefined && channels.certificateStatus.hasSubscribers) {
+      channels.certificateStatus.publish({ clientId, subject: certificate.subject, notAfter: certificate.notAfter, daysLeft: daysUntilExpiry(certificate, clock.now()) });
+    }
+    const observer = channels.fetchRetry.hasSubscribers || channels.fetchError.hasSubscribers ? observeAttempts(fetchId, clientId, issuer, scope) : undefined;
     try {
-      const stored = await viaStore(slot, replacing);
+      const stored = await viaStore(slot, replacing, observer);
       const token = new AccessToken(stored.accessToken, stored);
       if (channels.fetchEnd.hasSubscribers) {
-        channels.fetchEnd.publish({ clientId, issuer, scope, reason, attempts: stored.attempts ?? 0, fromStore: stored.attempts === undefined, durationMs: performance.now() - started, expiresIn: token.expiresIn(clock.now()) });
+        channels.fetchEnd.publish({ fetchId, clientId, issuer, scope, reason, attempts: stored.attempts ?? 0, fromStore: stored.attempts === undefined, durationMs: performance.now() - started, expiresIn: token.expiresIn(clock.now()) });
       }
       return token;
     } catch (error) {
       const failure = closing.aborted ? new ClientClosedError() : error;
       if (channels.fetchError.hasSubscribers) {
         const e = toPortvaktError(failure);
-        channels.fetchError.publish({ clientId, issuer, scope, reason, durationMs: performance.now() - started, code: e.code, mpCode: e.code === 'ERR_PORTVAKT_TOKEN_REJECTED' ? e.mpCode : undefined, attempts: e.code === 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE' ? e.attempts : undefined });
+        channels.fetchError.publish({ fetchId, clientId, issuer, scope, reason, attempts: observer?.attempts ?? 0, durationMs: performance.now() - started, code: e.code, mpCode: e.code === 'ERR_PORTVAKT_TOKEN_REJECTED' ? e.mpCode : undefined });
       }
       throw failure;
     }
