@@ -1,7 +1,8 @@
 // A TokenStore on Redis: the in-process cache stays in front; Redis is read on a local miss, and a
 // fleet-wide miss is fetched by one process holding a short lock while the others wait for it.
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError } from '@portvakt/core';
+import diagnostics from 'node:diagnostics_channel';
+import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { Clock, StoredToken, TokenStore } from '@portvakt/core';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
@@ -68,6 +69,12 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 const FAILED = Symbol('redis failed');
 /** ioredis states on the way to `ready`: worth waiting for rather than failing the first command. */
 const ON_THE_WAY = new Set(['wait', 'connecting', 'connect', 'reconnecting']);
+
+// Hits, misses and lock waits for listeners such as @portvakt/opentelemetry; each publish is
+// guarded, so nobody listening costs nothing. Payloads: DIAGNOSTICS_CHANNELS in @portvakt/core.
+const hitChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisHit);
+const missChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisMiss);
+const lockWaitChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisLockWait);
 
 const squash = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
@@ -285,10 +292,10 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
   }
 
   /** With the lock held: read again (a process that fetched just before us wrote first), else fetch and share. */
-  async function fetchUnderLock(k: string, owner: string, fetch: () => Promise<StoredToken>, minValidUntil: number): Promise<StoredToken> {
+  async function fetchUnderLock(k: string, owner: string, minValidUntil: number, fetch: () => Promise<StoredToken>, found: (token: StoredToken) => StoredToken): Promise<StoredToken> {
     try {
       const again = good(await read(k), minValidUntil);
-      if (again) return again;
+      if (again) return found(again);
       const token = await fetch();
       await write(k, token);
       return token;
@@ -299,28 +306,55 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
 
   return {
     async load(k, fetch, { minValidUntil, signal }) {
-      if (!(await usable(signal))) return fetch();
+      const hit = (waited: boolean, token: StoredToken): StoredToken => {
+        if (hitChannel.hasSubscribers) hitChannel.publish({ keyPrefix: prefix, waited });
+        return token;
+      };
+      const miss = (reason: 'absent' | 'unavailable' | 'wait-timeout'): Promise<StoredToken> => {
+        if (missChannel.hasSubscribers) missChannel.publish({ keyPrefix: prefix, reason });
+        return fetch();
+      };
+      if (!(await usable(signal))) return miss('unavailable');
       const first = await read(k);
-      if (first === FAILED) return fetch();
+      if (first === FAILED) return miss('unavailable');
       const shared = good(first, minValidUntil);
-      if (shared) return shared;
+      if (shared) return hit(false, shared);
       const owner = randomUUID();
       let state = await lock(k, owner);
+      if (state === FAILED) return miss('unavailable');
+      if (state === 'held') return fetchUnderLock(k, owner, minValidUntil, () => miss('absent'), (token) => hit(false, token));
       // Another process is fetching: wait for its token. When its lock goes without a token good
       // enough (its fetch failed), take the lock ourselves rather than wait out `waitTimeout`.
-      const deadline = performance.now() + waitTimeout;
+      const started = performance.now();
+      const deadline = started + waitTimeout;
+      const waited = (outcome: 'token' | 'lock' | 'timeout' | 'aborted' | 'unavailable') => {
+        if (lockWaitChannel.hasSubscribers) lockWaitChannel.publish({ keyPrefix: prefix, waitedMs: performance.now() - started, outcome });
+      };
       let delay = 20;
+      let ended: 'timeout' | 'aborted' | 'unavailable' = 'timeout';
       while (state === 'busy' && performance.now() < deadline && !signal?.aborted) {
         await sleep(delay, signal);
         delay = Math.min(delay * 2, 200);
         const seen = await read(k);
-        if (seen === FAILED) break;
+        if (seen === FAILED) {
+          ended = 'unavailable';
+          break;
+        }
         const theirs = good(seen, minValidUntil);
-        if (theirs) return theirs;
+        if (theirs) {
+          waited('token');
+          return hit(true, theirs);
+        }
         state = await lock(k, owner);
       }
-      if (state === 'held') return fetchUnderLock(k, owner, fetch, minValidUntil);
-      return fetch();
+      if (state === 'held') {
+        waited('lock');
+        return fetchUnderLock(k, owner, minValidUntil, () => miss('absent'), (token) => hit(true, token));
+      }
+      if (state === FAILED) ended = 'unavailable';
+      else if (signal?.aborted) ended = 'aborted';
+      waited(ended);
+      return miss(ended === 'unavailable' ? 'unavailable' : 'wait-timeout');
     },
     async invalidate(k, accessToken) {
       if (!(await usable(undefined))) return;
