@@ -4,11 +4,14 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { reject } from './errors.js';
-import type { SimulatorClient } from './types.js';
+import type { SimulatorClient, SimulatorConsent } from './types.js';
 
 const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512']);
-const GRANT_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'pid', 'consumer_org', 'authorization_details']);
+const GRANT_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'pid', 'consumer_org', 'iss_onbehalfof', 'authorization_details']);
 const SYSTEMUSER_FIELDS = new Set(['type', 'systemuser_org', 'externalRef']);
+const CONSENT_FIELDS = new Set(['type', 'id', 'from']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CONSENT_FROM = /^urn:altinn:(?:person:identifier-no:\d{11}|organization:identifier-no:\d{9})$/;
 
 export interface GrantContext {
   issuer: string;
@@ -16,6 +19,8 @@ export interface GrantContext {
   clients: Map<string, SimulatorClient>;
   trustedCas: X509Certificate[];
   seenJti: Set<string>;
+  /** Scope -> organisations the API owner granted it (MP-250 for others). */
+  scopeAccess?: Record<string, string[]> | undefined;
 }
 
 export interface AcceptedGrant {
@@ -23,6 +28,8 @@ export interface AcceptedGrant {
   clientAmr: 'private_key_jwt' | 'virksomhetssertifikat';
   claims: Record<string, unknown>;
   scopes: string[];
+  /** The registered consent the grant named, if any. */
+  consent?: SimulatorConsent | undefined;
 }
 
 function decodePart(part: string): Record<string, unknown> {
@@ -82,8 +89,19 @@ function isOrgno(value: unknown): value is string {
 async function signingKey(header: Record<string, unknown>, client: SimulatorClient, ctx: GrantContext): Promise<{ key: KeyObject; amr: AcceptedGrant['clientAmr'] }> {
   if (typeof header.kid === 'string') {
     const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === header.kid);
-    if (!jwk) throw reject.auth('MP-124', `Unknown key id (kid) "${header.kid}" for client.`);
-    return { key: createPublicKey({ key: jwk, format: 'jwk' }), amr: 'private_key_jwt' };
+    if (jwk) {
+      // A registered key lives a year; an expired one gives MP-121 (protocol.md section 3.4).
+      const exp = (jwk as { exp?: unknown }).exp;
+      if (typeof exp === 'number' && exp * 1000 <= ctx.now) throw reject.auth('MP-121', `The key "${header.kid}" registered on the client has expired: upload it again or rotate to a new key.`);
+      return { key: createPublicKey({ key: jwk, format: 'jwk' }), amr: 'private_key_jwt' };
+    }
+    // A certificate registered in self-service is named by its kid (protocol.md section 10).
+    const registered = client.registeredCertificates?.find((c) => c.kid === header.kid);
+    if (!registered) throw reject.auth('MP-124', `Unknown key id (kid) "${header.kid}" for client.`);
+    const cert = new X509Certificate(registered.certificatePem);
+    if (Date.parse(cert.validFrom) > ctx.now || Date.parse(cert.validTo) < ctx.now) throw reject.auth('MP-124', 'The registered certificate is expired or not yet valid.');
+    if (organizationNumberOf(cert) !== client.orgno) throw reject.auth('MP-122', "The certificate's organisation number does not match the organisation owning the client.");
+    return { key: cert.publicKey, amr: 'virksomhetssertifikat' };
   }
   const x5c = header.x5c;
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string')) {
@@ -116,14 +134,14 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
   const { header, claims } = decoded;
 
   if (typeof header.alg !== 'string' || !ALGORITHMS.has(header.alg)) {
-    throw reject.grant('MP-011', `Invalid assertion. Unsupported signing algorithm "${String(header.alg)}"; use RS256, RS384 or RS512.`);
+    throw reject.request('MP-011', `Invalid assertion. Unsupported signing algorithm "${String(header.alg)}"; use RS256, RS384 or RS512.`);
   }
   const hasKid = 'kid' in header;
   const hasX5c = 'x5c' in header;
-  if (hasKid === hasX5c) throw reject.grant('MP-011', 'Invalid assertion. The header must contain exactly one of kid and x5c.');
+  if (hasKid === hasX5c) throw reject.request('MP-011', 'Invalid assertion. The header must contain exactly one of kid and x5c.');
   const extra = Object.keys(header).filter((k) => k !== 'alg' && k !== 'kid' && k !== 'x5c');
-  if (extra.length > 0) throw reject.grant('MP-011', `Invalid assertion. Undocumented header parameter: ${extra.join(', ')}.`);
-  if (hasKid && typeof header.kid !== 'string') throw reject.grant('MP-011', 'Invalid assertion. kid must be a string.');
+  if (extra.length > 0) throw reject.request('MP-011', `Invalid assertion. Undocumented header parameter: ${extra.join(', ')}.`);
+  if (hasKid && typeof header.kid !== 'string') throw reject.request('MP-011', 'Invalid assertion. kid must be a string.');
 
   const client = typeof claims.iss === 'string' ? ctx.clients.get(claims.iss) : undefined;
   if (!client) throw reject.auth('MP-100', 'Client not found.');
@@ -148,7 +166,7 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
   if ((exp as number) - (iat as number) > 120) throw reject.auth('MP-130', 'The grant lifetime (exp - iat) must be at most 120 seconds.');
   if ((exp as number) <= nowSeconds) throw reject.auth('MP-130', 'The grant has expired.');
 
-  if (typeof claims.jti !== 'string' || claims.jti.length === 0) throw reject.grant('MP-011', 'Invalid assertion. jti must be a non-empty string.');
+  if (typeof claims.jti !== 'string' || claims.jti.length === 0) throw reject.request('MP-011', 'Invalid assertion. jti must be a non-empty string.');
   if (ctx.seenJti.has(claims.jti)) throw reject.grant('MP-012', 'Grant is used before.');
   ctx.seenJti.add(claims.jti);
 
@@ -166,6 +184,13 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
     throw reject.request(undefined, 'Invalid pid: must be an 11-digit national identity number.');
   }
 
+  if ('iss_onbehalfof' in claims) {
+    const onBehalfOf = claims.iss_onbehalfof;
+    if (typeof onBehalfOf !== 'string' || onBehalfOf === '') throw reject.request(undefined, 'Invalid iss_onbehalfof: must be a non-empty string.');
+    if ('consumer_org' in claims) throw reject.request(undefined, 'iss_onbehalfof and consumer_org cannot be combined.');
+    if (client.onBehalfOf && !client.onBehalfOf.includes(onBehalfOf)) throw reject.grant(undefined, `Invalid assertion. Unknown onbehalfof value "${onBehalfOf}" for client.`);
+  }
+
   let allowed = new Set(client.scopes);
   if ('consumer_org' in claims) {
     const consumer = claims.consumer_org;
@@ -178,10 +203,37 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
   }
   const notRegistered = scopes.filter((s) => !allowed.has(s));
   if (notRegistered.length > 0) throw reject.scope('MP-200', `Scope(s) not registered on the client: ${notRegistered.join(' ')}.`);
+  const wrongType = scopes.filter((s) => client.scopesNotForIntegrationType?.includes(s));
+  if (wrongType.length > 0) throw reject.scope('MP-201', `Scope(s) not allowed for this integration type: ${wrongType.join(' ')}.`);
+  const consumer = typeof claims.consumer_org === 'string' ? claims.consumer_org : client.orgno;
+  const notGranted = scopes.filter((s) => ctx.scopeAccess?.[s] !== undefined && !ctx.scopeAccess[s].includes(consumer));
+  if (notGranted.length > 0) throw reject.forbidden('MP-250', `The consumer ${consumer} has not been granted the scope(s) ${notGranted.join(' ')}.`);
 
-  if ('authorization_details' in claims) checkSystemUser(claims.authorization_details, client);
+  let consent: SimulatorConsent | undefined;
+  if ('authorization_details' in claims) consent = checkAuthorizationDetails(claims.authorization_details, client, ctx.now);
 
-  return { client, clientAmr: amr, claims, scopes };
+  return { client, clientAmr: amr, claims, scopes, consent };
+}
+
+function checkAuthorizationDetails(details: unknown, client: SimulatorClient, now: number): SimulatorConsent | undefined {
+  if (!Array.isArray(details) || details.length !== 1) throw reject.rar('MP-303', 'authorization_details must be an array with exactly one entry.');
+  const entry = details[0] as Record<string, unknown>;
+  if (typeof entry !== 'object' || entry === null) throw reject.rar('MP-303', 'authorization_details entries must be objects.');
+  if (entry.type === 'urn:altinn:consent') return checkConsent(entry, client, now);
+  checkSystemUser(details, client);
+  return undefined;
+}
+
+function checkConsent(entry: Record<string, unknown>, client: SimulatorClient, now: number): SimulatorConsent {
+  const unknown = Object.keys(entry).filter((k) => !CONSENT_FIELDS.has(k));
+  if (unknown.length > 0) throw reject.rar('MP-302', `Unknown field(s) in authorization_details: ${unknown.join(', ')}.`);
+  if (typeof entry.id !== 'string' || !UUID.test(entry.id)) throw reject.rar('MP-303', 'The consent id must be the consent request\'s UUID.');
+  if (typeof entry.from !== 'string' || !CONSENT_FROM.test(entry.from)) throw reject.rar('MP-303', 'The consent from must be an Altinn person or organisation URN.');
+  const consent = client.consents?.find((c) => c.id.toLowerCase() === entry.id && c.from === entry.from);
+  if (!consent) throw reject.rar('MP-303', 'No consent with this id from this party exists for the client.');
+  const validTo = consent.validTo === undefined ? Number.POSITIVE_INFINITY : new Date(consent.validTo).getTime();
+  if (validTo <= now) throw reject.rar('MP-303', 'The consent has expired.');
+  return consent;
 }
 
 function checkSystemUser(details: unknown, client: SimulatorClient): void {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { createIssuerKey, orgIdentifier, signAccessToken } from './access-token.js';
 import { GrantRejection, reject } from './errors.js';
+import { ALTINN_EXCHANGE_PATH, ALTINN_JWKS_PATH, createAltinnExchange } from './altinn-exchange.js';
 import { checkGrant, decodeGrant } from './grant-rules.js';
 import type { AcceptedGrant, GrantContext } from './grant-rules.js';
 import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, SimulatorRequestRecord } from './types.js';
@@ -44,6 +45,16 @@ export interface MaskinportenSimulator {
   reset(): void;
   /** A ready `createMaskinportenClient` environment for this simulator. */
   environment(): { issuer: string; tokenEndpoint: string };
+  /**
+   * Altinn's token exchange, served by the simulator: `createAltinnTokenSource({ maskinporten,
+   * environment: { exchangeUrl: sim.altinnExchangeUrl } })`. It takes only valid tokens from this
+   * simulator and answers with an Altinn-shaped JWT (lifetime `altinnTokenLifetimeSeconds`).
+   */
+  readonly altinnExchangeUrl: string;
+  /** Where the exchange's own signing key is published. */
+  readonly altinnJwksUri: string;
+  /** Exchange requests so far, refused ones included. */
+  altinnExchangeCount(): number;
   /** Stops the server and destroys every socket, including hung ones. */
   close(): Promise<void>;
 }
@@ -96,6 +107,10 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const sockets = new Set<Socket>();
   let url = '';
   let issuer = '';
+  const startedAt = now();
+  const altinnLifetime = options.altinnTokenLifetimeSeconds ?? 1800;
+  if (!Number.isInteger(altinnLifetime) || altinnLifetime <= 0) throw new TypeError('altinnTokenLifetimeSeconds must be a positive integer');
+  const altinn = createAltinnExchange({ now, issuer: () => issuer, baseUrl: () => url, lifetimeSeconds: altinnLifetime });
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -144,7 +159,19 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     }
     if (claims.resource !== undefined) body.aud = claims.resource;
     if (typeof claims.pid === 'string') body.pid = claims.pid;
-    if (Array.isArray(claims.authorization_details)) {
+    if (grant.consent !== undefined) {
+      const { consent } = grant;
+      // protocol.md section 5.4 and TV6: the token adds to, consented, validTo and consentRights.
+      body.authorization_details = [{
+        type: 'urn:altinn:consent',
+        id: consent.id.toLowerCase(),
+        from: consent.from,
+        to: body.consumer,
+        consented: new Date(consent.consented ?? startedAt - 3_600_000).toISOString(),
+        validTo: new Date(consent.validTo ?? startedAt + 365 * 86_400_000).toISOString(),
+        consentRights: consent.rights ?? [{ action: ['consent'], resource: [{ type: 'urn:altinn:resource', value: 'samtykke' }] }],
+      }];
+    } else if (Array.isArray(claims.authorization_details)) {
       const entry = claims.authorization_details[0] as { systemuser_org: { ID: string }; externalRef?: string };
       const orgno = entry.systemuser_org.ID.slice(5);
       const registered = client.systemUsers?.find((u) => u.orgno === orgno && (u.externalRef ?? orgno) === (entry.externalRef ?? orgno));
@@ -174,7 +201,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (!assertion) throw reject.request('MP-011', 'Missing assertion.');
       const decoded = decodeGrant(assertion);
       if (decoded) record.grant = decoded;
-      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti };
+      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess };
       const accepted = await checkGrant(assertion, ctx);
       const response = await issue(accepted);
       record.issued = { scope: response.scope, expiresIn: response.expires_in };
@@ -252,6 +279,15 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
           authorization_details_types_supported: ['urn:altinn:systemuser', 'urn:altinn:consent'],
         });
       }
+      if (path === ALTINN_EXCHANGE_PATH && req.method === 'GET') {
+        const answer = await altinn.exchange(req.headers.authorization);
+        record.status = answer.status;
+        return send(res, answer.status, answer.body);
+      }
+      if (path === ALTINN_JWKS_PATH && req.method === 'GET') {
+        record.status = 200;
+        return send(res, 200, { keys: [altinn.key.publicJwk] });
+      }
       if (path === '/jwk' && req.method === 'GET') {
         record.status = 200;
         return send(res, 200, { keys: [issuerKey.publicJwk] });
@@ -305,6 +341,9 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       seenJti.clear();
     },
     environment: () => ({ issuer, tokenEndpoint: `${url}/token` }),
+    altinnExchangeUrl: `${url}${ALTINN_EXCHANGE_PATH}`,
+    altinnJwksUri: `${url}${ALTINN_JWKS_PATH}`,
+    altinnExchangeCount: () => altinn.count(),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

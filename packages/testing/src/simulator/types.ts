@@ -21,6 +21,40 @@ export interface SimulatorClient {
   delegations?: { consumerOrg: string; scopes: string[] }[];
   /** Altinn system users this client's system may act as. */
   systemUsers?: { orgno: string; externalRef?: string; systemUserId?: string; systemId?: string }[];
+  /**
+   * Consents (Altinn samtykke) given to this client: a grant with `urn:altinn:consent` must name
+   * one of them (id and from), not expired; its rights go into the token. None registered: every
+   * consent is refused (MP-303).
+   */
+  consents?: SimulatorConsent[];
+  /**
+   * Enterprise certificates registered in self-service under a kid: a grant with that `kid` is
+   * checked against the certificate (protocol.md section 10, "Certificate with kid").
+   */
+  registeredCertificates?: { kid: string; certificatePem: string }[];
+  /** Values this client may send as the deprecated `iss_onbehalfof`; unset: any non-empty value. */
+  onBehalfOf?: string[];
+  /** Scopes registered but not allowed for this client's integration type: asking for them gives MP-201. */
+  scopesNotForIntegrationType?: string[];
+}
+
+/**
+ * A consent registered for a client (protocol.md section 5.4).
+ * @example
+ * ```ts
+ * const consent: SimulatorConsent = { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356', validTo: '2028-01-01T14:30:00+00:00' };
+ * ```
+ */
+export interface SimulatorConsent {
+  id: string;
+  /** `urn:altinn:person:identifier-no:<pid>` or `urn:altinn:organization:identifier-no:<orgno>`. */
+  from: string;
+  /** When the consent ends (ISO 8601 or a Date); default a year ahead. */
+  validTo?: string | Date;
+  /** When it was given; default an hour before the simulator started. */
+  consented?: string | Date;
+  /** The consented rights, copied to the token's `consentRights`; default one `consent` right. */
+  rights?: { action: string[]; resource: { type: string; value: string }[]; metadata?: Record<string, string> }[];
 }
 
 /**
@@ -52,6 +86,13 @@ export interface SimulatorOptions {
   clients?: SimulatorClient[];
   /** `delegation_source` in delegated tokens (default `https://tt02.altinn.no/`). */
   delegationSource?: string;
+  /**
+   * Scopes only some organisations have been granted by the API owner: the consumer (the client's
+   * organisation, or `consumer_org`) must be listed, or the request gets 403 MP-250.
+   */
+  scopeAccess?: Record<string, string[]>;
+  /** Lifetime of Altinn tokens from the exchange endpoint, seconds (default 1800). */
+  altinnTokenLifetimeSeconds?: number;
 }
 
 /**
@@ -76,7 +117,7 @@ export type SimulatorFault =
  * sim.inject({ kind: 'hang' }, { path: '/.well-known/oauth-authorization-server' satisfies SimulatorPath });
  * ```
  */
-export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk';
+export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk' | '/authentication/api/v1/exchange/maskinporten';
 
 /**
  * One request as the simulator saw it.
