@@ -24,7 +24,8 @@ export type PortvaktErrorCode =
   | 'ERR_PORTVAKT_TIMEOUT'
   | 'ERR_PORTVAKT_ABORTED'
   | 'ERR_PORTVAKT_MALFORMED_RESPONSE'
-  | 'ERR_PORTVAKT_CLIENT_CLOSED';
+  | 'ERR_PORTVAKT_CLIENT_CLOSED'
+  | 'ERR_PORTVAKT_ALTINN_EXCHANGE';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 // A PEM block with its END line; then one cut short (no END line). Only a header followed by key
@@ -342,6 +343,26 @@ export class ClientClosedError extends PortvaktError<'ERR_PORTVAKT_CLIENT_CLOSED
 }
 
 /**
+ * Altinn's authentication API refused to exchange the Maskinporten token for an Altinn token
+ * (protocol.md section 5.7): `status` is its HTTP status. A 401 or 403 usually means the
+ * Maskinporten token lacks what Altinn needs (scope, organisation), or came from the other
+ * environment (a test token at production Altinn). Not retried.
+ *
+ * @example
+ * ```ts
+ * import { AltinnExchangeError } from '@portvakt/core';
+ * if (err instanceof AltinnExchangeError) console.error(`Altinn refused the exchange (HTTP ${err.status})`);
+ * ```
+ */
+export class AltinnExchangeError extends PortvaktError<'ERR_PORTVAKT_ALTINN_EXCHANGE'> {
+  readonly status: number;
+  constructor(status: number) {
+    super('ERR_PORTVAKT_ALTINN_EXCHANGE', `Altinn refused to exchange the Maskinporten token (HTTP ${status}): check that the token has the scopes Altinn's API needs, and that Altinn's environment (tt02 or production) matches Maskinporten's (test or production).`);
+    this.status = status;
+  }
+}
+
+/**
  * Every error Portvakt throws, as a union: `switch (err.code)` narrows it to the class, so
  * `err.mpCode` or `err.attempts` need no cast.
  *
@@ -365,7 +386,8 @@ export type AnyPortvaktError =
   | TimeoutError
   | AbortedError
   | MalformedResponseError
-  | ClientClosedError;
+  | ClientClosedError
+  | AltinnExchangeError;
 
 /**
  * Whether `value` is an error Portvakt threw (from either build of the package), typed as the
@@ -386,6 +408,7 @@ export function isPortvaktError(value: unknown): value is AnyPortvaktError {
  * - `maskinporten_timeout` 504: an attempt timeout or the deadline ran out;
  * - `maskinporten_rejected` 502: an OAuth error from Maskinporten (`mpCode` says which);
  * - `maskinporten_bad_response` 502: an answer that is not a valid token response;
+ * - `altinn_exchange_rejected` 502: Altinn refused to exchange the Maskinporten token;
  * - `client_closed_request` 499: the caller went away (aborted);
  * - `maskinporten_misconfigured` 502: anything else (key, certificate, options, a closed client).
  *
@@ -408,6 +431,8 @@ export function httpStatusOfTokenFailure(error: unknown): { status: number; code
       return { status: 502, code: 'maskinporten_bad_response' };
     case 'ERR_PORTVAKT_ABORTED':
       return { status: 499, code: 'client_closed_request' };
+    case 'ERR_PORTVAKT_ALTINN_EXCHANGE':
+      return { status: 502, code: 'altinn_exchange_rejected' };
     default:
       return { status: 502, code: 'maskinporten_misconfigured' };
   }
@@ -426,4 +451,5 @@ export type TokenFailureCode =
   | 'maskinporten_rejected'
   | 'maskinporten_bad_response'
   | 'maskinporten_misconfigured'
+  | 'altinn_exchange_rejected'
   | 'client_closed_request';

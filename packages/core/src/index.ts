@@ -12,6 +12,7 @@ export type { TokenSource } from './token-source.js';
 // errors and shared types
 export {
   AbortedError,
+  AltinnExchangeError,
   CertificateError,
   ClientClosedError,
   ConfigurationError,
@@ -35,6 +36,10 @@ export { daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
 export { createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateTokenRequest } from './grant/index.js';
 export type { NormalizedTokenRequest } from './grant/index.js';
+
+// Altinn tokens, exchanged from Maskinporten tokens
+export { ALTINN_EXCHANGE_URLS, createAltinnTokenSource } from './altinn/index.js';
+export type { AltinnTokenSource, AltinnTokenSourceOptions } from './altinn/index.js';
 
 // transport, environments, origins, fetch, env
 export { createOriginPolicy } from './origins/index.js';

@@ -57,7 +57,8 @@ export interface MaskinportenClientOptions {
 }
 
 const TOP_KEYS = new Set(['clientId', 'environment', 'key', 'algorithm', 'scope', 'defaults', 'grantLifetime', 'cache', 'transport', 'clock', 'certificateExpiryWarningDays']);
-const CACHE_KEYS = new Set(['maxEntries', 'refreshAhead', 'jitter', 'minMargin', 'marginRatio', 'store']);
+const POLICY_KEYS = new Set(['maxEntries', 'refreshAhead', 'jitter', 'minMargin', 'marginRatio']);
+const CACHE_KEYS = new Set([...POLICY_KEYS, 'store']);
 const DEFAULT_KEYS = new Set(['resource', 'consumerOrg', 'pid', 'systemUser']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -94,25 +95,37 @@ export function validateClientFields(options: unknown): {
     if (!isRecord(options.defaults)) throw new ConfigurationError('defaults', 'must be an object such as { consumerOrg: "910753614" }.');
     unknownKeys(options.defaults, DEFAULT_KEYS, 'defaults.');
   }
-  const clock: unknown = options.clock ?? Date;
+  const clock = validateClock(options.clock);
+  const cacheIn = options.cache;
+  const cache = validateCachePolicy(cacheIn, CACHE_KEYS);
+  const c = (cacheIn ?? {}) as Record<string, unknown>;
+  const store = c.store as TokenStore | undefined;
+  if (store !== undefined && (!isRecord(store) || typeof store.load !== 'function')) {
+    throw new ConfigurationError('cache.store', 'must be a TokenStore with load(key, fetch, context), e.g. createRedisTokenStore(...) from @portvakt/redis.');
+  }
+  const warningDays = number(options.certificateExpiryWarningDays, 'certificateExpiryWarningDays', 30, (n) => Number.isInteger(n) && n >= 0 && n <= 365, 'an integer number of days from 0 to 365');
+  return { options: options as unknown as MaskinportenClientOptions, cache, store, clock, warningDays };
+}
+
+/** The `clock` option: an object with `now()`, default `Date`. */
+export function validateClock(value: unknown): Clock {
+  const clock: unknown = value ?? Date;
   if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
     throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date.');
   }
-  const cacheIn = options.cache;
+  return clock as Clock;
+}
+
+/** The `cache` option's tuning (every token source's cache takes it), with `allowed` keys. */
+export function validateCachePolicy(cacheIn: unknown, allowed: Set<string> = POLICY_KEYS): CachePolicy {
   if (cacheIn !== undefined && !isRecord(cacheIn)) throw new ConfigurationError('cache', 'must be an object such as { maxEntries: 10000 }.');
   const c = (cacheIn ?? {}) as Record<string, unknown>;
-  unknownKeys(c, CACHE_KEYS, 'cache.');
-  const cache: CachePolicy = {
+  unknownKeys(c, allowed, 'cache.');
+  return {
     maxEntries: number(c.maxEntries, 'cache.maxEntries', 10_000, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1'),
     refreshAhead: number(c.refreshAhead, 'cache.refreshAhead', 0.5, (n) => n > 0 && n <= 1, 'a fraction of the token lifetime, above 0 and at most 1'),
     jitter: number(c.jitter, 'cache.jitter', 0.1, (n) => n >= 0 && n <= 0.5, 'a fraction from 0 to 0.5'),
     minMargin: number(c.minMargin, 'cache.minMargin', 5, (n) => n >= 0 && n <= 3600, 'a number of seconds from 0 to 3600'),
     marginRatio: number(c.marginRatio, 'cache.marginRatio', 0.1, (n) => n >= 0 && n < 1, 'a fraction from 0 to below 1'),
   };
-  const store = c.store as TokenStore | undefined;
-  if (store !== undefined && (!isRecord(store) || typeof store.load !== 'function')) {
-    throw new ConfigurationError('cache.store', 'must be a TokenStore with load(key, fetch, context), e.g. createRedisTokenStore(...) from @portvakt/redis.');
-  }
-  const warningDays = number(options.certificateExpiryWarningDays, 'certificateExpiryWarningDays', 30, (n) => Number.isInteger(n) && n >= 0 && n <= 365, 'an integer number of days from 0 to 365');
-  return { options: options as unknown as MaskinportenClientOptions, cache, store, clock: clock as Clock, warningDays };
 }

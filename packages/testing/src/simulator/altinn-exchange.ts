@@ -13,20 +13,15 @@ export const ALTINN_JWKS_PATH = '/authentication/api/v1/openid/.well-known/openi
 
 export interface AltinnExchange {
   readonly key: IssuerKey;
-  /** Exchanges so far, refused ones included. */
-  count(): number;
   /** Answers one exchange request: status and body. */
   exchange(authorization: string | undefined): Promise<{ status: number; body: string }>;
 }
 
 export function createAltinnExchange(parts: { now: () => number; issuer: () => string; baseUrl: () => string; lifetimeSeconds: number }): AltinnExchange {
   const key = createIssuerKey();
-  let exchanges = 0;
   return {
     key,
-    count: () => exchanges,
     async exchange(authorization) {
-      exchanges += 1;
       const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
       if (!match) return { status: 401, body: '' };
       let claims: Record<string, unknown>;

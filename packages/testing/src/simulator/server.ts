@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { createIssuerKey, orgIdentifier, signAccessToken } from './access-token.js';
+import { createSigningKeyRing } from './signing-keys.js';
 import { GrantRejection, reject } from './errors.js';
 import { ALTINN_EXCHANGE_PATH, ALTINN_JWKS_PATH, createAltinnExchange } from './altinn-exchange.js';
 import { checkGrant, decodeGrant } from './grant-rules.js';
@@ -35,6 +36,14 @@ export interface MaskinportenSimulator {
   /** Injects a fault into the next `times` requests (default 1; `Infinity` until cleared) on `path` (default /token). */
   inject(fault: SimulatorFault, options?: { times?: number; path?: SimulatorPath }): void;
   clearFaults(): void;
+  /**
+   * Rotates Maskinporten's signing key: new tokens are signed with a new key, and `/jwk` publishes
+   * it with the previous one (any older key is dropped). `dropPrevious: true` publishes only the new
+   * key at once. Resolves with the new `kid`.
+   */
+  rotateSigningKey(options?: { dropPrevious?: boolean }): Promise<string>;
+  /** Stops publishing the key the last rotation replaced. */
+  dropPreviousSigningKey(): void;
   /** Every request so far, oldest first. */
   readonly requests: ReadonlyArray<SimulatorRequestRecord>;
   /** POST /token requests so far, including faulted and rejected ones. */
@@ -53,7 +62,7 @@ export interface MaskinportenSimulator {
   readonly altinnExchangeUrl: string;
   /** Where the exchange's own signing key is published. */
   readonly altinnJwksUri: string;
-  /** Exchange requests so far, refused ones included. */
+  /** Exchange requests so far, refused and faulted ones included. */
   altinnExchangeCount(): number;
   /** Stops the server and destroys every socket, including hung ones. */
   close(): Promise<void>;
@@ -95,7 +104,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const lifetime = options.tokenLifetimeSeconds ?? 120;
   if (!Number.isInteger(lifetime) || lifetime <= 0) throw new TypeError('tokenLifetimeSeconds must be a positive integer');
   const delegationSource = options.delegationSource ?? 'https://tt02.altinn.no/';
-  const issuerKey = createIssuerKey();
+  const signingKeys = createSigningKeyRing(createIssuerKey());
   const clients = new Map<string, SimulatorClient>();
   for (const c of options.clients ?? []) clients.set(c.clientId, c);
   const trustedCas = (options.trustedCaPems ?? []).map((pem) => new X509Certificate(pem));
@@ -103,6 +112,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   let faults: { fault: SimulatorFault; remaining: number; path: SimulatorPath }[] = [];
   let log: SimulatorRequestRecord[] = [];
   let tokenRequests = 0;
+  let altinnRequests = 0;
   let issued = 0;
   const sockets = new Set<Socket>();
   let url = '';
@@ -183,7 +193,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       }];
     }
     const iat = Math.floor(now() / 1000);
-    const token = await signAccessToken(issuerKey, body, iat, iat + lifetime);
+    const token = await signAccessToken(signingKeys.current, body, iat, iat + lifetime);
     issued += 1;
     return { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope };
   }
@@ -249,6 +259,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     const record: SimulatorRequestRecord = { method: req.method ?? 'GET', path, status: 0, at: now() };
     log.push(record);
     if (path === '/token' && req.method === 'POST') tokenRequests += 1;
+    if (path === ALTINN_EXCHANGE_PATH && req.method === 'GET') altinnRequests += 1;
     void (async () => {
       const fault = takeFault(path);
       const isToken = path === '/token' && req.method === 'POST';
@@ -290,7 +301,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       }
       if (path === '/jwk' && req.method === 'GET') {
         record.status = 200;
-        return send(res, 200, { keys: [issuerKey.publicJwk] });
+        return send(res, 200, { keys: signingKeys.published() });
       }
       record.status = 404;
       send(res, 404, { error: 'not_found' });
@@ -328,6 +339,8 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     clearFaults: () => {
       faults = [];
     },
+    rotateSigningKey: (opts) => signingKeys.rotate(opts),
+    dropPreviousSigningKey: () => signingKeys.dropPrevious(),
     get requests() {
       return log;
     },
@@ -337,13 +350,14 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       log = [];
       faults = [];
       tokenRequests = 0;
+      altinnRequests = 0;
       issued = 0;
       seenJti.clear();
     },
     environment: () => ({ issuer, tokenEndpoint: `${url}/token` }),
     altinnExchangeUrl: `${url}${ALTINN_EXCHANGE_PATH}`,
     altinnJwksUri: `${url}${ALTINN_JWKS_PATH}`,
-    altinnExchangeCount: () => altinn.count(),
+    altinnExchangeCount: () => altinnRequests,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -1,0 +1,227 @@
+// Altinn 3 APIs take an Altinn token, exchanged from a Maskinporten token (protocol.md section
+// 5.7). This token source has the client's getToken/invalidate shape, so every adapter takes it as
+// it takes a client, and caches Altinn tokens with the same cache as the client: single-flight,
+// refresh-ahead, the safety margin, and a still-valid token served through an outage.
+import { EventEmitter, setMaxListeners } from 'node:events';
+import { TokenCache } from '../cache/index.js';
+import type { CacheSlot } from '../cache/index.js';
+import { AccessToken } from '../client/access-token.js';
+import { validateCachePolicy, validateClock } from '../client/options.js';
+import { ClientClosedError, ConfigurationError, isPortvaktError } from '../errors.js';
+import type { AnyPortvaktError } from '../errors.js';
+import { problemWithEndpointUrl } from '../environments/urls.js';
+import { readGetTokenOptions, validateTokenRequest } from '../grant/index.js';
+import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
+import type { TokenSource } from '../token-source.js';
+import type { Clock, GetTokenOptions, TokenRequest } from '../types.js';
+import { exchangeOnce } from './exchange.js';
+
+/** Altinn's token exchange for Maskinporten tokens, per environment (protocol.md section 5.7). */
+export const ALTINN_EXCHANGE_URLS = Object.freeze({
+  tt02: 'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
+  prod: 'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',
+});
+
+/**
+ * Options of {@link createAltinnTokenSource}.
+ *
+ * @example
+ * ```ts
+ * const options: AltinnTokenSourceOptions = { maskinporten: client, environment: 'tt02' };
+ * ```
+ */
+export interface AltinnTokenSourceOptions {
+  /** The Maskinporten client (or another token source) whose tokens are exchanged. */
+  maskinporten: TokenSource<AccessToken>;
+  /** `'tt02'` (Altinn's test platform, with Maskinporten test), `'prod'`, or `{ exchangeUrl }` (https, or http on loopback). */
+  environment: 'tt02' | 'prod' | { exchangeUrl: string };
+  /** Cache tuning, as for the client: `maxEntries`, `refreshAhead`, `jitter`, `minMargin`, `marginRatio`. */
+  cache?: { maxEntries?: number; refreshAhead?: number; jitter?: number; minMargin?: number; marginRatio?: number } | undefined;
+  /** One exchange attempt's timeout in ms; default 10 000. */
+  attemptTimeout?: number | undefined;
+  /** Attempts for transient failures (network, 408, 429, 5xx but 501/505); default 3. */
+  maxAttempts?: number | undefined;
+  /** The `fetch` to use; default the global one. */
+  fetch?: typeof fetch | undefined;
+  /** Clock in epoch ms; default `Date`. */
+  clock?: Clock | undefined;
+}
+
+/**
+ * A source of Altinn tokens with the shape adapters take (`getToken`, `invalidate`), plus
+ * `close()`. `getToken()` takes the same options as the Maskinporten client's: they say which
+ * Maskinporten token to exchange (scope, system user, consumerOrg, consent, ...).
+ *
+ * @example
+ * ```ts
+ * const altinn: AltinnTokenSource = createAltinnTokenSource({ maskinporten: client, environment: 'tt02' });
+ * const token = await altinn.getToken({ scope: 'altinn:serviceowner/instances.read' });
+ * ```
+ */
+export interface AltinnTokenSource extends TokenSource<AccessToken> {
+  /** The exchange URL in use. */
+  readonly exchangeUrl: string;
+  getToken(options?: GetTokenOptions): Promise<AccessToken>;
+  /** Drops the cached Altinn token only if it is still this one (after a 401 from an Altinn API). */
+  invalidate(token: AccessToken | string): boolean;
+  on(event: 'refreshError', listener: (error: AnyPortvaktError) => void): this;
+  off(event: 'refreshError', listener: (...args: never[]) => void): this;
+  /** Forgets every token and ends exchanges in flight. The Maskinporten client is not closed. */
+  close(): Promise<void>;
+}
+
+interface AltinnSlot extends CacheSlot<AccessToken> {
+  readonly claims: TokenRequest | undefined;
+}
+
+const OPTION_NAMES = ['maskinporten', 'environment', 'cache', 'attemptTimeout', 'maxAttempts', 'fetch', 'clock'];
+
+function exchangeUrlOf(environment: unknown): string {
+  if (environment === 'tt02' || environment === 'prod') return ALTINN_EXCHANGE_URLS[environment];
+  if (typeof environment === 'string') throw new ConfigurationError('environment', "must be 'tt02', 'prod' or { exchangeUrl }: Altinn's test platform is tt02.");
+  if (typeof environment !== 'object' || environment === null) throw new ConfigurationError('environment', "is required: 'tt02', 'prod' or { exchangeUrl }.");
+  refuseUnknownOptions(environment, ['exchangeUrl'], 'environment.');
+  const url = (environment as { exchangeUrl?: unknown }).exchangeUrl;
+  const problem = problemWithEndpointUrl(url);
+  if (problem !== undefined) throw new ConfigurationError('environment.exchangeUrl', problem);
+  return url as string;
+}
+
+function integer(value: unknown, field: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(field, `must be an integer from ${min} to ${max}; the default is ${fallback}.`);
+  }
+  return value;
+}
+
+/** A stable key for the claims of one call: the same claims in any order give the same key. */
+function keyOf(claims: TokenRequest | undefined): string {
+  const entries = Object.entries(claims ?? {}).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '';
+  const normal = entries.map(([k, v]) => [k, k === 'scope' ? [...new Set(typeof v === 'string' ? v.split(/\s+/) : (v as string[]))].filter(Boolean).sort() : v] as const);
+  return JSON.stringify(normal.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * Creates an Altinn token source: it gets the Maskinporten token through `maskinporten` (with its
+ * own cache) and exchanges it at Altinn's authentication API, caching the Altinn token by the
+ * lifetime in the token itself (Altinn signs it). Concurrent callers share one exchange; a hit
+ * after half the lifetime refreshes in the background; an outage of Altinn leaves a still-valid
+ * token in service until its safety margin. A 401 from the exchange itself gets one new
+ * Maskinporten token and one more try. Options are validated here, naming the field.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios';
+ * import { createAltinnTokenSource, createMaskinportenClient } from '@portvakt/core';
+ * import { withMaskinporten } from '@portvakt/axios';
+ *
+ * const maskinporten = createMaskinportenClient({ clientId, environment: 'test', key: { jwk }, scope: 'altinn:serviceowner/instances.read' });
+ * const altinn = createAltinnTokenSource({ maskinporten, environment: 'tt02' });
+ * const storage = axios.create({ baseURL: 'https://platform.tt02.altinn.no' });
+ * withMaskinporten(storage, { client: altinn });
+ * ```
+ */
+export function createAltinnTokenSource(options: AltinnTokenSourceOptions): AltinnTokenSource {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', "must be an object: { maskinporten, environment: 'tt02' }.");
+  refuseUnknownOptions(options, OPTION_NAMES, '');
+  const { maskinporten } = options;
+  if (typeof maskinporten?.getToken !== 'function' || typeof maskinporten.invalidate !== 'function') {
+    throw new ConfigurationError('maskinporten', 'must be a Maskinporten client from createMaskinportenClient().');
+  }
+  const exchangeUrl = exchangeUrlOf(options.environment);
+  // The cache options and the clock follow the client's rules (and messages).
+  const policy = validateCachePolicy(options.cache);
+  const clock = validateClock(options.clock);
+  const attemptTimeout = integer(options.attemptTimeout, 'attemptTimeout', 10_000, 100, 120_000);
+  const maxAttempts = integer(options.maxAttempts, 'maxAttempts', 3, 1, 10);
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function, or left out for the global fetch.');
+  const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const settings = { exchangeUrl, fetch: fetchFn, attemptTimeout, maxAttempts };
+  const closing = new AbortController();
+  setMaxListeners(0, closing.signal);
+  const emitter = new EventEmitter();
+
+  const exchange = async (slot: AltinnSlot): Promise<AccessToken> => {
+    try {
+      let mp = await maskinporten.getToken(slot.claims);
+      let result;
+      try {
+        result = await exchangeOnce(settings, mp.accessToken, () => clock.now(), closing.signal);
+      } catch (error) {
+        if (!(isPortvaktError(error) && error.code === 'ERR_PORTVAKT_ALTINN_EXCHANGE' && error.status === 401)) throw error;
+        // Altinn refused this Maskinporten token: drop it and try once with a new one.
+        maskinporten.invalidate(mp);
+        mp = await maskinporten.getToken(slot.claims);
+        result = await exchangeOnce(settings, mp.accessToken, () => clock.now(), closing.signal);
+      }
+      return new AccessToken(result.token, { tokenType: 'Bearer', scope: result.scope ?? mp.scope, issuedAt: result.sentAt, expiresAt: result.sentAt + result.lifetimeSeconds * 1000 });
+    } catch (error) {
+      throw closing.signal.aborted ? new ClientClosedError() : error;
+    }
+  };
+
+  const cache = new TokenCache<AccessToken, AltinnSlot>(policy, clock, {
+    hit: () => undefined,
+    miss: () => undefined,
+    refresh: () => undefined,
+    refreshError: (_slot, error) => {
+      if (emitter.listenerCount('refreshError') > 0) emitter.emit('refreshError', error);
+    },
+  });
+  // A slot per set of claims, so a hit allocates nothing; bounded like the cache.
+  const slots = new Map<string, AltinnSlot>();
+  const slotFor = (claims: TokenRequest | undefined): AltinnSlot => {
+    const key = keyOf(claims);
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      const scope = typeof claims?.scope === 'string' ? claims.scope : Array.isArray(claims?.scope) ? claims.scope.join(' ') : '';
+      const created: AltinnSlot = { key, scope, claims, fetch: () => exchange(created) };
+      slot = created;
+      if (slots.size >= policy.maxEntries) slots.clear();
+      slots.set(key, slot);
+    }
+    return slot;
+  };
+
+  const source: AltinnTokenSource = {
+    exchangeUrl,
+    getToken(opts?: GetTokenOptions): Promise<AccessToken> {
+      if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
+      try {
+        if (opts === undefined) return cache.get(slotFor(undefined), 0, undefined);
+        const { minValidityMs, signal } = readGetTokenOptions(opts);
+        const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
+        validateTokenRequest(claims);
+        return cache.get(slotFor(claims), minValidityMs, signal);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    invalidate(token) {
+      const value = typeof token === 'string' ? token : token instanceof AccessToken ? token.accessToken : undefined;
+      const slot = value === undefined ? undefined : cache.slotOf(value);
+      return value !== undefined && slot !== undefined && cache.invalidate(slot.key, value);
+    },
+    on(event: string, listener: (...args: never[]) => void) {
+      emitter.on(event, listener as (...args: unknown[]) => void);
+      return source;
+    },
+    off(event: string, listener: (...args: never[]) => void) {
+      emitter.off(event, listener as (...args: unknown[]) => void);
+      return source;
+    },
+    async close() {
+      closing.abort(new ClientClosedError());
+      cache.close();
+      slots.clear();
+      emitter.removeAllListeners();
+    },
+  } as AltinnTokenSource;
+  Object.defineProperties(source, {
+    toJSON: { value: () => ({ exchangeUrl }), enumerable: false },
+    [inspectSymbol]: { value: () => `AltinnTokenSource { exchangeUrl: '${exchangeUrl}' }`, enumerable: false },
+  });
+  return source;
+}
