@@ -172,6 +172,7 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
   });
   // A slot per set of claims, so a hit allocates nothing; bounded like the cache.
   const slots = new Map<string, AltinnSlot>();
+  let defaultSlot: AltinnSlot | undefined;
   const slotFor = (claims: TokenRequest | undefined): AltinnSlot => {
     const key = keyOf(claims);
     let slot = slots.get(key);
@@ -190,7 +191,7 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
     getToken(opts?: GetTokenOptions): Promise<AccessToken> {
       if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
       try {
-        if (opts === undefined) return cache.get(slotFor(undefined), 0, undefined);
+        if (opts === undefined) return cache.get((defaultSlot ??= slotFor(undefined)), 0, undefined);
         const { minValidityMs, signal } = readGetTokenOptions(opts);
         const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
         validateTokenRequest(claims);
@@ -216,6 +217,7 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
       closing.abort(new ClientClosedError());
       cache.close();
       slots.clear();
+      defaultSlot = undefined;
       emitter.removeAllListeners();
     },
   } as AltinnTokenSource;
