@@ -138,6 +138,33 @@ describe('diagnostics channels', () => {
     expect(events[2]?.[1]).toMatchObject({ reason: 'refresh', code: 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE' });
   });
 
+  it('reuses one frozen payload per scope for the cache events', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    const events = record('cacheMiss', 'cacheHit');
+    await client.getToken();
+    await client.getToken();
+    await client.getToken({ scope: 'test:scope' });
+    expect(events.map(([k]) => k)).toEqual(['cacheMiss', 'cacheHit', 'cacheHit']);
+    expect(new Set(events.map(([, e]) => e)).size).toBe(1);
+    expect(Object.isFrozen(events[0]?.[1])).toBe(true);
+  });
+
+  it('counts hits on a live tally, published at the first hit and every 1024th', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    await client.getToken();
+    const events = record('cacheHitCount');
+    for (let i = 0; i < 1500; i++) await client.getToken();
+    expect(events).toHaveLength(2);
+    const tally = events[0]?.[1] as DiagnosticsPayloads['cacheHitCount'];
+    expect(events[1]?.[1]).toBe(tally);
+    expect(tally).toMatchObject({ clientId: 'client-1', scope: 'test:scope', hits: 1500 });
+    unsubscribes.splice(0).forEach((u) => u());
+    await client.getToken();
+    expect(tally.hits).toBe(1500); // counted only while someone listens
+  });
+
   it('publishes nothing, and builds no payload, when nobody subscribes', async () => {
     sim = await startSim();
     client = clientFor(sim);

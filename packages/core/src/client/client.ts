@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { TokenCache } from '../cache/index.js';
-import { daysUntilExpiry } from '../certificates/index.js';
+import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
 import { channels } from '../diagnostics.js';
 import { createEnvironmentSource } from '../environments/index.js';
@@ -14,10 +14,11 @@ import { cacheKeyOf, normalizeTokenRequest, readGetTokenOptions, validateGrantLi
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import { loadSigner } from '../keys/index.js';
 import { createTransport, validateTransportOptions } from '../transport/index.js';
-import type { GetTokenOptions, TokenRequest } from '../types.js';
+import type { GetTokenOptions, KeyInput, TokenRequest } from '../types.js';
 import { AccessToken } from './access-token.js';
 import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
+import { countHit, createScopePayloads } from './event-payloads.js';
 import { createTokenPipeline, toPortvaktError } from './token-pipeline.js';
 import type { ClientSlot } from './token-pipeline.js';
 import { inspectSymbol } from '../shared/index.js';
@@ -49,8 +50,15 @@ export interface MaskinportenClient {
   readonly clientId: string;
   /** The issuer (grant `aud`); undefined until discovered for metadata environments. */
   readonly issuer: string | undefined;
-  /** The enterprise certificate, for x5c clients. */
+  /** The enterprise certificate of the current key, for certificate clients. */
   readonly certificate: CertificateInfo | undefined;
+  /**
+   * Switches to another key without a restart (key rotation): validated like the `key` option,
+   * then every new token is signed with it. Tokens already handed out stay valid, a fetch in
+   * flight finishes with the key it started with, and cached tokens of the old key are not served
+   * for the new one. Returns the new key's identity (`kid:<kid>` or the certificate thumbprint).
+   */
+  setKey(key: KeyInput): string;
   /** A token for the request (defaults from the options); from memory when it is not due. */
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   /** Drops the cached token only if the cache still holds this one (e.g. after a 401). Returns whether it did. */
@@ -85,40 +93,54 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   const { options: o, cache: policy, store, clock, warningDays } = validateClientFields(options);
   const transportOptions = validateTransportOptions(o.transport, 'transport');
   const environment = createEnvironmentSource(o.environment, { fetch: transportOptions.fetch, clock, field: 'environment', attemptTimeout: transportOptions.attemptTimeout });
-  const signer = loadSigner(o.key, { alg: o.algorithm, field: 'key' });
+  let signer = loadSigner(o.key, { alg: o.algorithm, field: 'key' });
   const grantLifetime = validateGrantLifetime(o.grantLifetime);
   if (o.scope !== undefined) normalizeTokenRequest({ scope: o.scope }, undefined);
   validateTokenRequest(o.defaults, 'defaults.');
   const defaults: TokenRequest = { ...o.defaults, scope: o.scope };
   const clientId = o.clientId;
-  const certificate = signer.certificate;
+  // A certificate is checked against a preset or explicit environment at once; against a
+  // discovered one at its first fetch (token-pipeline.ts).
+  const checkNow = (candidate: typeof signer) => {
+    if (candidate.certificate !== undefined && environment.kind !== 'discovered') assertCertificateUsable(candidate.certificate, environment.kind, clock.now());
+  };
+  checkNow(signer);
   const closing = new AbortController();
   // Every fetch in flight listens on it; a busy client has more than the default 10.
   setMaxListeners(0, closing.signal);
   const fetchToken = createTokenPipeline({
-    clientId, environment, signer, certificate, grantLifetime, store, clock, closing: closing.signal,
+    clientId, environment, grantLifetime, store, clock, closing: closing.signal,
     transport: createTransport(transportOptions, clock),
     minMarginSeconds: policy.minMargin,
   });
   const emitter = new EventEmitter();
   const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, {
-    hit: (slot) => channels.cacheHit.hasSubscribers && channels.cacheHit.publish({ clientId, scope: slot.scope }),
-    miss: (slot) => channels.cacheMiss.hasSubscribers && channels.cacheMiss.publish({ clientId, scope: slot.scope }),
-    refresh: (slot) => channels.cacheRefresh.hasSubscribers && channels.cacheRefresh.publish({ clientId, scope: slot.scope }),
+    hit: (slot) => {
+      if (channels.cacheHit.hasSubscribers) channels.cacheHit.publish(slot.payloads.event);
+      if (channels.cacheHitCount.hasSubscribers) countHit(slot.payloads.tally);
+    },
+    miss: (slot) => channels.cacheMiss.hasSubscribers && channels.cacheMiss.publish(slot.payloads.event),
+    refresh: (slot) => channels.cacheRefresh.hasSubscribers && channels.cacheRefresh.publish(slot.payloads.event),
     refreshError: (_slot, error) => {
       if (emitter.listenerCount('refreshError') > 0) emitter.emit('refreshError', toPortvaktError(error));
     },
   });
-  if (certificate) warnIfExpiring(certificate, clientId, clock.now(), warningDays, emitter);
+  if (signer.certificate) warnIfExpiring(signer.certificate, clientId, clock.now(), warningDays, emitter);
 
   // Slots are made once per issuer and request shape and reused, so a hit does no hashing or
   // normalising: the default request, and plain { scope } requests up to a bound.
   let defaultSlot: ClientSlot | undefined;
   const scopeSlots = new Map<string, ClientSlot>();
   let slotsIssuer: string | undefined;
+  const payloadsOf = createScopePayloads(clientId);
   const slotFor = (issuer: string, request: NormalizedTokenRequest): ClientSlot => {
     const key = cacheKeyOf({ issuer, clientId, signerIdentity: signer.identity, request });
-    const slot: ClientSlot = { key, scope: request.scope, request, storeKey: createHash('sha256').update(key).digest('hex'), fetch: (reason, replacing) => fetchToken(slot, reason, replacing) };
+    const slot: ClientSlot = {
+      key, scope: request.scope, request, storeKey: createHash('sha256').update(key).digest('hex'),
+      signer,
+      payloads: payloadsOf(request.scope),
+      fetch: (reason, replacing) => fetchToken(slot, reason, replacing),
+    };
     return slot;
   };
   const slotOf = (issuer: string, opts: GetTokenOptions | undefined): ClientSlot => {
@@ -164,8 +186,22 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     get issuer() {
       return environment.issuer;
     },
-    certificate,
+    get certificate() {
+      return signer.certificate;
+    },
     getToken,
+    setKey(key) {
+      if (closing.signal.aborted) throw new ClientClosedError();
+      const next = loadSigner(key, { alg: o.algorithm, field: 'key' });
+      checkNow(next);
+      // New slots (their cache key holds the key's identity) from now on: tokens of the old key
+      // are not served for the new one, and fetches already under way finish with the old key.
+      signer = next;
+      defaultSlot = undefined;
+      scopeSlots.clear();
+      if (next.certificate) warnIfExpiring(next.certificate, clientId, clock.now(), warningDays, emitter);
+      return next.identity;
+    },
     invalidate(token) {
       const value = typeof token === 'string' ? token : token instanceof AccessToken ? token.accessToken : undefined;
       const slot = value === undefined ? undefined : cache.slotOf(value);

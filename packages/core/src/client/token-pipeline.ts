@@ -14,19 +14,22 @@ import type { LoadedSigner } from '../keys/index.js';
 import type { Transport, TransportObserver } from '../transport/index.js';
 import type { Clock, StoredToken, TokenStore } from '../types.js';
 import { AccessToken } from './access-token.js';
+import type { ScopePayloads } from './event-payloads.js';
 
 /** A cache slot of the client: the normalised request and the key it has in a shared store. */
 export interface ClientSlot extends CacheSlot<AccessToken> {
   readonly request: NormalizedTokenRequest;
   /** SHA-256 hex of the cache key, so no claim value (a pid, say) reaches a store. */
   readonly storeKey: string;
+  /** The key this slot's grants are signed with (part of its cache key): a key change makes new slots. */
+  readonly signer: LoadedSigner;
+  /** The payloads of this slot's cache events, made once per scope: a hit allocates nothing. */
+  readonly payloads: ScopePayloads;
 }
 
 export interface PipelineParts {
   clientId: string;
   environment: EnvironmentSource;
-  signer: LoadedSigner;
-  certificate: CertificateInfo | undefined;
   transport: Transport;
   grantLifetime: number;
   store: TokenStore | undefined;
@@ -63,21 +66,18 @@ export type FetchToken = (slot: ClientSlot, ...args: Parameters<TokenFetcher<Acc
 
 /** Builds the fetch of one client from its parts. */
 export function createTokenPipeline(parts: PipelineParts): FetchToken {
-  const { clientId, environment, signer, certificate, transport, grantLifetime, store, clock, closing } = parts;
-  let certificateChecked = false;
+  const { clientId, environment, transport, grantLifetime, store, clock, closing } = parts;
+  // Each certificate is checked against the environment it is used with, once: at construction or
+  // setKey() for a preset or explicit URLs (client.ts), at its first fetch for a discovered one.
+  const checked = new WeakSet<CertificateInfo>();
 
-  // The certificate is checked against the environment it is used with: at once for a preset or
-  // explicit URLs, at the first fetch for a discovered environment.
-  const checkCertificate = (kind: 'test' | 'prod' | 'custom'): void => {
-    if (certificate === undefined || certificateChecked) return;
-    assertCertificateUsable(certificate, kind, clock.now());
-    certificateChecked = true;
-  };
-  if (environment.kind !== 'discovered') checkCertificate(environment.kind);
-
-  async function fromMaskinporten(request: NormalizedTokenRequest, observer: TransportObserver | undefined): Promise<StoredToken & { attempts: number }> {
+  async function fromMaskinporten(request: NormalizedTokenRequest, signer: LoadedSigner, observer: TransportObserver | undefined): Promise<StoredToken & { attempts: number }> {
     const env = await environment.resolve(closing);
-    checkCertificate(env.kind);
+    const certificate = signer.certificate;
+    if (certificate !== undefined && !checked.has(certificate)) {
+      assertCertificateUsable(certificate, env.kind, clock.now());
+      checked.add(certificate);
+    }
     const { response, sentAt, attempts } = await transport.requestToken({
       tokenEndpoint: env.tokenEndpoint,
       createAssertion: (nowMs) => createGrant({ issuer: env.issuer, clientId, request, nowMs, lifetimeSeconds: grantLifetime, signer }),
@@ -96,9 +96,9 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
   }
 
   async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined, observer: TransportObserver | undefined): Promise<StoredToken & { attempts?: number }> {
-    if (store === undefined) return fromMaskinporten(slot.request, observer);
+    if (store === undefined) return fromMaskinporten(slot.request, slot.signer, observer);
     let fetched: (StoredToken & { attempts: number }) | undefined;
-    const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request, observer));
+    const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request, slot.signer, observer));
     try {
       // A refresh-ahead must not take back the token it is replacing (other replicas share it):
       // only a newer shared token will do, otherwise the store fetches one, once for the fleet.
@@ -121,6 +121,7 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     // Published before the first await: on a miss, listeners run in the caller's async context
     // (an OpenTelemetry span started here joins the caller's trace).
     if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ fetchId, clientId, issuer, scope, reason });
+    const certificate = slot.signer.certificate;
     if (certificate !== undefined && channels.certificateStatus.hasSubscribers) {
       channels.certificateStatus.publish({ clientId, subject: certificate.subject, notAfter: certificate.notAfter, daysLeft: daysUntilExpiry(certificate, clock.now()) });
     }

@@ -287,7 +287,7 @@ describe('shared store, discovery, certificates, diagnostics', () => {
       const token = await client.getToken();
       await client.getToken();
       const names = events.map(([n]) => n);
-      expect(names).toEqual(['portvakt:cache:miss', 'portvakt:token:fetch:start', 'portvakt:token:fetch:end', 'portvakt:cache:hit']);
+      expect(names).toEqual(['portvakt:cache:miss', 'portvakt:token:fetch:start', 'portvakt:token:fetch:end', 'portvakt:cache:hit', 'portvakt:cache:hit:count']);
       expect(events[2]?.[1]).toMatchObject({ clientId: 'client-1', scope: 'test:scope', issuer: sim.issuer });
       expect(JSON.stringify(events)).not.toContain(token.accessToken);
     } finally {
