@@ -6,7 +6,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import type { Attributes, MeterProvider, ObservableCallback, ObservableResult, TracerProvider } from '@opentelemetry/api';
 import { DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { DiagnosticsPayloads } from '@portvakt/core';
-import { PairCounts } from './counts.js';
+import { HitTallies, PairCounts } from './counts.js';
 import { FetchSpans } from './fetch-spans.js';
 import { PORTVAKT_ATTRIBUTES as A, PORTVAKT_METRICS as M } from './names.js';
 
@@ -90,7 +90,7 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
     advice: { explicitBucketBoundaries: LOCK_WAIT_BUCKETS },
   });
 
-  const hits = new PairCounts();
+  const hits = new HitTallies();
   const misses = new PairCounts();
   const refreshes = new PairCounts();
   /** Each certificate client's notAfter (epoch ms), by client id. */
@@ -113,9 +113,10 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
 
   const onCertificate = (e: DiagnosticsPayloads['certificateStatus']) => void certificates.set(e.clientId, e.notAfter.getTime());
   const handlers: { [K in Key]?: (event: DiagnosticsPayloads[K]) => void } = {
-    cacheHit: (e) => hits.increment(e.clientId, e.scope),
-    cacheMiss: (e) => misses.increment(e.clientId, e.scope),
-    cacheRefresh: (e) => refreshes.increment(e.clientId, e.scope),
+    // Hits are counted by core and read at collection: nothing runs per hit here.
+    cacheHitCount: (tally) => hits.see(tally),
+    cacheMiss: (e) => misses.increment(e),
+    cacheRefresh: (e) => refreshes.increment(e),
     fetchStart: (e) => spans.start(e),
     fetchRetry: (e) => {
       spans.retry(e);

@@ -75,6 +75,21 @@ describe('a token fetch', () => {
     expect(fetchSpans()).toHaveLength(2);
   });
 
+  it('counts every hit past the tally publishes, and a late instrumentation counts from when it joined', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    await client.getToken();
+    for (let i = 0; i < 2000; i++) await client.getToken();
+    const late = startTelemetry();
+    const lateInstrumentation = instrumentPortvakt({ meterProvider: late.meterProvider, tracerProvider: late.tracerProvider });
+    for (let i = 0; i < 1000; i++) await client.getToken();
+    expect(await telemetry.points(M.cacheHits)).toEqual([{ attributes: base, value: 3000 }]);
+    // The late one found the tally at hit 2049 (published every 1024 hits): it counts 2049 to 3000.
+    expect(await late.points(M.cacheHits)).toEqual([{ attributes: base, value: 952 }]);
+    lateInstrumentation.uninstrument();
+    await late.shutdown();
+  });
+
   it('counts a refresh-ahead and gives it a span of its own, linked to the caller that started it', async () => {
     const clock = manualClock();
     sim = await startSim({ clock });
@@ -223,7 +238,10 @@ describe('the certificate gauge', () => {
 
 describe('uninstrument', () => {
   it('leaves no subscriber on any channel, so core builds no event', async () => {
-    for (const name of Object.values(DIAGNOSTICS_CHANNELS)) expect(diagnostics.hasSubscribers(name)).toBe(true);
+    // Hits are read from core's tallies: no listener is called per hit.
+    const { cacheHit, ...others } = DIAGNOSTICS_CHANNELS;
+    expect(diagnostics.hasSubscribers(cacheHit)).toBe(false);
+    for (const name of Object.values(others)) expect(diagnostics.hasSubscribers(name)).toBe(true);
     instrumentation.uninstrument();
     for (const name of Object.values(DIAGNOSTICS_CHANNELS)) expect(diagnostics.hasSubscribers(name)).toBe(false);
     instrumentation.uninstrument(); // twice is harmless
