@@ -14,5 +14,6 @@ export type {
 } from './simulator/types.js';
 export { createTokenFactory } from './token-factory.js';
 export type { MintClaims, TokenFactory } from './token-factory.js';
+export type { ForgeOptions, MintOptions } from './token-factory.js';
 export { startRecordingApi, startRecordingDualApi } from './recording-api.js';
 export type { RecordingApi, SeenRequest } from './recording-api.js';
