@@ -51,3 +51,35 @@ export type { AccessTokenSource, AuthorizedFetchOptions } from './fetch/index.js
 export { fromEnv } from './env.js';
 export type { EnvClientOptions } from './env.js';
 // end transport, environments, origins, fetch, env
+
+// verifying access tokens (API providers)
+export {
+  createMaskinportenVerifier,
+  httpStatusOfVerificationFailure,
+  InsufficientScopeError,
+  InvalidTokenError,
+  isVerificationError,
+  KeySetUnavailableError,
+  MAX_TOKEN_LENGTH,
+  MissingTokenError,
+  OrganizationNotAllowedError,
+  readBearerToken,
+} from './verify/index.js';
+export type {
+  ConsentClaims,
+  ConsentRight,
+  InvalidTokenReason,
+  JsonWebKeySet,
+  MaskinportenTokenClaims,
+  MaskinportenVerifier,
+  MaskinportenVerifierOptions,
+  OrganizationIdentifier,
+  SystemUserClaims,
+  TokenRequirements,
+  VerificationError,
+  VerificationErrorCode,
+  VerificationFailureAnswer,
+  VerificationFailureCode,
+  VerifierEnvironmentOption,
+} from './verify/index.js';
+// end verifying access tokens

@@ -1,0 +1,70 @@
+/**
+ * The structural checks of an access token, made before any key is looked up or any signature
+ * checked: size, compact JWS form, header and payload as JSON objects without duplicate members,
+ * the algorithm, `crit` and `kid`. Cheap, and they refuse most junk without touching the key set.
+ */
+import { describeValue } from '../errors.js';
+import { parseJsonObject } from '../shared/index.js';
+import { InvalidTokenError } from './errors.js';
+import { findDuplicateMember } from './json-members.js';
+
+/**
+ * Tokens longer than this are refused before any parsing. Maskinporten's tokens are a few
+ * kilobytes, and a request header is kept under 8 KB (protocol.md section 7).
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** A token split and decoded, its header checked; the signature is not verified yet. */
+export interface DecodedToken {
+  readonly alg: string;
+  readonly kid: string;
+  readonly payload: Record<string, unknown>;
+}
+
+function decodeJsonSegment(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  const duplicate = findDuplicateMember(text);
+  if (duplicate !== undefined) throw new InvalidTokenError('duplicate_member', `The token's ${what} has the member ${describeValue(duplicate)} twice.`);
+  const value = parseJsonObject(text);
+  if (value === undefined) throw new InvalidTokenError('malformed', `The token's ${what} is not a JSON object.`);
+  return value;
+}
+
+/**
+ * Splits and decodes a compact JWS and checks its header against `algorithms`. Throws
+ * `InvalidTokenError` (never echoing the token) for anything that is not a signed JWT Maskinporten
+ * could have made.
+ *
+ * @example
+ * ```ts
+ * import { decodeAccessToken } from './compact.js'; // internal
+ * const { kid, alg, payload } = decodeAccessToken(token, new Set(['RS256']));
+ * ```
+ */
+export function decodeAccessToken(token: string, algorithms: ReadonlySet<string>): DecodedToken {
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('too_large', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
+  const parts = token.split('.');
+  if (parts.length === 5) throw new InvalidTokenError('encrypted', 'The token is a JWE (five segments); Maskinporten access tokens are signed JWTs.');
+  if (parts.length !== 3) throw new InvalidTokenError('malformed', `The token has ${parts.length} segment${parts.length === 1 ? '' : 's'}; a signed JWT has three.`);
+  const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
+  // The header is short, so its alphabet is checked here; the payload and signature are decoded
+  // strictly by jose when the signature is verified, and a stray character there fails then.
+  if (headerPart === '' || payloadPart === '' || !BASE64URL.test(headerPart)) {
+    throw new InvalidTokenError('malformed', 'The token has an empty segment or characters outside base64url.');
+  }
+  const header = decodeJsonSegment(headerPart, 'header');
+  if (header.enc !== undefined) throw new InvalidTokenError('encrypted', 'The token header has "enc": encrypted tokens are not accepted.');
+  const { alg, kid } = header;
+  if (typeof alg !== 'string' || !algorithms.has(alg)) {
+    // protocol.md section 3.3: Maskinporten signs with RSA PKCS#1 v1.5 only. `none`, HMAC (the
+    // public key used as a shared secret) and every other family are refused by name.
+    throw new InvalidTokenError('unsupported_algorithm', `The token's alg ${describeValue(alg)} is not accepted; expected one of ${[...algorithms].join(', ')}.`);
+  }
+  if (header.crit !== undefined) throw new InvalidTokenError('critical_header', 'The token header has "crit": no JWS extension is understood here, so none may be critical.');
+  if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('malformed', 'The token header has no "kid": Maskinporten names the signing key in every token.');
+  if (signaturePart === '') throw new InvalidTokenError('malformed', 'The token has an empty signature.');
+  const payload = decodeJsonSegment(payloadPart, 'payload');
+  return { alg, kid, payload };
+}

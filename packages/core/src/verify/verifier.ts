@@ -1,0 +1,213 @@
+/**
+ * The verifier an API provider puts in front of its routes. The checks are those of protocol.md
+ * section 6, in this order: size and form, header (algorithm, `crit`, `kid`), claim types, issuer,
+ * key, signature (jose), times, then the API's requirements (audience, scope, consumer, supplier).
+ * The issuer is checked before the key is looked up, so tokens from another environment are
+ * refused without touching the key set.
+ */
+import { jwtVerify } from 'jose';
+import { ConfigurationError } from '../errors.js';
+import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
+import type { Clock } from '../types.js';
+import { readClaims } from './claims.js';
+import type { MaskinportenTokenClaims } from './claims.js';
+import { decodeAccessToken } from './compact.js';
+import { createKeySetSource } from './environment.js';
+import type { VerifierEnvironmentOption } from './environment.js';
+import { InvalidTokenError } from './errors.js';
+import type { InvalidTokenReason } from './errors.js';
+import { KeySetCache } from './key-set.js';
+import { combineRequirements, compileRequirements, enforceRequirements, NO_REQUIREMENTS, REQUIREMENT_KEYS } from './requirements.js';
+import type { TokenRequirements } from './requirements.js';
+
+/**
+ * The algorithms Maskinporten signs access tokens with: RSA PKCS#1 v1.5 (protocol.md section 3.3;
+ * RS256 only until 2023, RS384 and RS512 since). A key in the key set that names its `alg` is used
+ * for that algorithm only.
+ */
+const ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512']);
+const ALGORITHM_LIST = [...ALGORITHMS];
+
+/**
+ * Options of {@link createMaskinportenVerifier}. The requirements given here (`scope`, `audience`,
+ * `consumers`, `suppliers`) apply to every `verify()`; those given to a call apply as well.
+ *
+ * @example
+ * ```ts
+ * const options: MaskinportenVerifierOptions = { environment: 'prod', scope: 'nav:aareg', clockTolerance: 5 };
+ * ```
+ */
+export interface MaskinportenVerifierOptions extends TokenRequirements {
+  /** `'test'`, `'prod'`, `{ metadataUrl }`, `{ issuer, jwksUri }` or `{ issuer, jwks }`. */
+  environment: VerifierEnvironmentOption;
+  /** Leeway on `exp`, `nbf` and `iat`, in seconds; default 5, at most 300. */
+  clockTolerance?: number | undefined;
+  keySet?: {
+    /** An unknown `kid` refetches the key set at most once per this many seconds; default 30. */
+    cooldown?: number | undefined;
+    /** A key set older than this many seconds is refreshed in the background; default 3600. */
+    maxAge?: number | undefined;
+    /** Timeout of one fetch of the key set or the metadata, in milliseconds; default 5000. */
+    timeout?: number | undefined;
+  } | undefined;
+  /** `fetch` for the key set and the metadata; default the global one. */
+  fetch?: typeof fetch | undefined;
+  /** Clock in epoch milliseconds for `exp`/`iat` and the key-set timers; default `Date`. */
+  clock?: Clock | undefined;
+}
+
+/**
+ * Verifies Maskinporten access tokens for one environment.
+ *
+ * @example
+ * ```ts
+ * const verifier: MaskinportenVerifier = createMaskinportenVerifier({ environment: 'prod', scope: 'nav:aareg' });
+ * const claims = await verifier.verify(token);
+ * ```
+ */
+export interface MaskinportenVerifier {
+  /** The issuer tokens must carry (with discovery, undefined until the metadata is read). */
+  readonly issuer: string | undefined;
+  /**
+   * Verifies `token` and returns its claims, or throws a verification error (`InvalidTokenError`
+   * 401, `InsufficientScopeError` or `OrganizationNotAllowedError` 403, `KeySetUnavailableError`
+   * 503). `requirements` apply on top of the verifier's own.
+   */
+  verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims>;
+  /**
+   * Checks claims `verify()` returned against further requirements (a route's own scope after a
+   * router-level verification), without verifying the token again. Throws like `verify()`.
+   */
+  checkRequirements(claims: MaskinportenTokenClaims, requirements: TokenRequirements): void;
+  /** Loads the key set now (at start-up), so the first request does not wait for it. */
+  ready(): Promise<void>;
+}
+
+const OPTION_KEYS = ['environment', 'clockTolerance', 'keySet', 'fetch', 'clock', ...REQUIREMENT_KEYS] as const;
+const KEY_SET_KEYS = ['cooldown', 'maxAge', 'timeout'] as const;
+
+function numberOption(value: unknown, field: string, fallback: number, min: number, max: number, unit: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigurationError(field, `must be a number of ${unit} from ${min} to ${max}; the default is ${fallback}.`);
+  }
+  return value;
+}
+
+/** jose's error codes, mapped to our reasons. The jose error is not kept: it carries the claim set. */
+function reasonOfJoseError(error: unknown): { reason: InvalidTokenReason; message: string } {
+  const { code, claim } = (error ?? {}) as { code?: unknown; claim?: unknown };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return { reason: 'expired', message: 'The token has expired (exp is past, beyond the clock tolerance).' };
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (claim === 'nbf') return { reason: 'not_yet_valid', message: 'The token is not valid yet (nbf is ahead, beyond the clock tolerance).' };
+      if (claim === 'iss') return { reason: 'wrong_issuer', message: 'The token is not from the expected issuer.' };
+      return { reason: 'invalid_claim', message: `The token's ${typeof claim === 'string' ? `"${claim}" ` : ''}claim is invalid.` };
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return { reason: 'bad_signature', message: "The token's signature does not verify with Maskinporten's key for its kid." };
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return { reason: 'unknown_key', message: "No key in Maskinporten's key set fits the token's kid and alg." };
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return { reason: 'unsupported_algorithm', message: "The token's algorithm is not accepted." };
+    default:
+      return { reason: 'malformed', message: 'The token is not a well-formed signed JWT.' };
+  }
+}
+
+/**
+ * Creates a verifier for Maskinporten access tokens. Options are validated here, before any
+ * network call (`ConfigurationError` naming the field); the key set is fetched on the first
+ * `verify()` (or `ready()`) and cached by the rules in `verify/key-set.ts`.
+ *
+ * @example
+ * ```ts
+ * import { createMaskinportenVerifier, InsufficientScopeError } from '@portvakt/core';
+ *
+ * const verifier = createMaskinportenVerifier({ environment: 'prod', scope: 'nav:aareg' });
+ * await verifier.ready(); // optional: fetch the keys at start-up
+ *
+ * const claims = await verifier.verify(token, { consumers: ['910753614'] });
+ * console.log(claims.consumerOrg, claims.scopes, claims.systemUser?.id);
+ * ```
+ */
+export function createMaskinportenVerifier(options: MaskinportenVerifierOptions): MaskinportenVerifier {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError('options', "must be an object: { environment: 'test' | 'prod' | ..., scope? }.");
+  }
+  refuseUnknownOptions(options, OPTION_KEYS, '');
+  if (options.environment === undefined) throw new ConfigurationError('environment', "is required: 'test', 'prod', { metadataUrl }, { issuer, jwksUri } or { issuer, jwks }.");
+  const fetchImpl: unknown = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function.');
+  const clock: unknown = options.clock ?? Date;
+  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
+    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date.');
+  }
+  const toleranceMs = numberOption(options.clockTolerance, 'clockTolerance', 5, 0, 300, 'seconds') * 1000;
+  const keySetIn: unknown = options.keySet ?? {};
+  if (typeof keySetIn !== 'object' || keySetIn === null || Array.isArray(keySetIn)) throw new ConfigurationError('keySet', 'must be an object such as { cooldown: 30 }.');
+  refuseUnknownOptions(keySetIn, KEY_SET_KEYS, 'keySet.');
+  const keySetOptions = keySetIn as NonNullable<MaskinportenVerifierOptions['keySet']>;
+  const cooldownMs = numberOption(keySetOptions.cooldown, 'keySet.cooldown', 30, 0, 86_400, 'seconds') * 1000;
+  const maxAgeMs = numberOption(keySetOptions.maxAge, 'keySet.maxAge', 3600, 1, 366 * 86_400, 'seconds') * 1000;
+  const timeoutMs = numberOption(keySetOptions.timeout, 'keySet.timeout', 5000, 1, 120_000, 'milliseconds');
+  const defaults = compileRequirements({ scope: options.scope, audience: options.audience, consumers: options.consumers, suppliers: options.suppliers }, '');
+  const source = createKeySetSource(options.environment, { fetch: fetchImpl as typeof fetch, clock: clock as Clock, timeoutMs });
+  const keys = new KeySetCache({ source, clock: clock as Clock, cooldownMs, maxAgeMs, algorithms: ALGORITHMS });
+  const now = (): number => (clock as Clock).now();
+
+  async function verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims> {
+    if (typeof token !== 'string') throw new TypeError('verify(token): the token must be a string.');
+    const required = requirements === undefined ? defaults : combineRequirements(defaults, compileRequirements(requirements, 'requirements.'));
+    const decoded = decodeAccessToken(token, ALGORITHMS);
+    const claims = readClaims(decoded.payload);
+    // protocol.md sections 1.1 and 6.1: `iss` is exactly the environment's issuer, trailing slash
+    // included. A test token at a production API stops here, before the key set is touched (with
+    // discovery, once the metadata has named the issuer).
+    const known = keys.issuer;
+    if (known !== undefined && claims.issuer !== known) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${known}.`);
+    const held = await keys.keySet();
+    if (claims.issuer !== held.issuer) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${held.issuer}.`);
+    const keySet = await keys.keySetWith(decoded.kid, held);
+    const at = now();
+    try {
+      await jwtVerify(token, keySet.getKey, {
+        algorithms: ALGORITHM_LIST,
+        issuer: keySet.issuer,
+        clockTolerance: toleranceMs / 1000,
+        currentDate: new Date(at),
+        requiredClaims: ['exp', 'iat'],
+      });
+    } catch (error) {
+      const { reason, message } = reasonOfJoseError(error);
+      throw new InvalidTokenError(reason, message);
+    }
+    if (claims.issuedAt > at + toleranceMs) throw new InvalidTokenError('issued_in_future', 'The token is issued in the future (iat is ahead, beyond the clock tolerance).');
+    const validTo = claims.consent?.validTo;
+    if (validTo !== undefined && Date.parse(validTo) < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
+    if (required !== NO_REQUIREMENTS) enforceRequirements(claims, required);
+    return claims;
+  }
+
+  const verifier: MaskinportenVerifier & { [inspectSymbol](): string } = {
+    get issuer() {
+      return keys.issuer;
+    },
+    verify,
+    checkRequirements(claims, requirements) {
+      if (typeof claims !== 'object' || claims === null || !Array.isArray(claims.scopes)) {
+        throw new TypeError('checkRequirements(claims, requirements): claims must be what verify() returned.');
+      }
+      enforceRequirements(claims, combineRequirements(defaults, compileRequirements(requirements, 'requirements.')));
+    },
+    async ready() {
+      await keys.keySet();
+    },
+    [inspectSymbol]() {
+      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches} }`;
+    },
+  };
+  return Object.freeze(verifier);
+}
