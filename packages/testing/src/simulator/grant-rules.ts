@@ -21,6 +21,8 @@ export interface GrantContext {
   seenJti: Set<string>;
   /** Scope -> organisations the API owner granted it (MP-250 for others). */
   scopeAccess?: Record<string, string[]> | undefined;
+  /** Whether a key added through the self-service API is still propagating (not yet accepted). */
+  isKeyPending?: ((clientId: string, kid: string) => boolean) | undefined;
 }
 
 export interface AcceptedGrant {
@@ -88,7 +90,9 @@ function isOrgno(value: unknown): value is string {
 
 async function signingKey(header: Record<string, unknown>, client: SimulatorClient, ctx: GrantContext): Promise<{ key: KeyObject; amr: AcceptedGrant['clientAmr'] }> {
   if (typeof header.kid === 'string') {
-    const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === header.kid);
+    const kid = header.kid;
+    // A key written through self-service is unknown to /token until it has propagated (protocol.md section 4.2).
+    const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === kid && ctx.isKeyPending?.(client.clientId, kid) !== true);
     if (jwk) {
       // A registered key lives a year; an expired one gives MP-121 (protocol.md section 3.4).
       const exp = (jwk as { exp?: unknown }).exp;

@@ -6,6 +6,7 @@ import { createSigningKeyRing } from './signing-keys.js';
 import { GrantRejection, reject } from './errors.js';
 import { ALTINN_EXCHANGE_PATH, ALTINN_JWKS_PATH, createAltinnExchange } from './altinn-exchange.js';
 import { checkGrant, decodeGrant } from './grant-rules.js';
+import { createSelfService, SELF_SERVICE_PATH } from './self-service.js';
 import type { AcceptedGrant, GrantContext } from './grant-rules.js';
 import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, SimulatorRequestRecord } from './types.js';
 
@@ -64,6 +65,11 @@ export interface MaskinportenSimulator {
   readonly altinnJwksUri: string;
   /** Exchange requests so far, refused and faulted ones included. */
   altinnExchangeCount(): number;
+  /**
+   * Base URL of the self-service API (`<selfServiceUrl>/clients/{id}/jwks`: GET reads a client's
+   * key set, POST or PUT replaces it), for an admin client with `idporten:dcr.modify`.
+   */
+  readonly selfServiceUrl: string;
   /** Stops the server and destroys every socket, including hung ones. */
   close(): Promise<void>;
 }
@@ -121,6 +127,9 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const altinnLifetime = options.altinnTokenLifetimeSeconds ?? 1800;
   if (!Number.isInteger(altinnLifetime) || altinnLifetime <= 0) throw new TypeError('altinnTokenLifetimeSeconds must be a positive integer');
   const altinn = createAltinnExchange({ now, issuer: () => issuer, baseUrl: () => url, lifetimeSeconds: altinnLifetime });
+  const propagationMs = options.selfServicePropagationMs ?? 0;
+  if (!Number.isFinite(propagationMs) || propagationMs < 0) throw new TypeError('selfServicePropagationMs must be a number of milliseconds, 0 or more');
+  const selfService = createSelfService({ now, issuer: () => issuer, publishedKeys: () => signingKeys.published(), clients, propagationMs });
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -211,7 +220,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (!assertion) throw reject.request('MP-011', 'Missing assertion.');
       const decoded = decodeGrant(assertion);
       if (decoded) record.grant = decoded;
-      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess };
+      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess, isKeyPending: selfService.isPending };
       const accepted = await checkGrant(assertion, ctx);
       const response = await issue(accepted);
       record.issued = { scope: response.scope, expiresIn: response.expires_in };
@@ -299,6 +308,12 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
         record.status = 200;
         return send(res, 200, { keys: [altinn.key.publicJwk] });
       }
+      const selfServiceClient = SELF_SERVICE_PATH.exec(path)?.[1];
+      if (selfServiceClient !== undefined) {
+        const answer = await selfService.handle(req.method ?? 'GET', decodeURIComponent(selfServiceClient), req.headers.authorization, await readBody(req));
+        record.status = answer.status;
+        return send(res, answer.status, answer.body);
+      }
       if (path === '/jwk' && req.method === 'GET') {
         record.status = 200;
         return send(res, 200, { keys: signingKeys.published() });
@@ -358,6 +373,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     altinnExchangeUrl: `${url}${ALTINN_EXCHANGE_PATH}`,
     altinnJwksUri: `${url}${ALTINN_JWKS_PATH}`,
     altinnExchangeCount: () => altinnRequests,
+    selfServiceUrl: url,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

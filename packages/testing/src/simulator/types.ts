@@ -93,6 +93,11 @@ export interface SimulatorOptions {
   scopeAccess?: Record<string, string[]>;
   /** Lifetime of Altinn tokens from the exchange endpoint, seconds (default 1800). */
   altinnTokenLifetimeSeconds?: number;
+  /**
+   * How long, on the simulator's clock, a key added through the self-service API
+   * (`/clients/{id}/jwks`) waits before /token accepts it (Digdir: up to 2 minutes). Default 0.
+   */
+  selfServicePropagationMs?: number;
 }
 
 /**
