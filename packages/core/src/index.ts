@@ -64,6 +64,7 @@ export {
   MissingTokenError,
   OrganizationNotAllowedError,
   readBearerToken,
+  validateTokenRequirements,
 } from './verify/index.js';
 export type {
   ConsentClaims,

@@ -1,5 +1,6 @@
 export { createMaskinportenVerifier } from './verifier.js';
 export type { MaskinportenVerifier, MaskinportenVerifierOptions } from './verifier.js';
+export { validateTokenRequirements } from './requirements.js';
 export type { TokenRequirements } from './requirements.js';
 export type { ConsentClaims, ConsentRight, MaskinportenTokenClaims, OrganizationIdentifier, SystemUserClaims } from './claims.js';
 export type { JsonWebKeySet, VerifierEnvironmentOption } from './environment.js';

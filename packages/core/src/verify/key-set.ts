@@ -93,6 +93,16 @@ export class KeySetCache {
     return [...(this.#current?.kids ?? [])];
   }
 
+  /** The held key set, if any (no I/O). */
+  get current(): KeySet | undefined {
+    return this.#current;
+  }
+
+  /** Notes a use of the held set without awaiting anything: starts a background refresh when it is due. */
+  touch(): void {
+    if (this.#current !== undefined) this.#refreshIfStale(this.#current);
+  }
+
   /** The held key set, loading it first if there is none. Throws `KeySetUnavailableError`. */
   async keySet(): Promise<KeySet> {
     const current = this.#current;

@@ -109,6 +109,22 @@ export function compileRequirements(input: unknown, prefix: string): CompiledReq
 }
 
 /**
+ * Checks requirements the way `verify()` will, so an adapter can refuse a wrong option when it is
+ * set up rather than on the first request. Throws a `ConfigurationError` naming the field
+ * (`fieldPrefix` + `scope`, ...).
+ *
+ * @example
+ * ```ts
+ * import { validateTokenRequirements } from '@portvakt/core';
+ * validateTokenRequirements({ scope: 'nav:aareg', consumers: ['910753614'] });
+ * validateTokenRequirements({ scopes: 'nav:aareg' }); // ConfigurationError: Invalid option "scopes": ... did you mean "scope"?
+ * ```
+ */
+export function validateTokenRequirements(requirements: unknown, fieldPrefix = ''): void {
+  compileRequirements(requirements, fieldPrefix);
+}
+
+/**
  * Both sets of requirements at once.
  * @example
  * ```ts

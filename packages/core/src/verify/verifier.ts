@@ -17,6 +17,7 @@ import type { VerifierEnvironmentOption } from './environment.js';
 import { InvalidTokenError } from './errors.js';
 import type { InvalidTokenReason } from './errors.js';
 import { KeySetCache } from './key-set.js';
+import type { KeySet } from './key-set.js';
 import { combineRequirements, compileRequirements, enforceRequirements, NO_REQUIREMENTS, REQUIREMENT_KEYS } from './requirements.js';
 import type { TokenRequirements } from './requirements.js';
 
@@ -50,6 +51,13 @@ export interface MaskinportenVerifierOptions extends TokenRequirements {
     /** Timeout of one fetch of the key set or the metadata, in milliseconds; default 5000. */
     timeout?: number | undefined;
   } | undefined;
+  /**
+   * Verified tokens are remembered until they expire (at most `maxEntries`, least recently used
+   * first out), so a token presented again costs a lookup instead of a signature check. A
+   * remembered token still has its expiry, the clock tolerance and every requirement checked on
+   * each use, and is forgotten when the key set is replaced. `false` turns this off.
+   */
+  cache?: { maxEntries?: number | undefined } | false | undefined;
   /** `fetch` for the key set and the metadata; default the global one. */
   fetch?: typeof fetch | undefined;
   /** Clock in epoch milliseconds for `exp`/`iat` and the key-set timers; default `Date`. */
@@ -83,7 +91,7 @@ export interface MaskinportenVerifier {
   ready(): Promise<void>;
 }
 
-const OPTION_KEYS = ['environment', 'clockTolerance', 'keySet', 'fetch', 'clock', ...REQUIREMENT_KEYS] as const;
+const OPTION_KEYS = ['environment', 'clockTolerance', 'keySet', 'cache', 'fetch', 'clock', ...REQUIREMENT_KEYS] as const;
 const KEY_SET_KEYS = ['cooldown', 'maxAge', 'timeout'] as const;
 
 function numberOption(value: unknown, field: string, fallback: number, min: number, max: number, unit: string): number {
@@ -153,14 +161,52 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
   const cooldownMs = numberOption(keySetOptions.cooldown, 'keySet.cooldown', 30, 0, 86_400, 'seconds') * 1000;
   const maxAgeMs = numberOption(keySetOptions.maxAge, 'keySet.maxAge', 3600, 1, 366 * 86_400, 'seconds') * 1000;
   const timeoutMs = numberOption(keySetOptions.timeout, 'keySet.timeout', 5000, 1, 120_000, 'milliseconds');
+  const cacheIn: unknown = options.cache ?? {};
+  if (cacheIn !== false && (typeof cacheIn !== 'object' || cacheIn === null || Array.isArray(cacheIn))) throw new ConfigurationError('cache', 'must be { maxEntries } or false.');
+  if (cacheIn !== false) refuseUnknownOptions(cacheIn, ['maxEntries'], 'cache.');
+  const maxEntries = cacheIn === false ? 0 : numberOption((cacheIn as { maxEntries?: unknown }).maxEntries, 'cache.maxEntries', 1000, 1, 1_000_000, 'entries');
+  if (!Number.isInteger(maxEntries)) throw new ConfigurationError('cache.maxEntries', 'must be a whole number of entries.');
   const defaults = compileRequirements({ scope: options.scope, audience: options.audience, consumers: options.consumers, suppliers: options.suppliers }, '');
   const source = createKeySetSource(options.environment, { fetch: fetchImpl as typeof fetch, clock: clock as Clock, timeoutMs });
   const keys = new KeySetCache({ source, clock: clock as Clock, cooldownMs, maxAgeMs, algorithms: ALGORITHMS });
   const now = (): number => (clock as Clock).now();
+  // The token string is the key: the same string has the same signature, checked once.
+  const verified = new Map<string, { claims: MaskinportenTokenClaims; keySet: KeySet }>();
+
+  /** The time checks, made on every use of a token, remembered or not. */
+  function checkTimes(claims: MaskinportenTokenClaims, at: number): void {
+    if (claims.issuedAt > at + toleranceMs) throw new InvalidTokenError('issued_in_future', 'The token is issued in the future (iat is ahead, beyond the clock tolerance).');
+    const validTo = claims.consent?.validTo;
+    if (validTo !== undefined && Date.parse(validTo) < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
+  }
+
+  /** A remembered token that still holds, or undefined (then it is verified in full). */
+  function remembered(token: string, at: number): MaskinportenTokenClaims | undefined {
+    const entry = verified.get(token);
+    if (entry === undefined) return undefined;
+    verified.delete(token);
+    // Expired, or verified against a key set since replaced: verified again in full.
+    if (entry.keySet !== keys.current || entry.claims.expiresAt <= at - toleranceMs) return undefined;
+    verified.set(token, entry);
+    keys.touch();
+    return entry.claims;
+  }
+
+  function remember(token: string, claims: MaskinportenTokenClaims, keySet: KeySet): void {
+    if (maxEntries === 0) return;
+    if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { claims, keySet });
+  }
 
   async function verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims> {
     if (typeof token !== 'string') throw new TypeError('verify(token): the token must be a string.');
     const required = requirements === undefined ? defaults : combineRequirements(defaults, compileRequirements(requirements, 'requirements.'));
+    const hit = maxEntries === 0 ? undefined : remembered(token, now());
+    if (hit !== undefined) {
+      checkTimes(hit, now());
+      if (required !== NO_REQUIREMENTS) enforceRequirements(hit, required);
+      return hit;
+    }
     const decoded = decodeAccessToken(token, ALGORITHMS);
     const claims = readClaims(decoded.payload);
     // protocol.md sections 1.1 and 6.1: `iss` is exactly the environment's issuer, trailing slash
@@ -184,9 +230,9 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
       const { reason, message } = reasonOfJoseError(error);
       throw new InvalidTokenError(reason, message);
     }
-    if (claims.issuedAt > at + toleranceMs) throw new InvalidTokenError('issued_in_future', 'The token is issued in the future (iat is ahead, beyond the clock tolerance).');
-    const validTo = claims.consent?.validTo;
-    if (validTo !== undefined && Date.parse(validTo) < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
+    checkTimes(claims, at);
+    // Remembered before the requirements: they belong to this call, the token's validity does not.
+    remember(token, claims, keySet);
     if (required !== NO_REQUIREMENTS) enforceRequirements(claims, required);
     return claims;
   }
@@ -206,7 +252,7 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
       await keys.keySet();
     },
     [inspectSymbol]() {
-      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches} }`;
+      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${verified.size} }`;
     },
   };
   return Object.freeze(verifier);

@@ -3,9 +3,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
-import { ConfigurationError, createMaskinportenVerifier } from '../../src/index.js';
+import { ConfigurationError, createMaskinportenVerifier, validateTokenRequirements } from '../../src/index.js';
 import type { MaskinportenVerifierOptions } from '../../src/index.js';
-import { countingFetch, rejectionOf, thrownBy } from './support.js';
+import { countingFetch, manualClock, rejectionOf, thrownBy } from './support.js';
 
 const factory = createTokenFactory();
 const fixed = { issuer: factory.issuer, jwks: factory.jwks };
@@ -39,6 +39,10 @@ describe('options', () => {
     ['a timeout that is not a number', { environment: fixed, keySet: { timeout: '5s' } }, 'keySet.timeout'],
     ['a fetch that is not a function', { environment: fixed, fetch: 'fetch' }, 'fetch'],
     ['a clock without now()', { environment: fixed, clock: {} }, 'clock'],
+    ['cache true', { environment: fixed, cache: true }, 'cache'],
+    ['an unknown cache option', { environment: fixed, cache: { max: 5 } }, 'cache.max'],
+    ['a cache of 0 entries', { environment: fixed, cache: { maxEntries: 0 } }, 'cache.maxEntries'],
+    ['a cache of 1.5 entries', { environment: fixed, cache: { maxEntries: 1.5 } }, 'cache.maxEntries'],
     ['a scope with a quote', { environment: fixed, scope: 'nav:"test' }, 'scope'],
     ['an empty scope', { environment: fixed, scope: ' ' }, 'scope'],
     ['an empty scope list', { environment: fixed, scope: [] }, 'scope'],
@@ -78,7 +82,7 @@ describe('options', () => {
   it('inspects as a summary', async () => {
     const verifier = createMaskinportenVerifier({ environment: fixed });
     await verifier.ready();
-    expect(inspect(verifier)).toBe(`MaskinportenVerifier { issuer: "${factory.issuer}", keys: a fixed key set, kids: [${factory.kid}], fetches: 1 }`);
+    expect(inspect(verifier)).toBe(`MaskinportenVerifier { issuer: "${factory.issuer}", keys: a fixed key set, kids: [${factory.kid}], fetches: 1, remembered tokens: 0 }`);
   });
 
   it('verify() needs a string', async () => {
@@ -129,8 +133,61 @@ describe('requirements', () => {
     expect(error.field).toBe(field);
   });
 
+  it('validateTokenRequirements refuses what verify() would, naming the field with its prefix', () => {
+    expect(() => validateTokenRequirements({ scope: 'nav:read', audience: ['https://a.example.no/'], consumers: '910753614', suppliers: ['991825827'] })).not.toThrow();
+    expect(() => validateTokenRequirements(undefined)).not.toThrow();
+    expect(thrownBy(() => validateTokenRequirements({ scopes: 'nav:read' }, 'route.'))).toMatchObject({ field: 'route.scopes' });
+    expect(thrownBy(() => validateTokenRequirements({ consumers: [] }))).toMatchObject({ field: 'consumers' });
+  });
+
   it('an audience requirement is met by any one of its values', async () => {
     const token = await factory.mint({ scope: 'nav:read', consumerOrgno: '910753614', audience: ['https://a.example.no/', 'https://b.example.no/'] });
     await expect(verifier.verify(token, { audience: ['https://c.example.no/', 'https://b.example.no/'] })).resolves.toBeTruthy();
+  });
+});
+
+describe('remembered tokens', () => {
+  it('a token presented again is checked for expiry, time and requirements on every use', async () => {
+    const clock = manualClock();
+    const verifier = createMaskinportenVerifier({ environment: fixed, clock, scope: 'nav:read', cache: { maxEntries: 2 } });
+    const token = await factory.mint({ scope: 'nav:read', consent: { from: 'urn:altinn:person:identifier-no:05848998356', validTo: new Date(clock.now() + 90_000).toISOString() } }, { now: clock.now(), lifetimeSeconds: 120 });
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toBe(first); // the same frozen claims: remembered
+    expect(inspect(verifier)).toContain('remembered tokens: 1');
+    await expect(verifier.verify(token, { scope: 'nav:write' })).rejects.toMatchObject({ status: 403 });
+    clock.advance(100_000); // the consent ran out before the token
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'consent_expired' });
+    clock.set(first.issuedAt - 60_000); // a clock set back: iat is now ahead
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'issued_in_future' });
+    clock.set(first.expiresAt + 6000);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
+    expect(inspect(verifier)).toContain('remembered tokens: 0');
+  });
+
+  it('keeps at most maxEntries, the least recently used out first', async () => {
+    const verifier = createMaskinportenVerifier({ environment: fixed, cache: { maxEntries: 2 } });
+    const [a, b, c] = await Promise.all([factory.mint(), factory.mint(), factory.mint()]);
+    const claimsA = await verifier.verify(a as string);
+    await verifier.verify(b as string);
+    await verifier.verify(a as string); // a is now the most recent
+    await verifier.verify(c as string); // b goes
+    expect(inspect(verifier)).toContain('remembered tokens: 2');
+    expect(await verifier.verify(a as string)).toBe(claimsA);
+  });
+
+  it('cache: false verifies every time', async () => {
+    const verifier = createMaskinportenVerifier({ environment: fixed, cache: false });
+    const token = await factory.mint();
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).not.toBe(first);
+    expect(inspect(verifier)).toContain('remembered tokens: 0');
+  });
+
+  it('a refused token is not remembered', async () => {
+    const verifier = createMaskinportenVerifier({ environment: fixed, scope: 'nav:write' });
+    const token = await factory.mint({ scope: 'nav:read' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 403 });
+    await expect(verifier.verify(await factory.forge({}, { signature: 'other-key' }))).rejects.toMatchObject({ reason: 'bad_signature' });
+    expect(inspect(verifier)).toContain('remembered tokens: 1'); // the valid one, refused only for its scope
   });
 });
