@@ -183,6 +183,18 @@ describe('traces', () => {
     expect(fetch?.parentSpanContext?.spanId).toBe(caller.spanContext().spanId);
   });
 
+  it("nests the first fetch under the caller's span when the environment is discovered first", async () => {
+    sim = await startSim();
+    client = clientFor(sim, { environment: { metadataUrl: sim.metadataUrl } });
+    const tracer = telemetry.tracerProvider.getTracer('test');
+    const caller = await tracer.startActiveSpan('job', async (span) => {
+      await client!.getToken();
+      span.end();
+      return span;
+    });
+    expect(fetchSpans()[0]?.parentSpanContext?.spanId).toBe(caller.spanContext().spanId);
+  });
+
   it('starts a trace of its own for a fetch outside any span', async () => {
     sim = await startSim();
     client = clientFor(sim);
