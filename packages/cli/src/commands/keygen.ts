@@ -1,0 +1,89 @@
+// portvakt keygen: a new RSA 2048 RS256 client key, written with mode 0600, and its public JWK set
+// on stdout, ready for Digdir's self-service.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseFlags, requireFlag, stringFlag } from '../args.js';
+import { help } from './shared.js';
+import type { CommandSpec } from '../args.js';
+import { CommandError, UsageError } from '../errors.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import type { ExitCode } from '../exit-codes.js';
+import type { CommandIo, Printer } from '../io.js';
+import { generateClientKey } from '../keys/generate.js';
+import type { GeneratedKey } from '../keys/generate.js';
+
+export const keygenSpec: CommandSpec = {
+  name: 'keygen',
+  summary: 'Generate an RSA 2048 RS256 key: writes the private JWK and PEM (mode 0600) and prints the public JWK set to register at Digdir.',
+  flags: {
+    kid: { type: 'string', value: 'KID', description: 'Key id to register (letters, digits, ".", "_", "-"); make it unique, e.g. <org>-<system>-<date>.' },
+    out: { type: 'string', value: 'DIR', description: 'Directory for the key files (default: the current directory).' },
+  },
+  details: 'Writes <kid>.private.jwk.json and <kid>.private.pem (0600) and <kid>.public.jwks.json.\nThe private files are secrets: keep them out of version control.',
+};
+
+// Digdir allows letters, digits, '.', '_' and '-' in a kid (protocol.md section 4.2).
+export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function checkKid(kid: string, command: string): string {
+  if (!KID_PATTERN.test(kid)) throw new UsageError(`--kid may hold letters, digits, ".", "_" and "-" only (Digdir's rule). See \`portvakt ${command} --help\`.`);
+  return kid;
+}
+
+export interface WrittenKey {
+  privateJwkPath: string;
+  privatePemPath: string;
+  publicJwksPath: string;
+}
+
+/** Writes a generated key's files; never overwrites an existing file. */
+export function writeKeyFiles(key: GeneratedKey, dir: string): WrittenKey {
+  const files: WrittenKey = {
+    privateJwkPath: resolve(dir, `${key.kid}.private.jwk.json`),
+    privatePemPath: resolve(dir, `${key.kid}.private.pem`),
+    publicJwksPath: resolve(dir, `${key.kid}.public.jwks.json`),
+  };
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const write = (path: string, text: string, mode: number) => {
+      writeFileSync(path, text, { mode, flag: 'wx' });
+      // The mode given at creation is reduced by the umask; set it exactly.
+      chmodSync(path, mode);
+    };
+    write(files.privateJwkPath, `${JSON.stringify(key.privateJwk, null, 2)}\n`, 0o600);
+    write(files.privatePemPath, key.privateKeyPem, 0o600);
+    write(files.publicJwksPath, `${JSON.stringify({ keys: [key.publicJwk] }, null, 2)}\n`, 0o644);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EEXIST') throw new CommandError(`A key file for kid "${key.kid}" already exists in ${resolve(dir)}.`, { exitCode: EXIT_CODES.configuration, fix: 'choose another --kid or --out directory; existing keys are never overwritten.' });
+    throw new CommandError(`Cannot write the key files in ${resolve(dir)}${typeof code === 'string' ? ` (${code})` : ''}.`, { exitCode: EXIT_CODES.configuration, fix: 'check that the directory is writable.' });
+  }
+  return files;
+}
+
+export async function keygen(argv: string[], io: CommandIo, print: Printer): Promise<ExitCode> {
+  const flags = parseFlags(keygenSpec, argv);
+  if (flags === undefined) return help(print, keygenSpec);
+  const kid = checkKid(requireFlag(flags, 'kid', 'keygen'), 'keygen');
+  const dir = resolve(io.cwd, stringFlag(flags, 'out') ?? '.');
+  const key = await generateClientKey(kid);
+  const files = writeKeyFiles(key, dir);
+  const jwks = { keys: [key.publicJwk] };
+  const next = [
+    "Register the public key: paste the JWK set above into the client's keys in Digdir's self-service,",
+    'or write it with `portvakt keys rotate` if the client already has a key.',
+    `Then give the service the private key: MASKINPORTEN_CLIENT_JWK="$(cat ${files.privateJwkPath})", and check with \`portvakt doctor\`.`,
+  ];
+  if (flags.json === true) {
+    print.json({ kid, jwks, files, next });
+    return EXIT_CODES.ok;
+  }
+  print.out(JSON.stringify(jwks, null, 2));
+  print.note(`${print.colour.ok('✓')} RSA 2048 RS256 key "${kid}" written:`);
+  print.note(`  ${files.privateJwkPath} (private, 0600)`);
+  print.note(`  ${files.privatePemPath} (private, 0600)`);
+  print.note(`  ${files.publicJwksPath} (public)`);
+  print.note('Next:');
+  for (const line of next) print.note(`  ${line}`);
+  return EXIT_CODES.ok;
+}
