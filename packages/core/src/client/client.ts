@@ -1,7 +1,6 @@
 // createMaskinportenClient: wires the key, the environment, the transport, the fetch pipeline and
-// the cache together. The fetch itself lives in token-pipeline.ts, the option rules in options.ts
-// and grant/request.ts.
-import { createHash } from 'node:crypto';
+// the cache together. The fetch itself lives in token-pipeline.ts, the cache slots in slots.ts, the
+// option rules in options.ts and grant/request.ts.
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { TokenCache } from '../cache/index.js';
 import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
@@ -10,8 +9,7 @@ import { channels } from '../diagnostics.js';
 import { createEnvironmentSource } from '../environments/index.js';
 import { ClientClosedError, ConfigurationError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
-import { cacheKeyOf, normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
-import type { NormalizedTokenRequest } from '../grant/index.js';
+import { normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
 import { loadSigner } from '../keys/index.js';
 import { createTransport, validateTransportOptions } from '../transport/index.js';
 import type { GetTokenOptions, KeyInput, TokenRequest } from '../types.js';
@@ -21,6 +19,7 @@ import type { MaskinportenClientOptions } from './options.js';
 import { countHit, createScopePayloads } from './event-payloads.js';
 import { createTokenPipeline, toPortvaktError } from './token-pipeline.js';
 import type { ClientSlot } from './token-pipeline.js';
+import { createSlotTable } from './slots.js';
 import { inspectSymbol } from '../shared/index.js';
 
 /**
@@ -69,8 +68,6 @@ export interface MaskinportenClient {
   /** Forgets every token and ends fetches in flight; pending and later getToken() calls reject with ClientClosedError. */
   close(): Promise<void>;
 }
-
-const MAX_SCOPE_MEMO = 1_000;
 
 /**
  * Creates a Maskinporten client. Every option is validated here, before any network call: a bad
@@ -127,41 +124,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   });
   if (signer.certificate) warnIfExpiring(signer.certificate, clientId, clock.now(), warningDays, emitter);
 
-  // Slots are made once per issuer and request shape and reused, so a hit does no hashing or
-  // normalising: the default request, and plain { scope } requests up to a bound.
-  let defaultSlot: ClientSlot | undefined;
-  const scopeSlots = new Map<string, ClientSlot>();
-  let slotsIssuer: string | undefined;
-  const payloadsOf = createScopePayloads(clientId);
-  const slotFor = (issuer: string, request: NormalizedTokenRequest): ClientSlot => {
-    const key = cacheKeyOf({ issuer, clientId, signerIdentity: signer.identity, request });
-    const slot: ClientSlot = {
-      key, scope: request.scope, request, storeKey: createHash('sha256').update(key).digest('hex'),
-      signer,
-      payloads: payloadsOf(request.scope),
-      fetch: (reason, replacing) => fetchToken(slot, reason, replacing),
-    };
-    return slot;
-  };
-  const slotOf = (issuer: string, opts: GetTokenOptions | undefined): ClientSlot => {
-    if (slotsIssuer !== issuer) {
-      defaultSlot = undefined;
-      scopeSlots.clear();
-      slotsIssuer = issuer;
-    }
-    if (opts === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
-    // Every claim but scope must be absent for the memo: a new claim added to TokenRequest belongs here too.
-    const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined && opts.consent === undefined && opts.onBehalfOf === undefined;
-    if (scopeOnly && opts.scope === undefined) return (defaultSlot ??= slotFor(issuer, normalizeTokenRequest(undefined, defaults)));
-    if (!scopeOnly || typeof opts.scope !== 'string' || o.defaults !== undefined) return slotFor(issuer, normalizeTokenRequest(claimsOf(opts), defaults));
-    let slot = scopeSlots.get(opts.scope);
-    if (slot === undefined) {
-      slot = slotFor(issuer, normalizeTokenRequest({ scope: opts.scope }, defaults));
-      if (scopeSlots.size >= MAX_SCOPE_MEMO) scopeSlots.clear();
-      scopeSlots.set(opts.scope, slot);
-    }
-    return slot;
-  };
+  const slots = createSlotTable({ clientId, defaults, hasDefaults: o.defaults !== undefined, fetchToken, payloadsOf: createScopePayloads(clientId) });
 
   function getToken(opts?: GetTokenOptions): Promise<AccessToken> {
     if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
@@ -173,9 +136,9 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
       });
     }
     try {
-      if (opts === undefined) return cache.get(slotOf(issuer, undefined), 0, undefined);
+      if (opts === undefined) return cache.get(slots.slotOf(issuer, signer, undefined), 0, undefined);
       const { minValidityMs, signal } = readGetTokenOptions(opts);
-      return cache.get(slotOf(issuer, opts), minValidityMs, signal);
+      return cache.get(slots.slotOf(issuer, signer, opts), minValidityMs, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -197,8 +160,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
       // New slots (their cache key holds the key's identity) from now on: tokens of the old key
       // are not served for the new one, and fetches already under way finish with the old key.
       signer = next;
-      defaultSlot = undefined;
-      scopeSlots.clear();
+      slots.reset();
       if (next.certificate) warnIfExpiring(next.certificate, clientId, clock.now(), warningDays, emitter);
       return next.identity;
     },
@@ -220,8 +182,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     async close() {
       closing.abort(new ClientClosedError());
       cache.close();
-      scopeSlots.clear();
-      defaultSlot = undefined;
+      slots.reset();
       emitter.removeAllListeners();
     },
   } as MaskinportenClient;
@@ -230,12 +191,6 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     [inspectSymbol]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
   });
   return client;
-}
-
-/** The claims of getToken()'s options, without minValidity and signal. */
-function claimsOf(opts: GetTokenOptions): TokenRequest {
-  const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
-  return claims;
 }
 
 function warnIfExpiring(certificate: CertificateInfo, clientId: string, nowMs: number, warningDays: number, emitter: EventEmitter): void {
