@@ -3,7 +3,7 @@
 import { doctor, doctorSpec } from './commands/doctor.js';
 import { jwks, jwksSpec } from './commands/jwks.js';
 import { keygen, keygenSpec } from './commands/keygen.js';
-import { prune, pruneSpec, rotate, rotateSpec } from './commands/keys.js';
+import { list, listSpec, prune, pruneSpec, rotate, rotateSpec } from './commands/keys.js';
 import { token, tokenSpec } from './commands/token.js';
 import type { CommandSpec } from './args.js';
 import { CommandError, UsageError } from './errors.js';
@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { spec: CommandSpec; run: Command }> = {
   doctor: { spec: doctorSpec, run: doctor },
   'keys rotate': { spec: rotateSpec, run: rotate },
   'keys prune': { spec: pruneSpec, run: prune },
+  'keys list': { spec: listSpec, run: list },
 };
 
 const TITLES: Record<string, string> = {
@@ -30,6 +31,7 @@ const TITLES: Record<string, string> = {
   doctor: 'check a setup step by step and name the fix',
   'keys rotate': 'add a new key through self-service and wait until Maskinporten accepts it',
   'keys prune': 'drop old keys through self-service',
+  'keys list': 'show a client\'s registered keys',
 };
 
 function overview(): string {
@@ -75,7 +77,7 @@ export async function run(argv: string[], io: CommandIo): Promise<ExitCode> {
   try {
     if (command === undefined) {
       if (first === 'keys' && (second === undefined || second === '--help' || second === '-h')) {
-        const text = 'Usage: portvakt keys <rotate|prune> [options]\n\n  rotate  add a new key to the client\'s key set and wait until Maskinporten accepts it\n  prune   drop old keys from the client\'s key set';
+        const text = 'Usage: portvakt keys <rotate|prune|list> [options]\n\n  rotate  add a new key to the client\'s key set and wait until Maskinporten accepts it\n  prune   drop old keys from the client\'s key set\n  list    show the client\'s registered keys';
         if (second === undefined) {
           print.note(text);
           return EXIT_CODES.usage;

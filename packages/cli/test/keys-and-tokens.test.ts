@@ -154,7 +154,7 @@ describe('portvakt token', () => {
 
 describe('the command line', () => {
   it('has --help on every command and documents the exit codes', async () => {
-    for (const command of [[], ['keygen'], ['jwks'], ['token'], ['doctor'], ['keys', 'rotate'], ['keys', 'prune'], ['keys']]) {
+    for (const command of [[], ['keygen'], ['jwks'], ['token'], ['doctor'], ['keys', 'rotate'], ['keys', 'prune'], ['keys', 'list'], ['keys']]) {
       const res = await runCli([...command, '--help']);
       expect(res.code, command.join(' ')).toBe(0);
       expect(res.stdout).toMatch(/^Usage: portvakt/);

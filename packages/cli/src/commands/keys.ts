@@ -275,3 +275,34 @@ export async function prune(argv: string[], io: CommandIo, print: Printer): Prom
 }
 
 const dryRun = (flags: ParsedFlags) => flags['dry-run'] === true;
+
+export const listSpec: CommandSpec = {
+  name: 'keys list',
+  summary: 'Show a client\'s registered keys, read through the self-service API.',
+  flags: {
+    'client-id': CLIENT_FLAGS['client-id'] as FlagSpec,
+    'env-file': CLIENT_FLAGS['env-file'] as FlagSpec,
+    environment: CLIENT_FLAGS.environment as FlagSpec,
+    ...Object.fromEntries(Object.entries(ADMIN_FLAGS).filter(([name]) => name !== 'dry-run')),
+  },
+};
+
+export async function list(argv: string[], io: CommandIo, print: Printer): Promise<ExitCode> {
+  const flags = parseFlags(listSpec, argv);
+  if (flags === undefined) return help(print, listSpec);
+  const targetEnv = environmentOf(flags, io);
+  const preset = stringFlag(flags, 'environment') ?? targetEnv.MASKINPORTEN_ENVIRONMENT;
+  const target = preset === 'test' || preset === 'prod' ? ({ environment: preset } as EnvClientOptions) : undefined;
+  const { selfService, admin, clientId } = adminSetup(flags, io, targetEnv, target, 'keys list');
+  try {
+    const keys = await selfService.readKeys(clientId);
+    if (flags.json === true) print.json({ ok: true, clientId, keys });
+    else {
+      print.out(`${clientId} has ${keys.length} of at most ${MAX_CLIENT_KEYS} keys:`);
+      for (const key of keys) print.out(`  ${String(key.kid)}${typeof key.exp === 'number' ? ` (expires ${new Date(key.exp * 1000).toISOString().slice(0, 10)})` : ''}`);
+    }
+    return EXIT_CODES.ok;
+  } finally {
+    await admin.close();
+  }
+}
