@@ -61,7 +61,7 @@ describe('diagnostics channels', () => {
 
   it('reports a timed-out attempt as a retry for "timeout"', async () => {
     sim = await startSim();
-    client = clientFor(sim, { transport: { attemptTimeout: 200, backoffBase: 1, backoffMax: 5 } });
+    client = clientFor(sim, { transport: { attemptTimeout: 1_000, backoffBase: 1, backoffMax: 5 } });
     const events = record('fetchRetry');
     sim.inject({ kind: 'hang' }, { times: 1 });
     await client.getToken();
