@@ -169,6 +169,17 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     expect(refused.stderr).toMatch(/Admin client: .*MP-200/);
   });
 
+  it('finds the self-service API in PORTVAKT_SELF_SERVICE_URL when --self-service is not given', async () => {
+    const listed = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv, '--json'], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['app-key-2']);
+    const human = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
+    expect(human.stdout).toMatch(/app has 1 of at most 5 keys:\n {2}app-key-2/);
+    const none = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--self-service/);
+  });
+
   it('shows no token, grant or private key in any output but the token it was asked for', () => {
     const secrets = readdirSync(dir).filter((f) => f.endsWith('.private.jwk.json') || f.endsWith('.private.pem')).flatMap((f) => secretsOfKeyFile(path.join(dir, f)));
     expect(secrets.length).toBeGreaterThan(0);

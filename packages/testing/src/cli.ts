@@ -158,6 +158,8 @@ if (values.env) {
   console.log(`MASKINPORTEN_WELL_KNOWN_URL=${sim.metadataUrl}`);
   console.log(`MASKINPORTEN_ISSUER=${sim.issuer}`);
   console.log(`MASKINPORTEN_TOKEN_ENDPOINT=${sim.tokenEndpoint}`);
+  // Where `portvakt keys rotate|prune|list` finds the self-service API.
+  console.log(`PORTVAKT_SELF_SERVICE_URL=${sim.selfServiceUrl}`);
 } else {
   console.log(`Maskinporten simulator listening on ${sim.url}`);
   console.log(`issuer:         ${sim.issuer}`);

@@ -63,6 +63,7 @@ it('--env prints the MASKINPORTEN_* variables fromEnv() reads, with the key from
   expect(first.MASKINPORTEN_SCOPES).toBe('demo:a demo:b');
   expect(first.MASKINPORTEN_WELL_KNOWN_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server$/);
   expect(JSON.parse(first.MASKINPORTEN_CLIENT_JWK as string)).toEqual(key.privateJwk);
+  expect(first.PORTVAKT_SELF_SERVICE_URL).toBe(first.MASKINPORTEN_ISSUER?.replace(/\/$/, ''));
   expect(await tokenStatus(first, key.privateKeyPem, 'stable-key')).toBe(200);
   const metadata = (await (await fetch(first.MASKINPORTEN_WELL_KNOWN_URL as string)).json()) as { issuer: string };
   expect(metadata.issuer).toBe(first.MASKINPORTEN_ISSUER);

@@ -31,7 +31,7 @@ const ADMIN_FLAGS: Record<string, FlagSpec> = {
   'admin-key': { type: 'string', value: 'FILE', description: 'The admin client\'s key file (over the admin env file).' },
   'admin-kid': { type: 'string', value: 'KID', description: 'The admin key\'s kid (needed with a PEM key).' },
   'admin-passphrase-env': { ...PASSPHRASE_FLAG, description: 'Variable holding the admin key\'s passphrase.' },
-  'self-service': { type: 'string', value: 'test|prod|URL', description: 'The self-service API (default: from the environment preset).' },
+  'self-service': { type: 'string', value: 'test|prod|URL', description: 'The self-service API (default: PORTVAKT_SELF_SERVICE_URL, else from the environment preset).' },
   'dry-run': { type: 'boolean', description: 'Show the key set that would be written, and write nothing.' },
 };
 
@@ -107,7 +107,7 @@ function adminSetup(flags: ParsedFlags, io: CommandIo, targetEnv: Record<string,
     if (error instanceof CommandError) throw new CommandError(`Admin client: ${error.message}`, { exitCode: error.exitCode, fix: error.fix?.replace(/^set (MASKINPORTEN_\S+)/, 'set $1 in --admin-env-file') });
     throw error;
   }
-  const preset = stringFlag(flags, 'self-service') ?? (() => {
+  const preset = stringFlag(flags, 'self-service') ?? nonEmpty(targetEnv.PORTVAKT_SELF_SERVICE_URL) ?? (() => {
     const env2 = target !== undefined ? targetOf(target) : targetOf(options);
     return env2 === 'custom' ? targetOf(options) : env2;
   })();
@@ -142,6 +142,8 @@ function wrapAdminErrors(selfService: SelfServiceClient): SelfServiceClient {
     writeKeys: (clientId, keys) => wrap(() => selfService.writeKeys(clientId, keys)),
   };
 }
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
 const kidsOf = (keys: RegisteredJwk[]) => keys.map((k) => String(k.kid));
 
