@@ -40,7 +40,9 @@ function publicEntries() {
         name: `${manifest.name}${suffix}`,
         slug: `${folder}${suffix.replaceAll('/', '-')}`,
         source: path.join(packagesDir, folder, source),
-        tsconfig: path.join(packagesDir, folder, 'tsconfig.json'),
+        // The spec config: no project references, so other packages' types come from their sources
+        // whether or not they are built (the package config would read their dist declarations).
+        tsconfig: path.join(packagesDir, folder, 'tsconfig.spec.json'),
         description: subpath === '.' ? manifest.description : `${subpath.slice(2)} entry of ${manifest.name}.`,
       });
     }
