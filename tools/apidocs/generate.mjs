@@ -82,7 +82,7 @@ async function render(entry, scratch) {
     logLevel: LogLevel.Warn,
   });
   const project = await app.convert();
-  if (project === undefined) throw new Error(`TypeDoc could not convert ${entry.name}`);
+  if (project === undefined || app.logger.hasErrors()) throw new Error(`TypeDoc could not convert ${entry.name}: see the errors above`);
   await app.outputs.writeOutputs(project);
   const files = readdirSync(out).filter((f) => f.endsWith('.md'));
   if (files.length !== 1) throw new Error(`expected one page for ${entry.name}, TypeDoc wrote ${files.join(', ')}`);
