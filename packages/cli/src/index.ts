@@ -3,7 +3,7 @@ export { run } from './run.js';
 export type { CommandIo } from './io.js';
 export { EXIT_CODES } from './exit-codes.js';
 export type { ExitCode } from './exit-codes.js';
-export { generateClientKey } from './keys/generate.js';
+export { generateRs256Key } from './keys/generate.js';
 export type { GeneratedKey } from './keys/generate.js';
 export { jwkThumbprint, publicJwkOf } from './keys/public-jwk.js';
 export type { PublicJwk, PublicJwkSet } from './keys/public-jwk.js';

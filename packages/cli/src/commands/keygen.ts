@@ -9,7 +9,7 @@ import { CommandError, UsageError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { CommandIo, Printer } from '../io.js';
-import { generateClientKey } from '../keys/generate.js';
+import { generateRs256Key } from '../keys/generate.js';
 import type { GeneratedKey } from '../keys/generate.js';
 
 export const keygenSpec: CommandSpec = {
@@ -66,7 +66,7 @@ export async function keygen(argv: string[], io: CommandIo, print: Printer): Pro
   if (flags === undefined) return help(print, keygenSpec);
   const kid = checkKid(requireFlag(flags, 'kid', 'keygen'), 'keygen');
   const dir = resolve(io.cwd, stringFlag(flags, 'out') ?? '.');
-  const key = await generateClientKey(kid);
+  const key = await generateRs256Key(kid);
   const files = writeKeyFiles(key, dir);
   const jwks = { keys: [key.publicJwk] };
   const next = [

@@ -13,7 +13,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { failureOf } from '../failures.js';
 import type { CommandIo, Printer } from '../io.js';
-import { generateClientKey } from '../keys/generate.js';
+import { generateRs256Key } from '../keys/generate.js';
 import { CLIENT_FLAGS, environmentOf, resolveClientOptions, tokenRequestOf } from '../options.js';
 import { createSelfServiceClient, MAX_CLIENT_KEYS, SELF_SERVICE_SCOPE, SELF_SERVICE_URLS } from '../self-service/client.js';
 import type { RegisteredJwk, SelfServiceClient } from '../self-service/client.js';
@@ -170,7 +170,7 @@ export async function rotate(argv: string[], io: CommandIo, print: Printer): Pro
     if (before.length >= MAX_CLIENT_KEYS) {
       throw new CommandError(`The client ${clientId} already has ${before.length} keys, the most Digdir allows.`, { fix: `drop old keys first: portvakt keys prune --client-id ${clientId} --keep <kid in use>.` });
     }
-    const key = await generateClientKey(kid);
+    const key = await generateRs256Key(kid);
     const next: RegisteredJwk[] = [...before, { ...key.publicJwk }];
     if (dryRun) {
       if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kidsOf(before), keys: next });

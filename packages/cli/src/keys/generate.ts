@@ -20,11 +20,11 @@ export interface GeneratedKey {
  *
  * @example
  * ```ts
- * const key = await generateClientKey('my-org-2026-11');
+ * const key = await generateRs256Key('my-org-2026-11');
  * await writeFile('key.json', JSON.stringify(key.privateJwk), { mode: 0o600 });
  * ```
  */
-export async function generateClientKey(kid: string): Promise<GeneratedKey> {
+export async function generateRs256Key(kid: string): Promise<GeneratedKey> {
   const privateKeyPem = await new Promise<string>((resolve, reject) => {
     generateKeyPair(
       'rsa',
