@@ -58,7 +58,7 @@ async function tokenStatus(env: Record<string, string | undefined>, privateKeyPe
 it('--env prints the MASKINPORTEN_* variables fromEnv() reads, with the key from --key-file, the same on every start', async () => {
   const file = path.join(dir, 'key.json');
   writeFileSync(file, JSON.stringify(key.privateJwk), { mode: 0o600 });
-  const first = parseEnv(await start(['--env', '--key-file', file, '--client-id', 'env-client', '--scope', 'demo:a', '--scope', 'demo:b'], /MASKINPORTEN_TOKEN_ENDPOINT=.*\n/));
+  const first = parseEnv(await start(['--env', '--key-file', file, '--client-id', 'env-client', '--scope', 'demo:a', '--scope', 'demo:b'], /PORTVAKT_SELF_SERVICE_URL=.*\n/));
   expect(first.MASKINPORTEN_CLIENT_ID).toBe('env-client');
   expect(first.MASKINPORTEN_SCOPES).toBe('demo:a demo:b');
   expect(first.MASKINPORTEN_WELL_KNOWN_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server$/);
@@ -68,13 +68,13 @@ it('--env prints the MASKINPORTEN_* variables fromEnv() reads, with the key from
   const metadata = (await (await fetch(first.MASKINPORTEN_WELL_KNOWN_URL as string)).json()) as { issuer: string };
   expect(metadata.issuer).toBe(first.MASKINPORTEN_ISSUER);
 
-  const second = parseEnv(await start(['--env', '--key-file', file, '--client-id', 'env-client', '--scope', 'demo:a'], /MASKINPORTEN_TOKEN_ENDPOINT=.*\n/));
+  const second = parseEnv(await start(['--env', '--key-file', file, '--client-id', 'env-client', '--scope', 'demo:a'], /PORTVAKT_SELF_SERVICE_URL=.*\n/));
   expect(second.MASKINPORTEN_CLIENT_JWK).toBe(first.MASKINPORTEN_CLIENT_JWK);
   expect(await tokenStatus(second, key.privateKeyPem, 'stable-key')).toBe(200);
 });
 
 it('--public-jwk registers only the public key: the holder of the private half gets tokens, and no private key is printed', async () => {
-  const out = await start(['--env', '--public-jwk', JSON.stringify({ keys: [key.publicJwk] }), '--scope', 'demo:a'], /MASKINPORTEN_TOKEN_ENDPOINT=.*\n/);
+  const out = await start(['--env', '--public-jwk', JSON.stringify({ keys: [key.publicJwk] }), '--scope', 'demo:a'], /PORTVAKT_SELF_SERVICE_URL=.*\n/);
   const env = parseEnv(out);
   expect(env.MASKINPORTEN_CLIENT_JWK).toBeUndefined();
   expect(out).toMatch(/# MASKINPORTEN_CLIENT_JWK: .*kid stable-key/);
