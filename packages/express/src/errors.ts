@@ -17,6 +17,7 @@ export type MaskinportenProblemCode =
   | 'maskinporten_rejected'
   | 'maskinporten_bad_response'
   | 'maskinporten_misconfigured'
+  | 'altinn_exchange_rejected'
   | 'invalid_claims'
   | 'client_closed_request'
   | 'upstream_unavailable'
@@ -31,6 +32,7 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
   maskinporten_rejected: 'Maskinporten refused the token request',
   maskinporten_bad_response: 'Maskinporten gave an invalid answer',
   maskinporten_misconfigured: 'The Maskinporten client is misconfigured',
+  altinn_exchange_rejected: 'Altinn refused to exchange the Maskinporten token',
   invalid_claims: 'The request names an invalid organisation or person',
   client_closed_request: 'The client closed the request',
   upstream_unavailable: 'The upstream API could not be reached',
