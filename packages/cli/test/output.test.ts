@@ -19,7 +19,8 @@ const ESC = String.fromCharCode(27);
 
 it('colours only on a terminal, and never with NO_COLOR', () => {
   const tty = stream(true);
-  createPrinter({ stdout: tty, stderr: stream(true), env: {}, cwd: '.' }).out(createPrinter({ stdout: tty, stderr: stream(true), env: {}, cwd: '.' }).colour.ok('ok'));
+  const coloured = createPrinter({ stdout: tty, stderr: stream(true), env: {}, cwd: '.' });
+  coloured.out(coloured.colour.ok('ok'));
   expect(tty.text()).toContain(`${ESC}[32mok`);
   const noColour = stream(true);
   const printer = createPrinter({ stdout: noColour, stderr: stream(true), env: { NO_COLOR: '1' }, cwd: '.' });
