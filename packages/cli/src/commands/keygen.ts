@@ -3,7 +3,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseFlags, requireFlag, stringFlag } from '../args.js';
-import { help } from './shared.js';
 import type { CommandSpec } from '../args.js';
 import { CommandError, UsageError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -11,6 +10,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { CommandIo, Printer } from '../io.js';
 import { generateRs256Key } from '../keys/generate.js';
 import type { GeneratedKey } from '../keys/generate.js';
+import { help } from './shared.js';
 
 export const keygenSpec: CommandSpec = {
   name: 'keygen',
