@@ -23,8 +23,15 @@ export interface DecodedToken {
   readonly payload: Record<string, unknown>;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeJsonSegment(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
-  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw new InvalidTokenError('malformed', `The token's ${what} is not UTF-8.`);
+  }
   const duplicate = findDuplicateMember(text);
   if (duplicate !== undefined) throw new InvalidTokenError('duplicate_member', `The token's ${what} has the member ${describeValue(duplicate)} twice.`);
   const value = parseJsonObject(text);

@@ -5,7 +5,7 @@
  * The issuer is checked before the key is looked up, so tokens from another environment are
  * refused without touching the key set.
  */
-import { jwtVerify } from 'jose';
+import { compactVerify } from 'jose';
 import { ConfigurationError } from '../errors.js';
 import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
 import type { Clock } from '../types.js';
@@ -19,7 +19,7 @@ import type { InvalidTokenReason } from './errors.js';
 import { KeySetCache } from './key-set.js';
 import type { KeySet } from './key-set.js';
 import { combineRequirements, compileRequirements, enforceRequirements, NO_REQUIREMENTS, REQUIREMENT_KEYS } from './requirements.js';
-import type { TokenRequirements } from './requirements.js';
+import type { CompiledRequirements, TokenRequirements } from './requirements.js';
 
 /**
  * The algorithms Maskinporten signs access tokens with: RSA PKCS#1 v1.5 (protocol.md section 3.3;
@@ -83,6 +83,13 @@ export interface MaskinportenVerifier {
    */
   verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims>;
   /**
+   * The claims of a token this verifier has verified and still remembers, checked as `verify()`
+   * checks a remembered token (times, requirements; throwing the same errors); `undefined` when
+   * the token is not remembered (or remembering is off), and then `verify()` is the way. Never
+   * does I/O and never checks a signature, so an adapter's hot path can skip a promise.
+   */
+  recall(token: string, requirements?: TokenRequirements): MaskinportenTokenClaims | undefined;
+  /**
    * Checks claims `verify()` returned against further requirements (a route's own scope after a
    * router-level verification), without verifying the token again. Throws like `verify()`.
    */
@@ -102,16 +109,9 @@ function numberOption(value: unknown, field: string, fallback: number, min: numb
   return value;
 }
 
-/** jose's error codes, mapped to our reasons. The jose error is not kept: it carries the claim set. */
+/** jose's error codes, mapped to our reasons. The jose error is not kept: it may carry the token's parts. */
 function reasonOfJoseError(error: unknown): { reason: InvalidTokenReason; message: string } {
-  const { code, claim } = (error ?? {}) as { code?: unknown; claim?: unknown };
-  switch (code) {
-    case 'ERR_JWT_EXPIRED':
-      return { reason: 'expired', message: 'The token has expired (exp is past, beyond the clock tolerance).' };
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (claim === 'nbf') return { reason: 'not_yet_valid', message: 'The token is not valid yet (nbf is ahead, beyond the clock tolerance).' };
-      if (claim === 'iss') return { reason: 'wrong_issuer', message: 'The token is not from the expected issuer.' };
-      return { reason: 'invalid_claim', message: `The token's ${typeof claim === 'string' ? `"${claim}" ` : ''}claim is invalid.` };
+  switch ((error as { code?: unknown } | null)?.code) {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return { reason: 'bad_signature', message: "The token's signature does not verify with Maskinporten's key for its kid." };
     case 'ERR_JWKS_NO_MATCHING_KEY':
@@ -173,8 +173,14 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
   // The token string is the key: the same string has the same signature, checked once.
   const verified = new Map<string, { claims: MaskinportenTokenClaims; keySet: KeySet }>();
 
-  /** The time checks, made on every use of a token, remembered or not. */
+  /**
+   * The time checks, made on every use of a token, remembered or not: `exp` (RFC 7519: expired at
+   * `exp` itself), `nbf`, `iat` not ahead, and a consent's `validTo`, each with the tolerance.
+   */
   function checkTimes(claims: MaskinportenTokenClaims, at: number): void {
+    if (claims.expiresAt <= at - toleranceMs) throw new InvalidTokenError('expired', 'The token has expired (exp is past, beyond the clock tolerance).');
+    const nbf = claims.payload.nbf;
+    if (typeof nbf === 'number' && nbf * 1000 > at + toleranceMs) throw new InvalidTokenError('not_yet_valid', 'The token is not valid yet (nbf is ahead, beyond the clock tolerance).');
     if (claims.issuedAt > at + toleranceMs) throw new InvalidTokenError('issued_in_future', 'The token is issued in the future (iat is ahead, beyond the clock tolerance).');
     const validTo = claims.consent?.validTo;
     if (validTo !== undefined && Date.parse(validTo) < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
@@ -198,15 +204,34 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
     verified.set(token, { claims, keySet });
   }
 
+  // Frozen requirement objects cannot change, so each is compiled once (an adapter's route options).
+  const compiledFrozen = new WeakMap<object, CompiledRequirements>();
+  function requirementsOf(requirements: TokenRequirements | undefined): CompiledRequirements {
+    if (requirements === undefined) return defaults;
+    const frozen = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
+    let compiled = frozen ? compiledFrozen.get(requirements) : undefined;
+    if (compiled === undefined) {
+      compiled = combineRequirements(defaults, compileRequirements(requirements, 'requirements.'));
+      if (frozen) compiledFrozen.set(requirements, compiled);
+    }
+    return compiled;
+  }
+
+  function recallWith(token: string, required: CompiledRequirements): MaskinportenTokenClaims | undefined {
+    if (maxEntries === 0) return undefined;
+    const at = now();
+    const hit = remembered(token, at);
+    if (hit === undefined) return undefined;
+    checkTimes(hit, at);
+    if (required !== NO_REQUIREMENTS) enforceRequirements(hit, required);
+    return hit;
+  }
+
   async function verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims> {
     if (typeof token !== 'string') throw new TypeError('verify(token): the token must be a string.');
-    const required = requirements === undefined ? defaults : combineRequirements(defaults, compileRequirements(requirements, 'requirements.'));
-    const hit = maxEntries === 0 ? undefined : remembered(token, now());
-    if (hit !== undefined) {
-      checkTimes(hit, now());
-      if (required !== NO_REQUIREMENTS) enforceRequirements(hit, required);
-      return hit;
-    }
+    const required = requirementsOf(requirements);
+    const hit = recallWith(token, required);
+    if (hit !== undefined) return hit;
     const decoded = decodeAccessToken(token, ALGORITHMS);
     const claims = readClaims(decoded.payload);
     // protocol.md sections 1.1 and 6.1: `iss` is exactly the environment's issuer, trailing slash
@@ -214,22 +239,21 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
     // discovery, once the metadata has named the issuer).
     const known = keys.issuer;
     if (known !== undefined && claims.issuer !== known) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${known}.`);
-    const held = await keys.keySet();
+    const held = keys.current ?? (await keys.keySet());
     if (claims.issuer !== held.issuer) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${held.issuer}.`);
-    const keySet = await keys.keySetWith(decoded.kid, held);
-    const at = now();
+    keys.touch();
+    const keySet = held.kids.has(decoded.kid) ? held : await keys.keySetWith(decoded.kid, held);
+    if (claims.issuer !== keySet.issuer) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${keySet.issuer}.`);
     try {
-      await jwtVerify(token, keySet.getKey, {
-        algorithms: ALGORITHM_LIST,
-        issuer: keySet.issuer,
-        clockTolerance: toleranceMs / 1000,
-        currentDate: new Date(at),
-        requiredClaims: ['exp', 'iat'],
-      });
+      // jose checks the signature (its algorithm allow-list, the key for the kid and alg, the
+      // strict base64url of every segment). The claims were parsed above, once, from the same
+      // bytes, to find duplicate members; they are checked here rather than parsed again.
+      await compactVerify(token, keySet.getKey, { algorithms: ALGORITHM_LIST });
     } catch (error) {
       const { reason, message } = reasonOfJoseError(error);
       throw new InvalidTokenError(reason, message);
     }
+    const at = now();
     checkTimes(claims, at);
     // Remembered before the requirements: they belong to this call, the token's validity does not.
     remember(token, claims, keySet);
@@ -242,11 +266,15 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
       return keys.issuer;
     },
     verify,
+    recall(token, requirements) {
+      if (typeof token !== 'string') throw new TypeError('recall(token): the token must be a string.');
+      return recallWith(token, requirementsOf(requirements));
+    },
     checkRequirements(claims, requirements) {
       if (typeof claims !== 'object' || claims === null || !Array.isArray(claims.scopes)) {
         throw new TypeError('checkRequirements(claims, requirements): claims must be what verify() returned.');
       }
-      enforceRequirements(claims, combineRequirements(defaults, compileRequirements(requirements, 'requirements.')));
+      enforceRequirements(claims, requirementsOf(requirements));
     },
     async ready() {
       await keys.keySet();
