@@ -98,6 +98,10 @@ const cases: Case[] = [
   invalid('a payload that is not JSON', 'malformed', () => withPayload('scope=nav:test')),
   invalid('a payload that is a JSON array', 'malformed', () => withPayload(`[${validPayload()}]`)),
   invalid('a payload that is a JSON string', 'malformed', () => withPayload('"nav:test"')),
+  invalid('a payload that is not UTF-8', 'malformed', async () => {
+    const [h, , s] = (await mint()).split('.');
+    return `${h}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.${s}`;
+  }),
   // Duplicate members: JSON.parse would keep the last one.
   invalid('scope twice (the second one wider)', 'duplicate_member', () => withPayload(spliced('"scope":"nav:test admin:all"'))),
   invalid('iss twice, the second spelt with an escape', 'duplicate_member', () => withPayload(spliced('"\\u0069ss":"https://evil.example/"'))),

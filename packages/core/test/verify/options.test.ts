@@ -164,6 +164,25 @@ describe('remembered tokens', () => {
     expect(inspect(verifier)).toContain('remembered tokens: 0');
   });
 
+  it('recall() answers a remembered token without a promise, checking it as verify() does', async () => {
+    const clock = manualClock();
+    const verifier = createMaskinportenVerifier({ environment: fixed, clock });
+    const token = await factory.mint({ scope: 'nav:read' }, { now: clock.now() });
+    expect(verifier.recall(token)).toBeUndefined();
+    const claims = await verifier.verify(token);
+    expect(verifier.recall(token)).toBe(claims);
+    const frozen = Object.freeze({ scope: 'nav:read' });
+    expect(verifier.recall(token, frozen)).toBe(claims);
+    expect(verifier.recall(token, frozen)).toBe(claims);
+    expect(thrownBy(() => verifier.recall(token, Object.freeze({ scope: 'nav:write' })))).toMatchObject({ status: 403 });
+    expect(thrownBy(() => verifier.recall(token, { scopes: 'x' } as never))).toBeInstanceOf(ConfigurationError);
+    expect(() => verifier.recall(42 as never)).toThrow(TypeError);
+    clock.advance(200_000);
+    expect(verifier.recall(token)).toBeUndefined(); // expired: forgotten, and verify() refuses it
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
+    expect(createMaskinportenVerifier({ environment: fixed, cache: false }).recall(token)).toBeUndefined();
+  });
+
   it('keeps at most maxEntries, the least recently used out first', async () => {
     const verifier = createMaskinportenVerifier({ environment: fixed, cache: { maxEntries: 2 } });
     const [a, b, c] = await Promise.all([factory.mint(), factory.mint(), factory.mint()]);
