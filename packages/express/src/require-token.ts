@@ -45,7 +45,7 @@ const verifiedBy = new WeakMap<Request, MaskinportenVerifier>();
 
 function isVerifier(value: unknown): value is MaskinportenVerifier {
   const candidate = value as Partial<MaskinportenVerifier> | null;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.verify === 'function' && typeof candidate.checkRequirements === 'function';
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.verify === 'function' && typeof candidate.recall === 'function' && typeof candidate.checkRequirements === 'function';
 }
 
 /** Answers a refusal as an RFC 9457 problem, with the bearer challenge RFC 6750 asks for. */
@@ -94,7 +94,8 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
   const { verifier, onError, scope, audience, consumers, suppliers } = options;
   if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() in @portvakt/core.');
   checkFunction(onError, 'onError', '(error, req) => void');
-  const requirements: TokenRequirements = { scope, audience, consumers, suppliers };
+  // Frozen, so the verifier compiles them once.
+  const requirements: TokenRequirements = Object.freeze({ scope, audience, consumers, suppliers });
   validateTokenRequirements(requirements);
   const own = scope !== undefined || audience !== undefined || consumers !== undefined || suppliers !== undefined ? requirements : undefined;
   const report = createErrorReporter(onError);
@@ -115,9 +116,19 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
       }
       return next();
     }
+    const authorization = req.headers.authorization;
     let token: string;
     try {
-      token = readBearerToken(req.headers.authorization);
+      // A token the verifier remembers is the exact string it verified: answered without a promise.
+      if (authorization?.startsWith('Bearer ') === true) {
+        const claims = verifier.recall(authorization.slice(7), own);
+        if (claims !== undefined) {
+          req.maskinportenToken = claims;
+          verifiedBy.set(req, verifier);
+          return next();
+        }
+      }
+      token = readBearerToken(authorization);
     } catch (error) {
       return fail(error, req, res, next);
     }

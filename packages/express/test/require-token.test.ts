@@ -45,6 +45,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
       verifyCalls += 1;
       return verifier.verify(token, requirements);
     },
+    recall: () => undefined, // nothing remembered: every request reaches verify()
     checkRequirements: (claims, requirements) => verifier.checkRequirements(claims, requirements),
     ready: () => verifier.ready(),
   };
@@ -133,6 +134,28 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
   });
 });
 
+describe('a token presented again', () => {
+  it.each(EXPRESS_VERSIONS)('%s: is answered from the verifier\'s memory, with expiry and requirements still checked', async (_name, express) => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    const remembering = createMaskinportenVerifier({ environment: { issuer: factory.issuer, jwks: factory.jwks }, clock });
+    const app = express();
+    app.get('/read', requireMaskinportenToken({ verifier: remembering, scope: 'nav:read' }), claimsHandler);
+    app.get('/write', requireMaskinportenToken({ verifier: remembering, scope: 'nav:write' }), claimsHandler);
+    const server = await listen(app);
+    try {
+      const token = await factory.mint({ scope: 'nav:read', consumerOrgno: CUSTOMER }, { now, lifetimeSeconds: 60 });
+      for (let i = 0; i < 3; i++) expect(await call(server.port, '/read', `Bearer ${token}`)).toMatchObject({ status: 200, body: { consumer: CUSTOMER } });
+      expect(remembering.recall(token)).toBeDefined();
+      expect(await call(server.port, '/write', `Bearer ${token}`)).toMatchObject({ status: 403, body: { code: 'insufficient_scope' } });
+      now += 120_000;
+      expect(await call(server.port, '/read', `Bearer ${token}`)).toMatchObject({ status: 401, wwwAuthenticate: 'Bearer error="invalid_token", error_description="The access token expired"' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('with the key set fetched from the simulator', () => {
   const key = generateClientKey({ kid: 'consumer-key' });
   let sim: MaskinportenSimulator;
@@ -185,7 +208,7 @@ describe('options', () => {
 
 describe('errors that are not refusals', () => {
   it.each(EXPRESS_VERSIONS)('%s: go to next(err)', async (_name, express) => {
-    const broken: MaskinportenVerifier = { ...verifier, issuer: undefined, verify: () => Promise.reject(new Error('a bug')), checkRequirements: () => undefined, ready: () => Promise.resolve() };
+    const broken: MaskinportenVerifier = { issuer: undefined, verify: () => Promise.reject(new Error('a bug')), recall: () => undefined, checkRequirements: () => undefined, ready: () => Promise.resolve() };
     const app = express();
     app.get('/x', requireMaskinportenToken({ verifier: broken }), claimsHandler);
     app.use((err: Error, _req: Request, res: Response, _next: (e?: unknown) => void) => {
