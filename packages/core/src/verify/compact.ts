@@ -11,6 +11,12 @@ import { findDuplicateMember } from './json-members.js';
 /**
  * Tokens longer than this are refused before any parsing. Maskinporten's tokens are a few
  * kilobytes, and a request header is kept under 8 KB (protocol.md section 7).
+ *
+ * @example
+ * ```ts
+ * import { MAX_TOKEN_LENGTH } from '@portvakt/core';
+ * if (token.length > MAX_TOKEN_LENGTH) return res.status(401).end(); // what verify() would say
+ * ```
  */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
