@@ -40,8 +40,10 @@ const OPTION_KEYS = ['verifier', 'onError', 'scope', 'audience', 'consumers', 's
 
 // Which verifier set a request's claims: a later requireMaskinportenToken() with the same verifier
 // (a route's scope after a router's check) checks its requirements against them instead of
-// verifying the token again. Only this module writes here, so nothing else can pass for verified.
-const verifiedBy = new WeakMap<Request, MaskinportenVerifier>();
+// verifying the token again. The symbol is this module's own, so nothing else can pass for
+// verified. (A property, not a WeakMap: a WeakMap entry per request costs the garbage collector.)
+const VERIFIED_BY = Symbol('portvakt.verifiedBy');
+type MarkedRequest = Request & { [VERIFIED_BY]?: MaskinportenVerifier };
 
 function isVerifier(value: unknown): value is MaskinportenVerifier {
   const candidate = value as Partial<MaskinportenVerifier> | null;
@@ -108,7 +110,7 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
 
   return (req: Request, res: Response, next: NextFunction) => {
     const previous = req.maskinportenToken;
-    if (previous !== undefined && verifiedBy.get(req) === verifier) {
+    if (previous !== undefined && (req as MarkedRequest)[VERIFIED_BY] === verifier) {
       try {
         if (own !== undefined) verifier.checkRequirements(previous, own);
       } catch (error) {
@@ -124,7 +126,7 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
         const claims = verifier.recall(authorization.slice(7), own);
         if (claims !== undefined) {
           req.maskinportenToken = claims;
-          verifiedBy.set(req, verifier);
+          (req as MarkedRequest)[VERIFIED_BY] = verifier;
           return next();
         }
       }
@@ -135,7 +137,7 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
     verifier.verify(token, own).then(
       (claims) => {
         req.maskinportenToken = claims;
-        verifiedBy.set(req, verifier);
+        (req as MarkedRequest)[VERIFIED_BY] = verifier;
         next();
       },
       (error: unknown) => fail(error, req, res, next),
