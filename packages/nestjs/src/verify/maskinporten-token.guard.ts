@@ -5,14 +5,16 @@ import { httpStatusOfVerificationFailure, isVerificationError, readBearerToken }
 import type { MaskinportenTokenClaims, MaskinportenVerifier, TokenRequirements, VerificationError } from '@portvakt/core';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
 
+// Which verifier set a request's claims, so a second pass of the guard (a global guard, then one
+// on the controller) checks its requirements without verifying again. The symbol is the guard's
+// own, so nothing else can pass for verified.
+const VERIFIED_BY = Symbol('portvakt.verifiedBy');
+
 interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
   maskinportenToken?: MaskinportenTokenClaims;
+  [VERIFIED_BY]?: MaskinportenVerifier;
 }
-
-// Which verifier set a request's claims, so a second pass of the guard (a global guard, then one
-// on the controller) checks its requirements without verifying again. Only the guard writes here.
-const verifiedBy = new WeakMap<object, MaskinportenVerifier>();
 
 /**
  * What the guard throws when it refuses a request: an `HttpException` whose response is the RFC
@@ -88,14 +90,14 @@ export class MaskinportenTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     try {
       let claims = request.maskinportenToken;
-      if (claims === undefined || verifiedBy.get(request) !== this.verifier) {
+      if (claims === undefined || request[VERIFIED_BY] !== this.verifier) {
         claims = await this.verifier.verify(readBearerToken(request.headers.authorization), scopes.length > 0 ? { scope: scopes } : undefined);
       } else if (scopes.length > 0) {
         this.verifier.checkRequirements(claims, { scope: scopes });
       }
       for (const more of requirements) this.verifier.checkRequirements(claims, more);
       request.maskinportenToken = claims;
-      verifiedBy.set(request, this.verifier);
+      request[VERIFIED_BY] = this.verifier;
       return true;
     } catch (error) {
       if (!isVerificationError(error)) throw error;
