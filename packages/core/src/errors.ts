@@ -8,6 +8,8 @@
  * like a JWT is masked (see {@link redactSecrets}).
  */
 
+import type { VerificationError } from './verify/errors.js';
+
 /**
  * Codes of every {@link PortvaktError} subclass.
  * @example
@@ -25,7 +27,13 @@ export type PortvaktErrorCode =
   | 'ERR_PORTVAKT_ABORTED'
   | 'ERR_PORTVAKT_MALFORMED_RESPONSE'
   | 'ERR_PORTVAKT_CLIENT_CLOSED'
-  | 'ERR_PORTVAKT_ALTINN_EXCHANGE';
+  | 'ERR_PORTVAKT_ALTINN_EXCHANGE'
+  // Verifying tokens (an API provider's side): the classes are in verify/errors.ts.
+  | 'ERR_PORTVAKT_TOKEN_MISSING'
+  | 'ERR_PORTVAKT_INVALID_TOKEN'
+  | 'ERR_PORTVAKT_INSUFFICIENT_SCOPE'
+  | 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'
+  | 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 // A PEM block with its END line; then one cut short (no END line). Only a header followed by key
@@ -387,7 +395,8 @@ export type AnyPortvaktError =
   | AbortedError
   | MalformedResponseError
   | ClientClosedError
-  | AltinnExchangeError;
+  | AltinnExchangeError
+  | VerificationError;
 
 /**
  * Whether `value` is an error Portvakt threw (from either build of the package), typed as the

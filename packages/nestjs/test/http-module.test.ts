@@ -144,3 +144,28 @@ describe('MaskinportenExceptionFilter', () => {
     }
   });
 });
+
+describe('MaskinportenExceptionFilter and verification errors', () => {
+  it('answers a refused incoming token with its own status and challenge, not as a token failure', async () => {
+    const { InsufficientScopeError } = await import('@portvakt/core');
+    @Controller('guarded')
+    class GuardedController {
+      @Get()
+      guarded() {
+        throw new InsufficientScopeError(['nav:aareg'], ['nav:aareg']);
+      }
+    }
+    @Module({ controllers: [GuardedController], providers: [{ provide: APP_FILTER, useClass: MaskinportenExceptionFilter }] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const res = await request(app.getHttpServer()).get('/guarded').expect(403);
+      expect(res.headers['www-authenticate']).toMatch(/insufficient_scope/);
+      expect(res.body).toMatchObject({ status: 403, code: 'insufficient_scope' });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -22,15 +22,6 @@ export type VerificationErrorCode =
   | 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'
   | 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE';
 
-// PortvaktError's type parameter is bound to the codes listed in ../errors.ts, which do not list
-// these yet. The class is the same at run time (instanceof PortvaktError and the cross-build brand
-// hold); only the type of `code` is widened here, to each subclass's own literal.
-type VerificationErrorInstance<C extends VerificationErrorCode> = Omit<PortvaktError, 'code'> & { readonly code: C };
-const VerificationErrorBase = PortvaktError as unknown as new <C extends VerificationErrorCode>(
-  code: C,
-  message: string,
-  options?: { cause?: unknown },
-) => VerificationErrorInstance<C>;
 
 /**
  * Why a token is `invalid_token` (HTTP 401):
@@ -123,7 +114,7 @@ export function describeInvalidTokenReason(reason: InvalidTokenReason): string {
  * }
  * ```
  */
-export class MissingTokenError extends VerificationErrorBase<'ERR_PORTVAKT_TOKEN_MISSING'> {
+export class MissingTokenError extends PortvaktError<'ERR_PORTVAKT_TOKEN_MISSING'> {
   readonly status = 401 as const;
   readonly wwwAuthenticate = 'Bearer';
   constructor(message = 'The request has no bearer token: send "Authorization: Bearer <access token>".') {
@@ -146,7 +137,7 @@ export class MissingTokenError extends VerificationErrorBase<'ERR_PORTVAKT_TOKEN
  * }
  * ```
  */
-export class InvalidTokenError extends VerificationErrorBase<'ERR_PORTVAKT_INVALID_TOKEN'> {
+export class InvalidTokenError extends PortvaktError<'ERR_PORTVAKT_INVALID_TOKEN'> {
   readonly status = 401 as const;
   readonly error = 'invalid_token' as const;
   readonly reason: InvalidTokenReason;
@@ -168,7 +159,7 @@ export class InvalidTokenError extends VerificationErrorBase<'ERR_PORTVAKT_INVAL
  * if (err instanceof InsufficientScopeError) console.warn('missing', err.missingScopes);
  * ```
  */
-export class InsufficientScopeError extends VerificationErrorBase<'ERR_PORTVAKT_INSUFFICIENT_SCOPE'> {
+export class InsufficientScopeError extends PortvaktError<'ERR_PORTVAKT_INSUFFICIENT_SCOPE'> {
   readonly status = 403 as const;
   readonly error = 'insufficient_scope' as const;
   /** Every scope required where the check failed. */
@@ -196,7 +187,7 @@ export class InsufficientScopeError extends VerificationErrorBase<'ERR_PORTVAKT_
  * if (err instanceof OrganizationNotAllowedError) console.warn(`${err.role} not allowed`);
  * ```
  */
-export class OrganizationNotAllowedError extends VerificationErrorBase<'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'> {
+export class OrganizationNotAllowedError extends PortvaktError<'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'> {
   readonly status = 403 as const;
   readonly error = 'insufficient_scope' as const;
   /** Which party was refused: the `consumer`, or the `supplier` of a delegated token. */
@@ -221,7 +212,7 @@ export class OrganizationNotAllowedError extends VerificationErrorBase<'ERR_PORT
  * if (err instanceof KeySetUnavailableError) res.status(503).set('retry-after', '5').end();
  * ```
  */
-export class KeySetUnavailableError extends VerificationErrorBase<'ERR_PORTVAKT_KEY_SET_UNAVAILABLE'> {
+export class KeySetUnavailableError extends PortvaktError<'ERR_PORTVAKT_KEY_SET_UNAVAILABLE'> {
   readonly status = 503 as const;
   readonly wwwAuthenticate: undefined = undefined;
   constructor(message: string, options?: { cause?: unknown }) {
