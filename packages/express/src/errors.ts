@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { ConfigurationError, httpStatusOfTokenFailure } from '@portvakt/core';
+import type { TokenFailureCode } from '@portvakt/core';
 
 /**
  * Stable problem codes of the Express adapter.
@@ -12,14 +13,9 @@ import { ConfigurationError, httpStatusOfTokenFailure } from '@portvakt/core';
  * ```
  */
 export type MaskinportenProblemCode =
-  | 'maskinporten_unavailable'
-  | 'maskinporten_timeout'
-  | 'maskinporten_rejected'
-  | 'maskinporten_bad_response'
-  | 'maskinporten_misconfigured'
-  | 'altinn_exchange_rejected'
+  // Token failures, as core maps them for every adapter (httpStatusOfTokenFailure).
+  | TokenFailureCode
   | 'invalid_claims'
-  | 'client_closed_request'
   | 'upstream_unavailable'
   | 'upstream_not_allowed'
   | 'invalid_path'

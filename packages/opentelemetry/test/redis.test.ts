@@ -8,7 +8,8 @@ import { createRedisTokenStore } from '@portvakt/redis';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { instrumentPortvakt, PORTVAKT_ATTRIBUTES as A, PORTVAKT_METRICS as M } from '@portvakt/opentelemetry';
 import type { PortvaktInstrumentation } from '@portvakt/opentelemetry';
-import { freePort, startRedis } from './redis-server.ts';
+// The Redis package's own test server: a real redis-server on a free loopback port.
+import { freePort, startRedisServer as startRedis } from '../../redis/test/redis-server.ts';
 import { clientFor, startSim } from './simulator.ts';
 import { startTelemetry } from './telemetry.ts';
 import type { Telemetry } from './telemetry.ts';
