@@ -143,7 +143,13 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
   const hasKid = 'kid' in header;
   const hasX5c = 'x5c' in header;
   if (hasKid === hasX5c) throw reject.request('MP-011', 'Invalid assertion. The header must contain exactly one of kid and x5c.');
-  const extra = Object.keys(header).filter((k) => k !== 'alg' && k !== 'kid' && k !== 'x5c');
+  // `typ` is undocumented (protocol notes 2.1, Q8), but `JWT` is what most JOSE libraries add
+  // (jsonwebtoken always does) and the notes name it as safe; any other value, and any other
+  // header parameter, is refused.
+  if ('typ' in header && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
+    throw reject.request('MP-011', `Invalid assertion. Unsupported typ header "${String(header.typ)}"; omit it or use JWT.`);
+  }
+  const extra = Object.keys(header).filter((k) => k !== 'alg' && k !== 'kid' && k !== 'x5c' && k !== 'typ');
   if (extra.length > 0) throw reject.request('MP-011', `Invalid assertion. Undocumented header parameter: ${extra.join(', ')}.`);
   if (hasKid && typeof header.kid !== 'string') throw reject.request('MP-011', 'Invalid assertion. kid must be a string.');
 
