@@ -6,6 +6,7 @@
 //   node tools/bench/diff.mjs before.json after.json [more.json ...]
 //   node tools/bench/diff.mjs --markdown reference.json run1.json ...   (the table in docs/performance.md)
 import { readFileSync } from 'node:fs';
+import { againstReference } from './reference.mjs';
 
 const markdown = process.argv.includes('--markdown');
 const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -14,7 +15,6 @@ if (files.length < 2) {
   process.exit(2);
 }
 const [ref, ...others] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const key = (f) => `${f.bench}\u0000${f.name}`;
 const fmt = (x) => (x === undefined ? '—' : Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en') : Number(x.toPrecision(3)).toString());
 if (markdown) {
   const unit = (f) => (f.kind === 'ratio' ? f.unit : ` ${f.unit}`);
@@ -23,8 +23,8 @@ if (markdown) {
   console.log(`|---|---|---|---|---|---|---|${others.map(() => '---|').join('')}`);
   for (const f of ref.figures) {
     const runs = others.map((o) => {
-      const g = o.figures.find((x) => key(x) === key(f));
-      return !g ? '—' : `${num(f, g.median)} ${g.median >= f.min && g.median <= f.max ? '✔ in' : '✘ out'}`;
+      const { got, inside } = againstReference({ figures: [f] }, o)[0];
+      return !got ? '—' : `${num(f, got.median)} ${inside ? '✔ in' : '✘ out'}`;
     });
     const goal = f.goal ? `${f.goal.op} ${f.goal.value}` : '';
     const noise = f.resolution === 'within noise' ? ' (≈ 1, not resolved)' : '';
@@ -39,11 +39,10 @@ console.log(`${'figure'.padEnd(w)}  ${'reference'.padStart(22)}  ${others.map((_
 let outside = 0;
 for (const f of ref.figures) {
   const cells = others.map((o) => {
-    const g = o.figures.find((x) => key(x) === key(f));
-    if (!g) return 'missing'.padStart(12);
-    const inside = g.median >= f.min && g.median <= f.max;
+    const { got, inside } = againstReference({ figures: [f] }, o)[0];
+    if (!got) return 'missing'.padStart(12);
     if (!inside) outside += 1;
-    return `${fmt(g.median)} ${inside ? 'in ' : 'OUT'}`.padStart(12);
+    return `${fmt(got.median)} ${inside ? 'in ' : 'OUT'}`.padStart(12);
   });
   console.log(`${f.name.padEnd(w)}  ${`${fmt(f.median)} [${fmt(f.min)}–${fmt(f.max)}]`.padStart(22)}  ${cells.join('  ')}`);
 }

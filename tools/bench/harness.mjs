@@ -290,6 +290,46 @@ export function createBench(name, description) {
   };
 }
 
+/** A goal as stored in the JSON ({ op, value }) back in the form verdict() takes. */
+export function goalFromJson(goal) {
+  return goal ? { [goal.op === '<=' ? 'max' : 'min']: goal.value } : undefined;
+}
+
+/**
+ * One figure list from the figure lists of several processes that ran the same benchmark: per
+ * figure, every round of every process, so the median and the spread cover the process-to-process
+ * variation (each process makes its own JIT decisions) as well as the round-to-round noise.
+ */
+export function mergeProcesses(lists) {
+  if (lists.length === 1) return lists[0];
+  const key = (f) => f.name;
+  return lists[0].map((first) => {
+    const same = lists.map((l) => l.find((f) => key(f) === key(first))).filter(Boolean);
+    const perRound = same.flatMap((f) => f.perRound);
+    const st = stats(perRound);
+    const merged = {
+      ...first,
+      median: round4(st.median),
+      min: round4(st.min),
+      max: round4(st.max),
+      perRound,
+      processes: same.length,
+      date: same.at(-1).date,
+      loadavg: same.at(-1).loadavg,
+      loadDuringRounds: [Math.min(...same.map((f) => f.loadDuringRounds[0])), Math.max(...same.map((f) => f.loadDuringRounds[1]))],
+      verdict: first.goal ? verdict(goalFromJson(first.goal), st) : first.verdict,
+    };
+    if (first.kind === 'ratio') {
+      merged.resolution = Math.abs(st.median - 1) < NOISE ? 'within noise' : 'resolved';
+      for (const side of ['baseline', 'subject']) {
+        const ms = same.flatMap((f) => f[side].perRoundMs);
+        merged[side] = { ...first[side], medianMs: round4(median(ms)), perRoundMs: ms };
+      }
+    }
+    return merged;
+  });
+}
+
 function round4(x) {
   return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
 }

@@ -7,7 +7,7 @@
 //   node tools/bench/pool.mjs run1.json run2.json run3.json > reference.json
 //   node tools/bench/diff.mjs reference.json run4.json run5.json run6.json
 import { readFileSync } from 'node:fs';
-import { median, verdict } from './harness.mjs';
+import { goalFromJson, median, verdict } from './harness.mjs';
 
 const files = process.argv.slice(2);
 if (files.length < 2) {
@@ -20,7 +20,7 @@ const figures = runs[0].figures.map((first) => {
   const same = runs.map((r) => r.figures.find((f) => key(f) === key(first))).filter(Boolean);
   const rounds = same.flatMap((f) => (f.perRound?.length ? f.perRound : [f.median]));
   const pooled = { ...first, median: median(same.map((f) => f.median)), min: Math.min(...rounds), max: Math.max(...rounds), perRound: rounds, pooledFrom: same.length };
-  const goal = first.goal ? { [first.goal.op === '<=' ? 'max' : 'min']: first.goal.value } : undefined;
+  const goal = goalFromJson(first.goal);
   return { ...pooled, verdict: goal ? verdict(goal, pooled) : first.verdict };
 });
 process.stdout.write(`${JSON.stringify({ ...runs[0], date: runs.at(-1).date, pooled: files.length, figures }, null, 2)}\n`);

@@ -153,7 +153,7 @@ if (peerRejection) {
       bench.log(`  diagnosis: the same grant without ${named.join(', ')}, re-signed with the same key: ${response.ok ? `accepted (HTTP 200, token for "${body.scope}")` : `HTTP ${response.status} ${body.error}: ${body.error_description}`}`);
     }
   }
-  bench.log(`  (the protocol notes list typ as undocumented, open question Q8; the simulator enforces "alg plus kid or x5c, nothing else")`);
+  bench.log(`  (the protocol notes list typ as undocumented, open question Q8; the simulator accepts alg, kid or x5c, and typ only as JWT)`);
 }
 
 // 4. Calls against a static token.
@@ -212,7 +212,9 @@ const [ours, theirs] = await Promise.all([
   peerRejection ? undefined : paced(async () => callApi(`Bearer ${(await maskinportenToken(peerOptionsFor(outageSim))).access_token}`), until),
 ]);
 outageSim.clearFaults();
-const outageRequests = outageSim.tokenRequestCount();
+// Whose requests they were: the peer's grants carry jsonwebtoken's `typ`, Portvakt's never do.
+const outageTokenPosts = outageSim.requests.filter((r) => r.path === '/token');
+const outageRequests = { portvakt: outageTokenPosts.filter((r) => r.grant && !('typ' in r.grant.header)).length, peer: outageTokenPosts.filter((r) => r.grant && 'typ' in r.grant.header).length, unread: outageTokenPosts.filter((r) => !r.grant).length };
 await outageSim.close();
 await warm.close();
 const outageFigure = (name, r) => bench.once({
@@ -224,7 +226,7 @@ const outageFigure = (name, r) => bench.once({
 await outageFigure('Portvakt', ours);
 if (theirs) await outageFigure(PEER, theirs);
 else bench.log(`${PEER}: outage not measured (its grants are rejected before the outage; see above)`);
-bench.log(`token requests that reached the simulator during the outage: ${outageRequests} (all answered 503: Portvakt's background refresh and its retries); API rejections: ${apiRejected}`);
+bench.log(`token requests that reached the simulator during the outage, all answered 503: ${outageRequests.portvakt} from Portvakt (its background refresh and retries, while it served the still-valid token)${theirs ? `, ${outageRequests.peer} from ${PEER}` : ''}${outageRequests.unread ? `, ${outageRequests.unread} without a readable grant` : ''}; API rejections: ${apiRejected}`);
 
 api.close();
 await sim.close();
