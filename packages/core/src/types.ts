@@ -194,6 +194,12 @@ export interface StoredToken {
  * never make a call fail because the store is slow or down: it then calls `fetch`. Core also
  * guards this: if `load` rejects, core fetches on its own.
  *
+ * When the token `load` returns is valid long enough but already inside the client's safety
+ * margin (the larger of `cache.minMargin` and `cache.marginRatio` of its lifetime), core calls
+ * `load` once more with `minValidUntil` one millisecond past that token's expiry, so the store
+ * fetches a newer one (once for the fleet) instead of every call reading the store until the
+ * old token expires.
+ *
  * `key` is a SHA-256 hex digest of the cache key, so no claim value (a `pid`, say) reaches the store.
  *
  * @example

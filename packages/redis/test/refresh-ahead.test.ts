@@ -183,3 +183,42 @@ it('two replicas sharing Redis each behave as one process without it, and renew 
   expect(fleet.tokenRequests.healthy).toBe(alone.tokenRequests.healthy);
   expect(fleet.getTicks).toEqual(alone.tokenRequestTicks);
 }, 120_000);
+
+it('replicas that start when the shared token is inside their safety margin get a newer one, once for the fleet, and then stop reading Redis', async () => {
+  let now = Date.now();
+  const clock: Clock = { now: () => now };
+  const sim = await startMaskinportenSimulator({
+    clock,
+    tokenLifetimeSeconds: 120,
+    clients: [{ clientId: 'refresh', orgno: '991825827', scopes: ['refresh:read'], jwks: [key.publicJwk] }],
+  });
+  const admin = new Redis(server.port, '127.0.0.1');
+  connections.push(admin);
+  await admin.flushall();
+  const replica = () => {
+    const redis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    connections.push(redis);
+    return createMaskinportenClient({
+      clientId: 'refresh', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'refresh:read', clock,
+      cache: { jitter: 0, store: createRedisTokenStore({ redis, encryptionKey: Buffer.alloc(32, 7), clock, operationTimeout: 5_000 }) },
+    });
+  };
+  const early = replica();
+  const late = [replica(), replica()];
+  try {
+    const old = await early.getToken();
+    // 10 s left of 120: above the 5 s floor, inside the 12 s margin (10 % of the lifetime). Taking
+    // this token would make it due again at once, and every call would read Redis until it expired.
+    now += 110_000;
+    const got = await Promise.all(late.map((c) => c.getToken()));
+    expect(got[0]!.accessToken).not.toBe(old.accessToken);
+    expect(got[1]!.accessToken).toBe(got[0]!.accessToken);
+    expect(sim.tokenRequestCount()).toBe(2); // the early replica's, then one for both late ones
+    const gets = await redisGets(admin);
+    for (let i = 0; i < 50; i++) for (const c of late) expect((await c.getToken()).accessToken).toBe(got[0]!.accessToken);
+    expect(await redisGets(admin)).toBe(gets);
+  } finally {
+    for (const c of [early, ...late]) await c.close();
+    await sim.close();
+  }
+});

@@ -34,6 +34,16 @@ export interface CachePolicy {
   marginRatio: number;
 }
 
+/**
+ * A token's safety margin in milliseconds: the larger of `minMargin` and `marginRatio` of its
+ * lifetime, but never more than half the lifetime, so a very short token (a few seconds) is still
+ * served from memory for a while instead of being fetched on every call.
+ */
+export function safetyMarginMs(policy: Pick<CachePolicy, 'minMargin' | 'marginRatio'>, issuedAtMs: number, expiresAtMs: number): number {
+  const lifetime = Math.max(0, expiresAtMs - issuedAtMs);
+  return Math.min(Math.max(policy.minMargin * 1000, policy.marginRatio * lifetime), lifetime / 2);
+}
+
 interface Entry<T extends CachedToken, S extends CacheSlot<T>> {
   slot: S;
   token: T;
@@ -173,13 +183,10 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
   #store(slot: S, token: T): void {
     const key = slot.key;
     if (this.#closed) return;
-    const { minMargin, marginRatio, refreshAhead, jitter } = this.#policy;
+    const { refreshAhead, jitter } = this.#policy;
     const issued = token.issuedAtMs;
     const lifetime = Math.max(0, token.expiresAtMs - issued);
-    // The margin never takes more than half the lifetime, so a very short token (a few seconds)
-    // is still served from memory for a while instead of being fetched on every call.
-    const margin = Math.min(Math.max(minMargin * 1000, marginRatio * lifetime), lifetime / 2);
-    const blockAt = token.expiresAtMs - margin;
+    const blockAt = token.expiresAtMs - safetyMarginMs(this.#policy, issued, token.expiresAtMs);
     const spread = (this.#random() * 2 - 1) * jitter * lifetime;
     const refreshAt = Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread));
     this.#entries.delete(key);

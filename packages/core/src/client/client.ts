@@ -108,7 +108,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   const fetchToken = createTokenPipeline({
     clientId, environment, grantLifetime, store, clock, closing: closing.signal,
     transport: createTransport(transportOptions, clock),
-    minMarginSeconds: policy.minMargin,
+    margin: policy,
   });
   const emitter = new EventEmitter();
   const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, {

@@ -3,7 +3,8 @@
 // diagnostics events, and the AccessToken handed to callers.
 import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
-import type { CacheSlot, TokenFetcher } from '../cache/index.js';
+import { safetyMarginMs } from '../cache/index.js';
+import type { CachePolicy, CacheSlot, TokenFetcher } from '../cache/index.js';
 import { channels } from '../diagnostics.js';
 import type { EnvironmentSource } from '../environments/index.js';
 import { ClientClosedError, EndpointUnavailableError, isPortvaktError, PortvaktError } from '../errors.js';
@@ -34,8 +35,8 @@ export interface PipelineParts {
   grantLifetime: number;
   store: TokenStore | undefined;
   clock: Clock;
-  /** The safety margin's floor in seconds: a shared token must be valid at least this long. */
-  minMarginSeconds: number;
+  /** The cache's safety margin: a shared token must be outside it to be worth taking. */
+  margin: Pick<CachePolicy, 'minMargin' | 'marginRatio'>;
   /** Aborted by close(): ends every fetch in flight. */
   closing: AbortSignal;
 }
@@ -95,6 +96,8 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     };
   }
 
+  const usable = (t: StoredToken | undefined): t is StoredToken => typeof t?.accessToken === 'string' && t.expiresAt > clock.now();
+
   async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined, observer: TransportObserver | undefined): Promise<StoredToken & { attempts?: number }> {
     if (store === undefined) return fromMaskinporten(slot.request, slot.signer, observer);
     let fetched: (StoredToken & { attempts: number }) | undefined;
@@ -102,10 +105,16 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     try {
       // A refresh-ahead must not take back the token it is replacing (other replicas share it):
       // only a newer shared token will do, otherwise the store fetches one, once for the fleet.
-      const minValidUntil = Math.max(clock.now() + parts.minMarginSeconds * 1000, replacing === undefined ? 0 : replacing.expiresAtMs + 1);
+      const minValidUntil = Math.max(clock.now() + parts.margin.minMargin * 1000, replacing === undefined ? 0 : replacing.expiresAtMs + 1);
       const shared = await store.load(slot.storeKey, fetchOnce, { minValidUntil, signal: closing });
-      if (typeof shared?.accessToken === 'string' && shared.expiresAt > clock.now()) return fetched ?? shared;
-      return await fetchOnce();
+      if (!usable(shared)) return await fetchOnce();
+      if (fetched !== undefined) return fetched;
+      // A shared token already inside this client's safety margin (a 120 s token with 5-12 s
+      // left, say) would be due again as soon as it is cached, and every call would read the store
+      // until it expired. Ask once more, for a newer one: the store fetches it, once for the fleet.
+      if (shared.expiresAt - safetyMarginMs(parts.margin, shared.issuedAt, shared.expiresAt) > clock.now()) return shared;
+      const newer = await store.load(slot.storeKey, fetchOnce, { minValidUntil: shared.expiresAt + 1, signal: closing });
+      return usable(newer) ? (fetched ?? newer) : await fetchOnce();
     } catch (error) {
       // A store that fails never fails the call: fetch on our own (unless the fetch itself failed).
       if (error instanceof PortvaktError) throw error;

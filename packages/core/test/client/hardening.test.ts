@@ -196,15 +196,10 @@ describe('a key in the wrong field', () => {
 });
 
 describe('refresh-ahead with a shared store', () => {
-  it('asks the store for a token newer than the one it replaces, so the fleet really renews', async () => {
-    let now = Date.now();
-    const clock = { now: () => now };
-    sim = await startSim({ tokenLifetimeSeconds: 20, clock });
-    const shared = new Map<string, StoredToken>();
-    const asked: number[] = [];
-    // A plain in-memory store, as a shared one behaves: it hands out what it has when that is
-    // valid long enough, and fetches otherwise.
-    const store: TokenStore = {
+  // A plain in-memory store, as a shared one behaves: it hands out what it has when that is valid
+  // long enough, and fetches otherwise. `asked` records every minValidUntil it was given.
+  function memoryStore(shared: Map<string, StoredToken>, asked: number[]): TokenStore {
+    return {
       async load(k, fetch, { minValidUntil }) {
         asked.push(minValidUntil);
         const have = shared.get(k);
@@ -214,6 +209,53 @@ describe('refresh-ahead with a shared store', () => {
         return fresh;
       },
     };
+  }
+
+  /**
+   * One replica puts a 120 s token in a shared store and stops; `laterMs` later a new replica
+   * (`client`) starts on the same store. Returns that replica's clock and what the store was asked.
+   */
+  async function lateReplica(laterMs: number) {
+    let now = Date.now();
+    const clock = { now: () => now };
+    sim = await startSim({ tokenLifetimeSeconds: 120, clock });
+    const asked: number[] = [];
+    const store = memoryStore(new Map(), asked);
+    const first = clientFor(sim, { clock, cache: { store, jitter: 0 } });
+    const old = await first.getToken();
+    await first.close();
+    now += laterMs;
+    client = clientFor(sim, { clock, cache: { store, jitter: 0 } });
+    return { old, asked, now };
+  }
+
+  it('does not take a shared token already inside its safety margin: one newer token, then no store reads', async () => {
+    // 10 s left: above the 5 s floor, inside the 12 s margin (10 % of 120 s).
+    const { old, asked, now } = await lateReplica(110_000);
+    const got = await client!.getToken();
+    expect(got.accessToken).not.toBe(old.accessToken);
+    expect(got.expiresAtMs).toBe(now + 120_000);
+    expect(sim!.tokenRequestCount()).toBe(2);
+    expect(asked.slice(1)).toEqual([now + 5_000, old.expiresAtMs + 1]); // the usual ask, then one for a newer token
+    for (let i = 0; i < 50; i++) expect((await client!.getToken()).accessToken).toBe(got.accessToken);
+    expect(asked).toHaveLength(3); // served from memory: no store read per call
+    expect(sim!.tokenRequestCount()).toBe(2);
+  });
+
+  it('takes a shared token outside its safety margin without asking twice', async () => {
+    const { old, asked } = await lateReplica(100_000); // 20 s left: outside the 12 s margin
+    expect((await client!.getToken()).accessToken).toBe(old.accessToken);
+    expect(asked).toHaveLength(2);
+    expect(sim!.tokenRequestCount()).toBe(1);
+  });
+
+  it('asks the store for a token newer than the one it replaces, so the fleet really renews', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    sim = await startSim({ tokenLifetimeSeconds: 20, clock });
+    const shared = new Map<string, StoredToken>();
+    const asked: number[] = [];
+    const store = memoryStore(shared, asked);
     client = clientFor(sim, { clock, cache: { store, jitter: 0 } });
     const first = await client.getToken();
     now += 12_000; // past the refresh point (half of 20 s), outside the safety margin
