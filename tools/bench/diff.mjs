@@ -17,18 +17,20 @@ if (files.length < 2) {
 const [ref, ...others] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const fmt = (x) => (x === undefined ? '—' : Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en') : Number(x.toPrecision(3)).toString());
 if (markdown) {
-  const unit = (f) => (f.kind === 'ratio' ? f.unit : ` ${f.unit}`);
+  const unit = (f) => ` ${f.unit}`;
   const num = (f, x) => (f.kind === 'ratio' && x < 100 ? x.toFixed(2) : fmt(x));
-  console.log(`| Figure | Median | Spread (min–max) | Rounds | Goal | Verdict | Load (1 min) | ${others.map((_, i) => `Run ${i + 1} median`).join(' | ')} |`);
+  const pooled = ref.pooled ? `Median of ${ref.pooled} runs` : 'Median';
+  const spread = ref.pooled ? 'Pooled spread (min–max of all rounds)' : 'Spread (min–max)';
+  console.log(`| Figure | ${pooled} | ${spread} | Rounds | Goal | Verdict | Command | ${others.map((_, i) => `Check ${i + 1}`).join(' | ')} |`);
   console.log(`|---|---|---|---|---|---|---|${others.map(() => '---|').join('')}`);
   for (const f of ref.figures) {
     const runs = others.map((o) => {
       const { got, inside } = againstReference({ figures: [f] }, o)[0];
-      return !got ? '—' : `${num(f, got.median)} ${inside ? '✔ in' : '✘ out'}`;
+      return !got ? '—' : `${num(f, got.median)} ${inside ? '✔' : '✘'}`;
     });
-    const goal = f.goal ? `${f.goal.op} ${f.goal.value}` : '';
-    const noise = f.resolution === 'within noise' ? ' (≈ 1, not resolved)' : '';
-    console.log(`| ${f.name} | ${num(f, f.median)}${unit(f)}${noise} | ${num(f, f.min)}–${num(f, f.max)} | ${f.perRound.length} | ${goal} | ${f.verdict} | ${f.loadavg[0]} | ${runs.join(' | ')} |`);
+    const goal = f.goal ? `${f.goal.op === '<=' ? '≤' : '≥'} ${f.goal.value}` : '';
+    const noise = f.resolution === 'within noise' ? ' ≈' : '';
+    console.log(`| ${f.name} | ${num(f, f.median)}${unit(f)}${noise} | ${num(f, f.min)}–${num(f, f.max)} | ${f.perRound.length} | ${goal} | ${f.verdict} | \`node tools/bench/run.mjs ${f.bench}\` | ${runs.join(' | ')} |`);
   }
   process.exit(0);
 }
