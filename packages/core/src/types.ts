@@ -194,19 +194,24 @@ export interface StoredToken {
  * never make a call fail because the store is slow or down: it then calls `fetch`. Core also
  * guards this: if `load` rejects, core fetches on its own.
  *
- * When the token `load` returns is valid long enough but already inside the client's safety
- * margin (the larger of `cache.minMargin` and `cache.marginRatio` of its lifetime), core calls
- * `load` once more with `minValidUntil` one millisecond past that token's expiry, so the store
- * fetches a newer one (once for the fleet) instead of every call reading the store until the
- * old token expires.
+ * Honouring `minValidUntil` is part of the contract. When the token `load` returns is valid long
+ * enough but already inside the client's safety margin (the larger of `cache.minMargin` and
+ * `cache.marginRatio` of its lifetime, at most half the lifetime), core calls `load` once more with
+ * `minValidUntil` one millisecond past that token's expiry, so the store fetches a newer one (once
+ * for the fleet) instead of every call reading the store again. If that fetch fails, the call
+ * fails with its error, as it would without a store.
  *
  * `key` is a SHA-256 hex digest of the cache key, so no claim value (a `pid`, say) reaches the store.
  *
  * @example
  * ```ts
  * const store: TokenStore = {
- *   async load(key, fetch) {
- *     return (await mine.get(key)) ?? (await fetch());
+ *   async load(key, fetch, { minValidUntil }) {
+ *     const have = await mine.get(key);
+ *     if (have !== undefined && have.expiresAt >= minValidUntil) return have;
+ *     const fresh = await fetch();
+ *     await mine.set(key, fresh);
+ *     return fresh;
  *   },
  * };
  * ```

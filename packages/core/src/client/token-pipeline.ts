@@ -96,7 +96,7 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     };
   }
 
-  const usable = (t: StoredToken | undefined): t is StoredToken => typeof t?.accessToken === 'string' && t.expiresAt > clock.now();
+  const usable = (t: StoredToken | undefined): t is StoredToken => typeof t?.accessToken === 'string' && Number.isFinite(t.expiresAt) && t.expiresAt > clock.now();
 
   async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined, observer: TransportObserver | undefined): Promise<StoredToken & { attempts?: number }> {
     if (store === undefined) return fromMaskinporten(slot.request, slot.signer, observer);
@@ -111,9 +111,10 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
       if (fetched !== undefined) return fetched;
       // A shared token already inside this client's safety margin (a 120 s token with 5-12 s
       // left, say) would be due again as soon as it is cached, and every call would read the store
-      // until it expired. Ask once more, for a newer one: the store fetches it, once for the fleet.
+      // again. Ask once more, for a newer one: the store fetches it, once for the fleet. If that
+      // fetch fails, the caller gets its error, as a caller of the cache alone does inside the margin.
       if (shared.expiresAt - safetyMarginMs(parts.margin, shared.issuedAt, shared.expiresAt) > clock.now()) return shared;
-      const newer = await store.load(slot.storeKey, fetchOnce, { minValidUntil: shared.expiresAt + 1, signal: closing });
+      const newer = await store.load(slot.storeKey, fetchOnce, { minValidUntil: Math.max(minValidUntil, shared.expiresAt + 1), signal: closing });
       return usable(newer) ? (fetched ?? newer) : await fetchOnce();
     } catch (error) {
       // A store that fails never fails the call: fetch on our own (unless the fetch itself failed).

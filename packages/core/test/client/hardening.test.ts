@@ -2,8 +2,8 @@
 // each test here failed on the code as it landed.
 import util from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientClosedError, ConfigurationError, MalformedResponseError, PortvaktError, createMaskinportenClient, fromEnv } from '@portvakt/core';
-import type { MaskinportenClient, StoredToken, TokenStore } from '@portvakt/core';
+import { ClientClosedError, ConfigurationError, EndpointUnavailableError, MalformedResponseError, PortvaktError, createMaskinportenClient, fromEnv } from '@portvakt/core';
+import type { MaskinportenClient, MaskinportenClientOptions, StoredToken, TokenStore } from '@portvakt/core';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { clientFor, key, startSim } from './harness.js';
 
@@ -215,7 +215,7 @@ describe('refresh-ahead with a shared store', () => {
    * One replica puts a 120 s token in a shared store and stops; `laterMs` later a new replica
    * (`client`) starts on the same store. Returns that replica's clock and what the store was asked.
    */
-  async function lateReplica(laterMs: number) {
+  async function lateReplica(laterMs: number, overrides: Partial<MaskinportenClientOptions> = {}) {
     let now = Date.now();
     const clock = { now: () => now };
     sim = await startSim({ tokenLifetimeSeconds: 120, clock });
@@ -225,7 +225,7 @@ describe('refresh-ahead with a shared store', () => {
     const old = await first.getToken();
     await first.close();
     now += laterMs;
-    client = clientFor(sim, { clock, cache: { store, jitter: 0 } });
+    client = clientFor(sim, { clock, cache: { store, jitter: 0 }, ...overrides });
     return { old, asked, now };
   }
 
@@ -240,6 +240,28 @@ describe('refresh-ahead with a shared store', () => {
     for (let i = 0; i < 50; i++) expect((await client!.getToken()).accessToken).toBe(got.accessToken);
     expect(asked).toHaveLength(3); // served from memory: no store read per call
     expect(sim!.tokenRequestCount()).toBe(2);
+  });
+
+  it('inside the margin while Maskinporten is down: the call fails with the fetch error, as without a store', async () => {
+    const { asked } = await lateReplica(110_000, { transport: { maxAttempts: 1 } });
+    sim!.inject({ kind: 'status', status: 503 }, { times: Infinity });
+    for (let i = 0; i < 3; i++) await expect(client!.getToken()).rejects.toBeInstanceOf(EndpointUnavailableError);
+    // Each call: the usual ask, the ask for a newer token, and one request to Maskinporten.
+    expect(asked).toHaveLength(1 + 3 * 2);
+    expect(sim!.tokenRequestCount()).toBe(1 + 3);
+  });
+
+  it('fetches on its own when the second ask returns nothing usable, once', async () => {
+    sim = await startSim();
+    const now = Date.now();
+    const inMargin: StoredToken = { accessToken: 'shared-token', tokenType: 'Bearer', issuedAt: now - 110_000, expiresAt: now + 10_000, scope: 'test:scope' };
+    const answers: unknown[] = [inMargin, { accessToken: 'x', expiresAt: 'soon' }];
+    const store: TokenStore = { load: async () => answers.shift() as StoredToken };
+    client = clientFor(sim, { cache: { store } });
+    const got = await client.getToken();
+    expect(got.accessToken).not.toBe('shared-token');
+    expect(answers).toHaveLength(0);
+    expect(sim.tokenRequestCount()).toBe(1);
   });
 
   it('takes a shared token outside its safety margin without asking twice', async () => {
