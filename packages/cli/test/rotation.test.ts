@@ -116,6 +116,11 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     // The service switches keys without a restart, as a file watcher would: setKey with the new file.
     const identity = client.setKey({ jwk: readFileSync(keyFile('app-key-2'), 'utf8') });
     expect(identity).toBe('kid:app-key-2');
+    // A fetch in flight at setKey() finishes with the key it started with (by design). Wait until
+    // it has, and one more has been made with the new key, before counting what the service signs.
+    const succeededAtSwitch = succeeded;
+    for (let i = 0; i < 500 && succeeded < succeededAtSwitch + 2; i++) await sleep(10);
+    expect(succeeded).toBeGreaterThanOrEqual(succeededAtSwitch + 2);
     const switchedAt = sim.requests.length;
 
     // 5. prune the old key once no one signs with it
