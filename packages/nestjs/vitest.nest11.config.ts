@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { definePackageConfig } from '../../vitest.shared.ts';
 
 const nest11 = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tools/nest11/node_modules');
-const packages = ['axios', 'common', 'config', 'core', 'platform-express', 'terminus', 'testing'];
+const packages = ['axios', 'common', 'config', 'core', 'platform-express', 'platform-fastify', 'terminus', 'testing'];
 const alias = packages.map((name) => ({ find: new RegExp(`^@nestjs/${name}(?=/|$)`), replacement: realpathSync(path.join(nest11, '@nestjs', name)) }));
 
 const config = definePackageConfig({ oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } } });

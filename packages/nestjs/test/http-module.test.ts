@@ -1,14 +1,13 @@
 import 'reflect-metadata';
-import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import request from 'supertest';
-import { HttpService } from '@nestjs/axios';
 import { Test } from '@nestjs/testing';
-import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateClientKey, startMaskinportenSimulator, startRecordingApi } from '@portvakt/testing';
 import type { MaskinportenSimulator, RecordingApi } from '@portvakt/testing';
 import { MaskinportenExceptionFilter, MaskinportenHttpModule, MaskinportenModule } from '@portvakt/nestjs';
+import { CallController, Caller } from './support.js';
 
 const key = generateClientKey({ kid: 'nest-http-key' });
 let sim: MaskinportenSimulator;
@@ -26,17 +25,6 @@ beforeEach(() => {
   api.seen.length = 0;
   foreign.seen.length = 0;
 });
-
-@Injectable()
-class Caller {
-  readonly http: HttpService;
-  constructor(@Inject(HttpService) http: HttpService) {
-    this.http = http;
-  }
-  get(path: string) {
-    return firstValueFrom(this.http.get(path));
-  }
-}
 
 const clientModule = () => MaskinportenModule.forRoot({ isGlobal: true, clientId: 'nest', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'skatt:read' });
 
@@ -109,17 +97,6 @@ describe('a missing client', () => {
 
 describe('MaskinportenExceptionFilter', () => {
   it('answers a token failure as the Express adapter does: a problem with status, code and MP code, no secret', async () => {
-    @Controller('call')
-    class CallController {
-      private readonly caller: Caller;
-      constructor(@Inject(Caller) caller: Caller) {
-        this.caller = caller;
-      }
-      @Get()
-      async call() {
-        return (await this.caller.get('/ok')).data as unknown;
-      }
-    }
     const module = (scope: string) => MaskinportenModule.forRoot({ isGlobal: true, clientId: 'nest', environment: sim.environment(), key: { jwk: key.privateJwk }, scope, transport: { maxAttempts: 1 } });
     @Module({
       imports: [module('skatt:read'), MaskinportenHttpModule.register({ baseURL: api.origin })],

@@ -1,9 +1,9 @@
 // MaskinportenTokenGuard and its decorators in real Nest apps (Express platform) listening on
 // 127.0.0.1: global and per-controller use, requirements of controllers and handlers adding up,
 // the claims as a parameter, RFC 6750 answers with problem bodies, and the module's configuration.
-// Fastify is not installed in this repository, so the Fastify platform is not tested here.
+// The Fastify platform is tested in fastify.test.ts.
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, Post, UseGuards } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
@@ -11,8 +11,8 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@portvakt/core';
-import type { MaskinportenTokenClaims, MaskinportenVerifier } from '@portvakt/core';
-import { createTokenFactory, generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import type { MaskinportenVerifier } from '@portvakt/core';
+import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import {
   InjectMaskinportenVerifier,
@@ -23,55 +23,9 @@ import {
   MaskinportenVerifierModule,
   RequireMaskinportenScope,
   RequireMaskinportenToken,
-  SkipMaskinportenToken,
 } from '@portvakt/nestjs';
 import type { MaskinportenVerifierOptionsFactory } from '@portvakt/nestjs';
-
-const factory = createTokenFactory();
-const CUSTOMER = '910753614';
-const fixedKeys = { issuer: factory.issuer, jwks: factory.jwks };
-
-@Controller('cases')
-@RequireMaskinportenScope('nav:read')
-class CasesController {
-  @Get()
-  list(@MaskinportenToken() token: MaskinportenTokenClaims, @MaskinportenToken('consumerOrg') consumer: string | undefined) {
-    return { scopes: token.scopes, consumer };
-  }
-
-  @Post()
-  @RequireMaskinportenScope('nav:write')
-  create(@MaskinportenToken('scopes') scopes: readonly string[]) {
-    return { created: true, scopes };
-  }
-
-  @Get('customers')
-  @RequireMaskinportenToken({ consumers: [CUSTOMER] })
-  customers(@MaskinportenToken('consumerOrg') consumer: string) {
-    return { consumer };
-  }
-
-  @Get('health')
-  @SkipMaskinportenToken()
-  health(@MaskinportenToken() token: MaskinportenTokenClaims | undefined) {
-    return { ok: true, token: token ?? null };
-  }
-}
-
-@Controller('open')
-@SkipMaskinportenToken()
-class OpenController {
-  @Get()
-  open() {
-    return { open: true };
-  }
-
-  @Get('guarded')
-  @RequireMaskinportenToken()
-  guarded(@MaskinportenToken('clientId') clientId: string) {
-    return { clientId };
-  }
-}
+import { call, CasesController, CUSTOMER, factory, fixedKeys, OpenController } from './support.js';
 
 @Injectable()
 class VerifierUser {
@@ -79,20 +33,6 @@ class VerifierUser {
   constructor(@InjectMaskinportenVerifier() verifier: MaskinportenVerifier) {
     this.verifier = verifier;
   }
-}
-
-interface Answer {
-  status: number;
-  wwwAuthenticate: string | null;
-  contentType: string | null;
-  body: Record<string, unknown>;
-}
-
-async function call(app: INestApplication, path: string, options: { token?: string; authorization?: string; method?: string } = {}): Promise<Answer> {
-  const authorization = options.authorization ?? (options.token === undefined ? undefined : `Bearer ${options.token}`);
-  const res = await fetch(`${await app.getUrl()}${path}`, { method: options.method ?? 'GET', headers: authorization === undefined ? {} : { authorization } });
-  const text = await res.text();
-  return { status: res.status, wwwAuthenticate: res.headers.get('www-authenticate'), contentType: res.headers.get('content-type'), body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
 
 async function start(module: unknown): Promise<INestApplication> {
