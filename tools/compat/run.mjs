@@ -121,13 +121,16 @@ async function runApp(shape, log) {
   const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
   const loose = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v));
   if (loose.length) return { ok: false, error: `template apps/${shape.template ?? shape.name}/package.json does not pin ${loose.map(([n, v]) => `${n}@${v}`).join(', ')}` };
+  // A shape may add registry packages to its template's (`add`, pinned the same way).
+  const looseAdd = (shape.add ?? []).filter((spec) => !/^(@[^/]+\/)?[^@]+@\d+\.\d+\.\d+(-[\w.]+)?$/.test(spec));
+  if (looseAdd.length) return { ok: false, error: `shape ${shape.name} does not pin ${looseAdd.join(', ')}` };
   const missing = shape.packages.filter((p) => !tarballs[p]);
   if (missing.length) return { ok: false, error: `no tarball for ${missing.join(', ')}` };
-  const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...shape.packages.map((p) => tarballs[p])];
+  const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...shape.packages.map((p) => tarballs[p]), ...(shape.add ?? [])];
   const i = await run('npm', install, { cwd: app, log, timeoutMs: INSTALL_TIMEOUT });
   if (i.code !== 0) return { ok: false, error: `npm install: ${i.timedOut ? 'timed out' : firstErrorLine(readFileSync(log, 'utf8'))}` };
   const mark = readFileSync(log, 'utf8').length;
-  const t = await run(shape.test[0], shape.test.slice(1), { cwd: app, log, timeoutMs: TEST_TIMEOUT });
+  const t = await run(shape.test[0], shape.test.slice(1), { cwd: app, log, timeoutMs: TEST_TIMEOUT, env: childEnv(shape.env) });
   if (t.code !== 0) {
     const out = readFileSync(log, 'utf8').slice(mark);
     return { ok: false, error: t.timedOut ? `${shape.test.join(' ')} timed out after ${TEST_TIMEOUT / 1000} s (${firstErrorLine(out)})` : firstErrorLine(out) };

@@ -11,6 +11,8 @@ import type { MaskinportenSimulator } from '@portvakt/testing';
 import { AppModule } from './../src/app.module.js';
 
 const CLIENT_ID = 'compat-nest';
+// The nest12-fastify shape runs this same test on the Fastify platform.
+const platform = process.env.COMPAT_NEST_PLATFORM === 'fastify' ? 'fastify' : 'express';
 const SCOPE = 'compat:read';
 
 /** Checks a bearer token the way an API would: RS256 signature against the simulator's JWKS, issuer, expiry, scope. */
@@ -82,8 +84,20 @@ describe('AppController (e2e)', () => {
       ],
     }).compile();
 
-    app = moduleFixture.createNestApplication();
-    await app.init();
+    if (platform === 'fastify') {
+      const specifier = '@nestjs/platform-fastify'; // installed only by the nest12-fastify shape
+      const { FastifyAdapter } = (await import(specifier)) as { FastifyAdapter: new () => never };
+      app = moduleFixture.createNestApplication(new FastifyAdapter());
+      await app.init();
+      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+    } else {
+      app = moduleFixture.createNestApplication();
+      await app.init();
+    }
+  });
+
+  it(`runs on the ${platform} platform`, () => {
+    expect(app.getHttpAdapter().getType()).toBe(platform);
   });
 
   it('/ (GET)', () => {
