@@ -15,6 +15,8 @@ if (files.length < 2) {
   process.exit(2);
 }
 const [ref, ...others] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+// Per other run, each reference figure with that run's figure and whether its median is inside.
+const checks = others.map((o) => againstReference(ref, o));
 const fmt = (x) => (x === undefined ? '—' : Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en') : Number(x.toPrecision(3)).toString());
 if (markdown) {
   const unit = (f) => ` ${f.unit}`;
@@ -23,9 +25,9 @@ if (markdown) {
   const spread = ref.pooled ? 'Pooled spread (min–max of all rounds)' : 'Spread (min–max)';
   console.log(`| Figure | ${pooled} | ${spread} | Rounds | Goal | Verdict | Command | ${others.map((_, i) => `Check ${i + 1}`).join(' | ')} |`);
   console.log(`|---|---|---|---|---|---|---|${others.map(() => '---|').join('')}`);
-  for (const f of ref.figures) {
-    const runs = others.map((o) => {
-      const { got, inside } = againstReference({ figures: [f] }, o)[0];
+  for (const [i, f] of ref.figures.entries()) {
+    const runs = checks.map((c) => {
+      const { got, inside } = c[i];
       return !got ? '—' : `${num(f, got.median)} ${inside ? '✔' : '✘'}`;
     });
     const goal = f.goal ? `${f.goal.op === '<=' ? '≤' : '≥'} ${f.goal.value}` : '';
@@ -39,9 +41,9 @@ console.log(`reference: ${files[0]} (${ref.date}, node ${ref.node}, load ${ref.l
 others.forEach((o, i) => console.log(`run ${i + 1}:     ${files[i + 1]} (${o.date}, load ${o.loadavg.join(' ')})`));
 console.log(`${'figure'.padEnd(w)}  ${'reference'.padStart(22)}  ${others.map((_, i) => `run ${i + 1}`.padStart(12)).join('  ')}`);
 let outside = 0;
-for (const f of ref.figures) {
-  const cells = others.map((o) => {
-    const { got, inside } = againstReference({ figures: [f] }, o)[0];
+for (const [i, f] of ref.figures.entries()) {
+  const cells = checks.map((c) => {
+    const { got, inside } = c[i];
     if (!got) return 'missing'.padStart(12);
     if (!inside) outside += 1;
     return `${fmt(got.median)} ${inside ? 'in ' : 'OUT'}`.padStart(12);

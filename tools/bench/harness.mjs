@@ -42,6 +42,14 @@ export function median(values) {
   return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
 }
 
+/** Whether a ratio's median is far enough from 1 for this kind of machine to resolve it. */
+function resolutionOf(medianRatio) {
+  return Math.abs(medianRatio - 1) < NOISE ? 'within noise' : 'resolved';
+}
+
+/** A figure's identity across runs: its benchmark and its name. */
+export const figureKey = (f) => `${f.bench}\u0000${f.name}`;
+
 function stats(values) {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
@@ -204,7 +212,7 @@ export function createBench(name, description) {
               goal: goalJson(subject.goal),
               goalRaw: subject.goal,
               verdict: verdict(subject.goal, st),
-              resolution: Math.abs(st.median - 1) < NOISE ? 'within noise' : 'resolved',
+              resolution: resolutionOf(st.median),
               baseline: { label: baseline.label, ops, medianMs: round4(median(ms[0])), perRoundMs: ms[0].map(round4) },
               subject: { label: subject.label, ops, medianMs: round4(median(ms[s])), perRoundMs: ms[s].map(round4) },
               hard: false,
@@ -302,9 +310,8 @@ export function goalFromJson(goal) {
  */
 export function mergeProcesses(lists) {
   if (lists.length === 1) return lists[0];
-  const key = (f) => f.name;
   return lists[0].map((first) => {
-    const same = lists.map((l) => l.find((f) => key(f) === key(first))).filter(Boolean);
+    const same = lists.map((l) => l.find((f) => figureKey(f) === figureKey(first))).filter(Boolean);
     const perRound = same.flatMap((f) => f.perRound);
     const st = stats(perRound);
     const merged = {
@@ -320,7 +327,7 @@ export function mergeProcesses(lists) {
       verdict: first.goal ? verdict(goalFromJson(first.goal), st) : first.verdict,
     };
     if (first.kind === 'ratio') {
-      merged.resolution = Math.abs(st.median - 1) < NOISE ? 'within noise' : 'resolved';
+      merged.resolution = resolutionOf(st.median);
       for (const side of ['baseline', 'subject']) {
         const ms = same.flatMap((f) => f[side].perRoundMs);
         merged[side] = { ...first[side], medianMs: round4(median(ms)), perRoundMs: ms };

@@ -7,7 +7,7 @@
 //   node tools/bench/pool.mjs run1.json run2.json run3.json > reference.json
 //   node tools/bench/diff.mjs reference.json run4.json run5.json run6.json
 import { readFileSync } from 'node:fs';
-import { goalFromJson, median, verdict } from './harness.mjs';
+import { figureKey, goalFromJson, median, verdict } from './harness.mjs';
 
 const files = process.argv.slice(2);
 if (files.length < 2) {
@@ -15,9 +15,8 @@ if (files.length < 2) {
   process.exit(2);
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const key = (f) => `${f.bench}\u0000${f.name}`;
 const figures = runs[0].figures.map((first) => {
-  const same = runs.map((r) => r.figures.find((f) => key(f) === key(first))).filter(Boolean);
+  const same = runs.map((r) => r.figures.find((f) => figureKey(f) === figureKey(first))).filter(Boolean);
   const rounds = same.flatMap((f) => (f.perRound?.length ? f.perRound : [f.median]));
   const pooled = { ...first, median: median(same.map((f) => f.median)), min: Math.min(...rounds), max: Math.max(...rounds), perRound: rounds, pooledFrom: same.length };
   const goal = goalFromJson(first.goal);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { figureKey } from './harness.mjs';
 
 export const referencePath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reference.json');
 
@@ -12,21 +13,19 @@ export function loadReference(file = referencePath) {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
-const key = (f) => `${f.bench}\u0000${f.name}`;
-
 /**
  * For each figure of the reference: the run's figure (or undefined when the run did not measure
  * it) and whether its median falls inside the reference's min-max spread.
  */
 export function againstReference(reference, run) {
   return reference.figures.map((ref) => {
-    const got = run.figures.find((f) => key(f) === key(ref));
+    const got = run.figures.find((f) => figureKey(f) === figureKey(ref));
     return { ref, got, inside: got !== undefined && got.median >= ref.min && got.median <= ref.max };
   });
 }
 
 /** Figures of the run that the reference does not have (new or renamed benchmarks). */
 export function notInReference(reference, run) {
-  const known = new Set(reference.figures.map(key));
-  return run.figures.filter((f) => !known.has(key(f)));
+  const known = new Set(reference.figures.map(figureKey));
+  return run.figures.filter((f) => !known.has(figureKey(f)));
 }
