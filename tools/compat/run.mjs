@@ -112,11 +112,39 @@ try {
 }
 console.log(`compat: packed ${Object.values(tarballs).map((t) => path.basename(t)).join(', ')}`);
 
+/**
+ * A shape's differences from its template (see lib/shapes.mjs): versions in `pin` replace the
+ * template's (a package the template does not have is an error), and `compilerOptions` are
+ * merged into its tsconfig.json. Returns an error message, or undefined.
+ */
+function applyVariation(shape, app) {
+  if (shape.pin) {
+    const file = path.join(app, 'package.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    for (const [name, version] of Object.entries(shape.pin)) {
+      const section = ['dependencies', 'devDependencies'].find((s) => manifest[s]?.[name] !== undefined);
+      if (!section) return `shape ${shape.name} pins ${name}, which template apps/${shape.template}/package.json does not have`;
+      manifest[section][name] = version;
+    }
+    manifest.name = `compat-${shape.name}`;
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+  if (shape.compilerOptions) {
+    const file = path.join(app, 'tsconfig.json');
+    const tsconfig = JSON.parse(readFileSync(file, 'utf8'));
+    tsconfig.compilerOptions = { ...tsconfig.compilerOptions, ...shape.compilerOptions };
+    writeFileSync(file, `${JSON.stringify(tsconfig, null, 2)}\n`);
+  }
+  return undefined;
+}
+
 /** Copies the template, installs its pinned dependencies plus the tarballs, runs its test command. */
 async function runApp(shape, log) {
   const template = path.join(here, 'apps', shape.template ?? shape.name);
   const app = path.join(work, 'apps', shape.name);
   cpSync(template, app, { recursive: true, filter: (src) => !/[\\/](node_modules|dist|coverage|package-lock\.json)$/.test(src) });
+  const variation = applyVariation(shape, app);
+  if (variation) return { ok: false, error: variation };
   // Templates pin exact versions, so a run today and a run next month install the same apps.
   const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
   const loose = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v));

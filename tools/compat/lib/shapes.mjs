@@ -1,9 +1,17 @@
 // The app shapes. Each `app` shape is a template under tools/compat/apps/<template or name>/ that gets the
 // listed tarballs (by package folder) on top of its own pinned dependencies, and then runs its
 // own test command. `check` shapes look at the tarballs themselves.
+//
+// A shape that differs from its template only in versions says so instead of copying it:
+//   pin: { package: 'x.y.z' }      replaces the version of a dependency the template already has;
+//   compilerOptions: { ... }       is merged into the template's tsconfig.json;
+//   add: ['package@x.y.z']         installs registry packages the template does not have;
+//   env: { NAME: 'value' }         is set for the test command.
 
 const ALL = ['core', 'axios', 'express', 'nestjs', 'redis', 'testing'];
-const typecheck = (name, what) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what });
+const typecheck = (name, what, variation = {}) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what, ...variation });
+const TS6 = { typescript: '6.0.3' };
+const NEST12 = { '@nestjs/axios': '12.0.1', '@nestjs/common': '12.5.1', '@nestjs/core': '12.5.1', '@nestjs/terminus': '12.1.0' };
 
 export const SHAPES = [
   { name: 'tarball-contents', kind: 'check', what: 'each tarball holds only dist/, README, LICENSE and package.json' },
@@ -34,8 +42,8 @@ export const SHAPES = [
   },
   { name: 'express5-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 5, ESM, http-proxy-middleware 4, node --test' },
   { name: 'express5-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 5, CommonJS, http-proxy-middleware 3, node --test' },
-  { name: 'express4-esm', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, ESM, http-proxy-middleware 3, node --test' },
-  { name: 'express4-cjs', kind: 'app', packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, CommonJS, http-proxy-middleware 3, node --test' },
+  { name: 'express4-esm', kind: 'app', template: 'express5-esm', pin: { express: '4.22.3', 'http-proxy-middleware': '3.0.11' }, packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, ESM, http-proxy-middleware 3, node --test' },
+  { name: 'express4-cjs', kind: 'app', template: 'express5-cjs', pin: { express: '4.22.3' }, packages: ['core', 'express', 'testing'], test: ['npm', 'test'], what: 'Express 4, CommonJS, http-proxy-middleware 3, node --test' },
   { name: 'plain-cjs', kind: 'app', packages: ALL, test: ['npm', 'test'], what: 'a CommonJS script that requires every entry point and gets a token with core + axios' },
   {
     name: 'plain-cjs-no-require-esm',
@@ -50,11 +58,11 @@ export const SHAPES = [
   typecheck('ts5-node16-esm', 'TypeScript 5, module node16, "type": "module", Nest 11'),
   typecheck('ts5-node16-mixed', 'TypeScript 5, module node16, a .cts and a .mts file in one program, Nest 11'),
   typecheck('ts5-bundler', 'TypeScript 5, module esnext, moduleResolution bundler, Nest 11'),
-  typecheck('ts6-node10', 'TypeScript 6, module commonjs, moduleResolution node10 (ignoreDeprecations 6.0), Nest 11'),
-  typecheck('ts6-node16', 'TypeScript 6, module node16, a CommonJS package (no "type"), Nest 11'),
-  typecheck('ts6-node16-esm', 'TypeScript 6, module node16, "type": "module", Nest 12'),
-  typecheck('ts6-node16-mixed', 'TypeScript 6, module node16, a .cts and a .mts file in one program, Nest 11'),
-  typecheck('ts6-bundler', 'TypeScript 6, module esnext, moduleResolution bundler, Nest 12'),
+  typecheck('ts6-node10', 'TypeScript 6, module commonjs, moduleResolution node10 (ignoreDeprecations 6.0), Nest 11', { template: 'ts5-node10', pin: TS6, compilerOptions: { ignoreDeprecations: '6.0' } }),
+  typecheck('ts6-node16', 'TypeScript 6, module node16, a CommonJS package (no "type"), Nest 11', { template: 'ts5-node16', pin: TS6 }),
+  typecheck('ts6-node16-esm', 'TypeScript 6, module node16, "type": "module", Nest 12', { template: 'ts5-node16-esm', pin: { ...TS6, ...NEST12 } }),
+  typecheck('ts6-node16-mixed', 'TypeScript 6, module node16, a .cts and a .mts file in one program, Nest 11', { template: 'ts5-node16-mixed', pin: TS6 }),
+  typecheck('ts6-bundler', 'TypeScript 6, module esnext, moduleResolution bundler, Nest 12', { template: 'ts5-bundler', pin: { ...TS6, ...NEST12 } }),
 ];
 
 // The lines that say best why a log failed, most telling first. The first pattern that matches
