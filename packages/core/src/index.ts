@@ -34,7 +34,7 @@ export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
 export { daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
-export { createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateTokenRequest } from './grant/index.js';
+export { copyTokenRequest, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateTokenRequest } from './grant/index.js';
 export type { NormalizedTokenRequest } from './grant/index.js';
 
 // Altinn tokens, exchanged from Maskinporten tokens

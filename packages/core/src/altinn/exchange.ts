@@ -15,7 +15,7 @@ export interface ExchangeSettings {
 /** The Altinn token and what its payload says about its lifetime. */
 export interface ExchangedToken {
   token: string;
-  /** Seconds, from the token's own `exp` - `iat` (or `exp` - now when `iat` is absent). */
+  /** Seconds, from the token's own `exp` - `iat` (or `exp` - now when `iat` is absent), never more than 60 s past `exp` by our clock. */
   lifetimeSeconds: number;
   scope: string | undefined;
 }
@@ -23,6 +23,8 @@ export interface ExchangedToken {
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_TOKEN_LENGTH = 16_384;
 const MAX_LIFETIME_SECONDS = 86_400;
+/** How far Altinn's clock may be ahead of ours (an `iat` in the future) or behind (an old `iat`). */
+const CLOCK_SKEW_SECONDS = 60;
 
 /** Reads the Altinn token from the response text: a JWT, possibly JSON-quoted (some mocks do). */
 export function readAltinnToken(text: string, nowMs: number): ExchangedToken {
@@ -39,9 +41,16 @@ export function readAltinnToken(text: string, nowMs: number): ExchangedToken {
   }
   const { exp, iat } = payload;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new MalformedResponseError('The Altinn token has no numeric "exp".', 200);
+  const now = nowMs / 1000;
+  if (exp <= now) throw new MalformedResponseError('The Altinn token has already expired ("exp" is in the past by this machine\'s clock).', 200);
+  const hasIat = typeof iat === 'number' && Number.isFinite(iat);
+  if (hasIat && iat > now + CLOCK_SKEW_SECONDS) {
+    throw new MalformedResponseError(`The Altinn token was issued in the future ("iat" is more than ${CLOCK_SKEW_SECONDS} s ahead of this machine's clock).`, 200);
+  }
   // The lifetime comes from the token's own claims (Altinn signs them), measured against its own
-  // iat, so a clock difference between us and Altinn does not shorten or stretch it.
-  const lifetime = typeof iat === 'number' && Number.isFinite(iat) ? exp - iat : exp - nowMs / 1000;
+  // iat, so a small clock difference between us and Altinn does not shorten or stretch it; but
+  // never past exp on our clock by more than the skew, so an old token is not served as new.
+  const lifetime = hasIat ? Math.min(exp - iat, exp - now + CLOCK_SKEW_SECONDS) : exp - now;
   if (!(lifetime >= 1 && lifetime <= MAX_LIFETIME_SECONDS)) {
     throw new MalformedResponseError(`The Altinn token's lifetime is not between 1 s and ${MAX_LIFETIME_SECONDS} s.`, 200);
   }

@@ -10,7 +10,7 @@ import { validateCachePolicy, validateClock } from '../client/options.js';
 import { ClientClosedError, ConfigurationError, isPortvaktError } from '../errors.js';
 import type { AnyPortvaktError } from '../errors.js';
 import { problemWithEndpointUrl } from '../environments/urls.js';
-import { readGetTokenOptions, validateTokenRequest } from '../grant/index.js';
+import { copyTokenRequest, readGetTokenOptions } from '../grant/index.js';
 import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
 import type { TokenSource } from '../token-source.js';
 import type { Clock, GetTokenOptions, TokenRequest } from '../types.js';
@@ -95,12 +95,18 @@ function integer(value: unknown, field: string, fallback: number, min: number, m
   return value;
 }
 
-/** A stable key for the claims of one call: the same claims in any order give the same key. */
-function keyOf(claims: TokenRequest | undefined): string {
-  const entries = Object.entries(claims ?? {}).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '';
-  const normal = entries.map(([k, v]) => [k, k === 'scope' ? [...new Set(typeof v === 'string' ? v.split(/\s+/) : (v as string[]))].filter(Boolean).sort() : v] as const);
-  return JSON.stringify(normal.sort(([a], [b]) => (a < b ? -1 : 1)));
+/**
+ * A stable key for the claims of one call: the same claims in any order (members, nested members,
+ * scopes) give the same key. Made from the source's own copy of the claims, never the caller's.
+ */
+function keyOf(claims: Readonly<TokenRequest>): string {
+  const members = Object.keys(claims).sort().map((name) => {
+    const value = claims[name as keyof TokenRequest];
+    if (name === 'scope') return [name, [...new Set(typeof value === 'string' ? value.split(/\s+/) : (value as readonly string[]))].filter(Boolean).sort()];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return [name, Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))];
+    return [name, value];
+  });
+  return members.length === 0 ? '' : JSON.stringify(members);
 }
 
 /**
@@ -173,8 +179,11 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
   // A slot per set of claims, so a hit allocates nothing; bounded like the cache.
   const slots = new Map<string, AltinnSlot>();
   let defaultSlot: AltinnSlot | undefined;
-  const slotFor = (claims: TokenRequest | undefined): AltinnSlot => {
-    const key = keyOf(claims);
+  const slotFor = (callerClaims: TokenRequest | undefined): AltinnSlot => {
+    // The slot keeps its own frozen copy: a refresh or a 401 retry later asks for exactly these
+    // claims, whatever the caller does to its object afterwards (another customer's orgno, say).
+    const claims = callerClaims === undefined ? undefined : copyTokenRequest(callerClaims);
+    const key = keyOf(claims ?? {});
     let slot = slots.get(key);
     if (slot === undefined) {
       const scope = typeof claims?.scope === 'string' ? claims.scope : Array.isArray(claims?.scope) ? claims.scope.join(' ') : '';
@@ -194,7 +203,6 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
         if (opts === undefined) return cache.get((defaultSlot ??= slotFor(undefined)), 0, undefined);
         const { minValidityMs, signal } = readGetTokenOptions(opts);
         const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
-        validateTokenRequest(claims);
         return cache.get(slotFor(claims), minValidityMs, signal);
       } catch (error) {
         return Promise.reject(error);

@@ -252,11 +252,41 @@ export function resolveTokenRequest(options: { scope?: string | readonly string[
   if (options.request !== undefined && (typeof options.request !== 'object' || options.request === null || Array.isArray(options.request))) {
     throw new ConfigurationError('request', 'must be an object of claims: { resource?, consumerOrg?, pid?, systemUser? }.');
   }
-  validateTokenRequest(options.request, 'request.');
-  if (options.scope === undefined) return { ...options.request };
-  validateTokenRequest({ scope: options.scope });
-  return { ...options.request, scope: options.scope };
+  const request = copyTokenRequest(options.request, 'request.');
+  if (options.scope === undefined) return request;
+  const { scope } = copyTokenRequest({ scope: options.scope });
+  return Object.freeze({ ...request, scope });
 }
+
+/**
+ * An owned copy of a token request, made before anything keeps it: every nested object
+ * (`systemUser`, `consent`) and array (`scope`, `resource`) is copied, the copy is validated (each
+ * field named, prefixed by `fieldPrefix`) and frozen. A caller that reuses one options object and
+ * changes `systemUser.orgno` from one customer to the next can then never change a request that
+ * a cache slot, a background refresh or a 401 retry holds.
+ *
+ * @example
+ * ```ts
+ * import { copyTokenRequest } from '@portvakt/core';
+ * const claims = { systemUser: { orgno: '910753614' } };
+ * const owned = copyTokenRequest(claims);
+ * claims.systemUser.orgno = '991825827'; // owned.systemUser.orgno is still '910753614'
+ * ```
+ */
+export function copyTokenRequest(request: TokenRequest | undefined, fieldPrefix = ''): Readonly<TokenRequest> {
+  if (request === undefined) return EMPTY_REQUEST;
+  checkShape(request, CLAIM_FIELDS, fieldPrefix);
+  const copy: Record<string, unknown> = {};
+  // Each member is read once, so a getter cannot answer validation and the copy differently.
+  for (const [name, value] of Object.entries(request)) {
+    if (value === undefined) continue;
+    copy[name] = Array.isArray(value) ? Object.freeze(Array.from(value as unknown[])) : typeof value === 'object' && value !== null ? Object.freeze({ ...(value as object) }) : value;
+  }
+  validateTokenRequest(copy as TokenRequest, fieldPrefix);
+  return Object.freeze(copy) as Readonly<TokenRequest>;
+}
+
+const EMPTY_REQUEST: Readonly<TokenRequest> = Object.freeze({});
 
 function stripUndefined(request: TokenRequest | undefined): TokenRequest {
   if (!request) return {};
