@@ -8,7 +8,7 @@
 // URL after the origin check, and a response interceptor never sees an unredacted error.
 import axios from 'axios';
 import type { AxiosAdapter, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError, validateTokenRequest } from '@portvakt/core';
+import { ConfigurationError, copyTokenRequest } from '@portvakt/core';
 import type { AccessToken, TokenRequest } from '@portvakt/core';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WithMaskinportenOptions } from './options.js';
@@ -47,8 +47,9 @@ function claimsOf(base: TokenRequest, perRequest: MaskinportenRequestConfig | un
     throw new ConfigurationError('maskinporten', 'must be an object of claims ({ scope, resource, consumerOrg, pid, systemUser }) or { skip: true }.');
   }
   const { skip: _skip, ...claims } = perRequest;
-  validateTokenRequest(claims, 'maskinporten.');
-  return { ...base, ...claims };
+  // An owned copy, taken when the request is sent: the 401 retry asks for these claims even if the
+  // caller changes its config object (another customer's systemUser, say) meanwhile.
+  return Object.freeze({ ...base, ...copyTokenRequest(claims, 'maskinporten.') });
 }
 
 /**
