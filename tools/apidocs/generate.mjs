@@ -31,6 +31,8 @@ function publicEntries() {
     for (const [subpath, conditions] of Object.entries(manifest.exports ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       const source = typeof conditions === 'object' ? conditions['@portvakt/source'] : undefined;
       if (source === undefined) continue;
+      // An internal entry (plumbing shared by the @portvakt/* packages) is not a public API.
+      if (subpath.endsWith('/internal')) continue;
       if (!existsSync(path.join(packagesDir, folder, source))) {
         console.warn(`skipped ${manifest.name}${subpath.slice(1)}: ${source} does not exist yet`);
         continue;

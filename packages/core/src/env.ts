@@ -9,7 +9,8 @@ import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
 import { ENVIRONMENTS } from './environments/presets.js';
 import { GRANT_ALGORITHMS } from './keys/index.js';
-import { ConfigurationError, describeValue } from './errors.js';
+import { ConfigurationError } from './errors.js';
+import { describeValue } from './redact.js';
 import type { GrantAlgorithm, KeyInput } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

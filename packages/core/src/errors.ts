@@ -3,15 +3,20 @@
  * `code`, so callers can `switch (err.code)`. Caller misuse of a function (a wrong argument type)
  * is a plain `TypeError`; failures of the operation are coded errors.
  *
+ * Each class owns its code (a static `code`, copied to every instance) and its name (a literal,
+ * not the function name a minifier shortens), so no error can carry another class's code, and
+ * `err.name` reads `ConfigurationError` in a minified bundle too.
+ *
  * No error ever carries the assertion, an access token or key material: messages are built from
  * our own words plus Maskinporten's `error`/`error_description`, and anything in those that looks
- * like a JWT is masked (see {@link redactSecrets}).
+ * like a JWT is masked (see redact.ts).
  */
-
-import type { VerificationError } from './verify/errors.js';
+import { STATUS_CODES } from 'node:http';
+import { MP_CODE_HINTS } from './mp-codes.js';
+import { redactSecrets } from './redact.js';
 
 /**
- * Codes of every {@link PortvaktError} subclass.
+ * Codes of the errors `@portvakt/core` throws (the verification package has its own).
  * @example
  * ```ts
  * const code: PortvaktErrorCode = 'ERR_PORTVAKT_TOKEN_REJECTED';
@@ -27,51 +32,63 @@ export type PortvaktErrorCode =
   | 'ERR_PORTVAKT_ABORTED'
   | 'ERR_PORTVAKT_MALFORMED_RESPONSE'
   | 'ERR_PORTVAKT_CLIENT_CLOSED'
-  | 'ERR_PORTVAKT_ALTINN_EXCHANGE'
-  // Verifying tokens (an API provider's side): the classes are in verify/errors.ts.
-  | 'ERR_PORTVAKT_TOKEN_MISSING'
-  | 'ERR_PORTVAKT_INVALID_TOKEN'
-  | 'ERR_PORTVAKT_INSUFFICIENT_SCOPE'
-  | 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'
-  | 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE';
-
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
-// A PEM block with its END line; then one cut short (no END line). Only a header followed by key
-// material counts as a secret: a header quoted on its own in our own words ("-----BEGIN PRIVATE
-// KEY-----" in a hint) is left alone, and masking stops where the base64 stops, so the rest of a
-// message survives.
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-const PEM_CUT = /-----BEGIN [A-Z0-9 ]+-----(?=(?:\s|\\[rn])*[A-Za-z0-9+/:-]{8})(?:[A-Za-z0-9+/=:,.-]|\s|\\[rn])*/g;
-const SAFE_VALUE = /^[A-Za-z0-9 ._:/@+-]{0,40}$/;
+  | 'ERR_PORTVAKT_ALTINN_EXCHANGE';
 
 /**
- * Masks anything that looks like a compact JWS/JWT or a PEM block in a string taken from outside
- * (an error description, a response body excerpt), so it can go into an error message safely.
+ * How an error is answered over HTTP, the same in every adapter: adapters only serialise it (an
+ * RFC 9457 body of `type: 'about:blank'`, `title`, `status`, `detail`, `code`, and `mpCode` when
+ * there is one; the `headers` as they are). Nothing in it is secret.
  *
  * @example
  * ```ts
- * import { redactSecrets } from './errors.js'; // internal
- * redactSecrets('bad token eyJhbGciOiJSUzI1NiJ9.e30.sig'); // 'bad token [redacted]'
+ * const problem: HttpProblem = err.toProblem();
+ * res.status(problem.status).set(problem.headers).json({ type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, code: problem.code });
  * ```
  */
-export function redactSecrets(text: string): string {
-  return text.replace(PEM_BLOCK, '[redacted]').replace(PEM_CUT, '[redacted]').replace(JWT_LIKE, '[redacted]');
+export interface HttpProblem {
+  readonly status: number;
+  /** A stable code for the body (`maskinporten_unavailable`, `invalid_token`, ...). */
+  readonly code: string;
+  /** The status phrase (RFC 9457's `title` for `type: about:blank`). */
+  readonly title: string;
+  /** A safe sentence saying what went wrong. */
+  readonly detail: string;
+  /** Response headers the answer needs (`www-authenticate` for a refused token), lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Maskinporten's `MP-nnn` code, when it named one. */
+  readonly mpCode?: string | undefined;
+}
+
+const BRAND = Symbol.for('portvakt.error.codes');
+
+/** The codes of `target` and the classes it extends, read from each class's own static `code`. */
+function codesOf(target: unknown): readonly string[] {
+  const codes: string[] = [];
+  for (let c = target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+    const code = Object.hasOwn(c, 'code') ? (c as { code?: unknown }).code : undefined;
+    if (typeof code === 'string') codes.push(code);
+  }
+  return Object.freeze(codes);
 }
 
 /**
- * A value as an error message may show it: short plain strings and numbers as they are, anything
- * else only by its kind and size. A secret pasted into the wrong option (a JWK in `environment`, a
- * key in `algorithm`) is then never echoed back. Internal; not exported from the package entry.
+ * Gives an error class its name as a literal, so the name survives minification and a bundler's
+ * renaming of a second copy (`ConfigurationError2`). Called once in each class's static block.
+ *
+ * @example
+ * ```ts
+ * class MyError extends PortvaktError {
+ *   static override readonly code = 'ERR_PORTVAKT_CONFIGURATION';
+ *   static { nameErrorClass(this, 'MyError'); }
+ * }
+ * ```
  */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return SAFE_VALUE.test(value) && !/^eyJ/.test(value) ? JSON.stringify(value) : `a string of ${value.length} characters (not shown)`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  if (typeof value === 'bigint') return `a bigint`;
-  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+export function nameErrorClass(target: abstract new (...args: never[]) => PortvaktError, name: string): void {
+  Object.defineProperty(target, 'name', { value: name, configurable: true });
 }
 
 /**
- * Base class of every error Portvakt throws.
+ * Base class of every error Portvakt throws. Abstract: each subclass owns one code.
  *
  * @example
  * ```ts
@@ -83,47 +100,57 @@ export function describeValue(value: unknown): string {
  * }
  * ```
  */
-export class PortvaktError<C extends PortvaktErrorCode = PortvaktErrorCode> extends Error {
-  /** Stable machine-readable code, e.g. `ERR_PORTVAKT_TOKEN_REJECTED`. */
-  readonly code: C;
+export abstract class PortvaktError extends Error {
+  /** The code of this class's errors; each subclass sets its own. */
+  static readonly code: string | undefined = undefined;
+  /** Stable machine-readable code, e.g. `ERR_PORTVAKT_TOKEN_REJECTED`: always the class's own. */
+  readonly code: string;
 
-  constructor(code: C, message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(redactSecrets(message), options?.cause === undefined ? undefined : { cause: options.cause });
+    const code: unknown = (new.target as unknown as { code?: unknown }).code;
+    if (typeof code !== 'string') throw new TypeError('PortvaktError is abstract: throw one of its subclasses, which own their codes.');
     this.code = code;
     this.name = new.target.name;
-    // The class names of this error, so instanceof holds across the package's ESM and CommonJS
-    // copies (an app can load both): see Symbol.hasInstance below.
-    Object.defineProperty(this, BRAND, { value: classNamesOf(new.target), enumerable: false });
+    // The codes of this error's classes, so instanceof holds across the package's ESM and
+    // CommonJS copies (an app can load both) whatever a bundler names the classes.
+    Object.defineProperty(this, BRAND, { value: codesOf(new.target), enumerable: false });
   }
 
   /**
-   * `instanceof` that also recognises errors made by the other build of this package (ESM or
-   * CommonJS), by class name, since a dual package can be loaded twice in one process.
+   * `instanceof` that also recognises errors made by another copy of this package (its ESM and
+   * CommonJS builds, or two bundled copies), by the codes the error's classes own.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    const names = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
-    return Array.isArray(names) && names.includes(this.name);
+    const codes = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
+    if (!Array.isArray(codes)) return false;
+    const own = Object.hasOwn(this, 'code') ? (this as { code?: unknown }).code : undefined;
+    // The base class (of any copy) has no code of its own: every Portvakt error is one.
+    return typeof own === 'string' ? codes.includes(own) : true;
+  }
+
+  /**
+   * The HTTP answer to this error, for adapters to serialise. A failure to get a token is a 502,
+   * 503 or 504 (see {@link httpStatusOfTokenFailure}); verification errors answer 401, 403 or 503.
+   */
+  toProblem(): HttpProblem {
+    const { status, code, mpCode } = httpStatusOfTokenFailure(this);
+    return Object.freeze({ status, code, title: STATUS_CODES[status] ?? 'Error', detail: TOKEN_FAILURE_DETAILS[code], headers: NO_HEADERS, ...(mpCode === undefined ? {} : { mpCode }) });
   }
 
   /** A JSON form with the code and message only: never the cause's internals. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
     for (const [k, v] of Object.entries(this)) {
-      if (k === 'cause' || k === 'code') continue;
+      if (k === 'cause' || k === 'code' || k === 'name') continue;
       out[k] = v;
     }
     return out;
   }
 }
 
-const BRAND = Symbol.for('portvakt.error.classes');
-
-function classNamesOf(target: abstract new (...args: never[]) => unknown): readonly string[] {
-  const names: string[] = [];
-  for (let c: unknown = target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) names.push((c as { name: string }).name);
-  return Object.freeze(names);
-}
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * An option given to Portvakt is invalid. Thrown at construction, before any network call.
@@ -139,11 +166,16 @@ function classNamesOf(target: abstract new (...args: never[]) => unknown): reado
  * }
  * ```
  */
-export class ConfigurationError extends PortvaktError<'ERR_PORTVAKT_CONFIGURATION'> {
+export class ConfigurationError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_CONFIGURATION' as const;
+  static {
+    nameErrorClass(this, 'ConfigurationError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_CONFIGURATION';
   /** The option at fault, as a dotted path (`transport.attemptTimeout`). */
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_CONFIGURATION', `Invalid option "${field}": ${message}`, options);
+    super(`Invalid option "${field}": ${message}`, options);
     this.field = field;
   }
 }
@@ -157,9 +189,14 @@ export class ConfigurationError extends PortvaktError<'ERR_PORTVAKT_CONFIGURATIO
  * if (err instanceof KeyError) console.error('fix the key:', err.message);
  * ```
  */
-export class KeyError extends PortvaktError<'ERR_PORTVAKT_KEY'> {
+export class KeyError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_KEY' as const;
+  static {
+    nameErrorClass(this, 'KeyError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_KEY';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_KEY', message, options);
+    super(message, options);
   }
 }
 
@@ -190,40 +227,18 @@ export type CertificateProblem =
  * }
  * ```
  */
-export class CertificateError extends PortvaktError<'ERR_PORTVAKT_CERTIFICATE'> {
+export class CertificateError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_CERTIFICATE' as const;
+  static {
+    nameErrorClass(this, 'CertificateError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_CERTIFICATE';
   readonly problem: CertificateProblem;
   constructor(problem: CertificateProblem, message: string, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_CERTIFICATE', message, options);
+    super(message, options);
     this.problem = problem;
   }
 }
-
-/**
- * Remediation hints for the MP codes Maskinporten documents (protocol.md section 3.4).
- * @example
- * ```ts
- * console.log(MP_CODE_HINTS['MP-110']);
- * ```
- */
-export const MP_CODE_HINTS: Readonly<Record<string, string>> = Object.freeze({
-  'MP-011': 'The grant is malformed (invalid parameter value). Check that the assertion is a single compact JWS with no stray whitespace.',
-  'MP-012': 'The grant (jti) was used before. Portvakt signs a fresh grant per attempt; check that no proxy replays requests.',
-  'MP-100': 'Unknown client: check clientId, and that the client exists in the same environment (test/prod) as the issuer you target.',
-  'MP-110': 'Wrong audience: aud must equal the issuer exactly, trailing slash included (https://test.maskinporten.no/ or https://maskinporten.no/).',
-  'MP-120': 'The certificate is not valid for this environment: use a test certificate against test and a production certificate against production.',
-  'MP-121': 'The registered key has expired (keys live one year from upload). Upload it again in Digdir self-service, or rotate to a new key.',
-  'MP-122': "The certificate's organisation number does not match the organisation that owns the client.",
-  'MP-123': 'The x5c header is invalid: it must be an array of base64 DER certificates.',
-  'MP-124': 'Signature or certificate validation failed: check that the kid matches the key you sign with, and that the certificate is valid and from the right environment.',
-  'MP-130': 'The grant was rejected on time: check the machine clock (NTP) and that exp - iat is at most 120 seconds.',
-  'MP-200': 'The scope is not registered on the client: add it in Digdir self-service, or ask the API owner for access.',
-  'MP-201': 'The scope is not allowed for this integration type.',
-  'MP-250': 'Your organisation (the consumer) has not been granted this scope by the API owner.',
-  'MP-251': 'The customer has not delegated this scope to you (the supplier) in Altinn.',
-  'MP-301': 'Unknown authorization_details type: Maskinporten supports urn:altinn:systemuser and urn:altinn:consent.',
-  'MP-302': 'Unknown field in authorization_details.',
-  'MP-303': 'Invalid value in authorization_details: check the system user organisation number and externalRef, and that the system user exists in Altinn.',
-});
 
 /**
  * Maskinporten answered the token request with an OAuth error (`invalid_grant`, `invalid_scope`,
@@ -236,7 +251,12 @@ export const MP_CODE_HINTS: Readonly<Record<string, string>> = Object.freeze({
  * if (err instanceof TokenEndpointError) console.error(err.status, err.error, err.mpCode, err.hint);
  * ```
  */
-export class TokenEndpointError extends PortvaktError<'ERR_PORTVAKT_TOKEN_REJECTED'> {
+export class TokenEndpointError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_TOKEN_REJECTED' as const;
+  static {
+    nameErrorClass(this, 'TokenEndpointError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_TOKEN_REJECTED';
   readonly status: number;
   readonly error: string;
   readonly errorDescription: string | undefined;
@@ -251,7 +271,7 @@ export class TokenEndpointError extends PortvaktError<'ERR_PORTVAKT_TOKEN_REJECT
     const parts = [`Maskinporten rejected the token request (HTTP ${details.status}, ${details.error})`];
     if (description) parts.push(`: ${description}`);
     if (hint) parts.push(`. Hint: ${hint}`);
-    super('ERR_PORTVAKT_TOKEN_REJECTED', parts.join(''));
+    super(parts.join(''));
     this.status = details.status;
     this.error = details.error;
     this.errorDescription = description;
@@ -271,11 +291,16 @@ export class TokenEndpointError extends PortvaktError<'ERR_PORTVAKT_TOKEN_REJECT
  * if (err instanceof EndpointUnavailableError) console.error(`gave up after ${err.attempts} attempts`);
  * ```
  */
-export class EndpointUnavailableError extends PortvaktError<'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE'> {
+export class EndpointUnavailableError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE' as const;
+  static {
+    nameErrorClass(this, 'EndpointUnavailableError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_ENDPOINT_UNAVAILABLE';
   readonly status: number | undefined;
   readonly attempts: number;
   constructor(message: string, details: { status?: number | undefined; attempts: number; cause?: unknown }) {
-    super('ERR_PORTVAKT_ENDPOINT_UNAVAILABLE', message, { cause: details.cause });
+    super(message, { cause: details.cause });
     this.status = details.status;
     this.attempts = details.attempts;
   }
@@ -290,10 +315,15 @@ export class EndpointUnavailableError extends PortvaktError<'ERR_PORTVAKT_ENDPOI
  * if (err instanceof TimeoutError) console.error(`timed out after ${err.timeoutMs} ms`);
  * ```
  */
-export class TimeoutError extends PortvaktError<'ERR_PORTVAKT_TIMEOUT'> {
+export class TimeoutError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_TIMEOUT' as const;
+  static {
+    nameErrorClass(this, 'TimeoutError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_TIMEOUT';
   readonly timeoutMs: number;
   constructor(message: string, timeoutMs: number, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_TIMEOUT', message, options);
+    super(message, options);
     this.timeoutMs = timeoutMs;
   }
 }
@@ -310,9 +340,14 @@ export class TimeoutError extends PortvaktError<'ERR_PORTVAKT_TIMEOUT'> {
  * });
  * ```
  */
-export class AbortedError extends PortvaktError<'ERR_PORTVAKT_ABORTED'> {
+export class AbortedError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_ABORTED' as const;
+  static {
+    nameErrorClass(this, 'AbortedError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_ABORTED';
   constructor(message = 'The operation was aborted by the caller', options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_ABORTED', message, options);
+    super(message, options);
   }
 }
 
@@ -326,10 +361,15 @@ export class AbortedError extends PortvaktError<'ERR_PORTVAKT_ABORTED'> {
  * if (err instanceof MalformedResponseError) console.error(err.status, err.message);
  * ```
  */
-export class MalformedResponseError extends PortvaktError<'ERR_PORTVAKT_MALFORMED_RESPONSE'> {
+export class MalformedResponseError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_MALFORMED_RESPONSE' as const;
+  static {
+    nameErrorClass(this, 'MalformedResponseError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_MALFORMED_RESPONSE';
   readonly status: number | undefined;
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_MALFORMED_RESPONSE', message, options);
+    super(message, options);
     this.status = status;
   }
 }
@@ -344,9 +384,14 @@ export class MalformedResponseError extends PortvaktError<'ERR_PORTVAKT_MALFORME
  * await client.getToken().catch((err) => err instanceof ClientClosedError); // true
  * ```
  */
-export class ClientClosedError extends PortvaktError<'ERR_PORTVAKT_CLIENT_CLOSED'> {
+export class ClientClosedError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_CLIENT_CLOSED' as const;
+  static {
+    nameErrorClass(this, 'ClientClosedError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_CLIENT_CLOSED';
   constructor() {
-    super('ERR_PORTVAKT_CLIENT_CLOSED', 'The Maskinporten client is closed: create a new one.');
+    super('The Maskinporten client is closed: create a new one.');
   }
 }
 
@@ -362,10 +407,15 @@ export class ClientClosedError extends PortvaktError<'ERR_PORTVAKT_CLIENT_CLOSED
  * if (err instanceof AltinnExchangeError) console.error(`Altinn refused the exchange (HTTP ${err.status})`);
  * ```
  */
-export class AltinnExchangeError extends PortvaktError<'ERR_PORTVAKT_ALTINN_EXCHANGE'> {
+export class AltinnExchangeError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_ALTINN_EXCHANGE' as const;
+  static {
+    nameErrorClass(this, 'AltinnExchangeError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_ALTINN_EXCHANGE';
   readonly status: number;
   constructor(status: number) {
-    super('ERR_PORTVAKT_ALTINN_EXCHANGE', `Altinn refused to exchange the Maskinporten token (HTTP ${status}): check that the token has the scopes Altinn's API needs, and that Altinn's environment (tt02 or production) matches Maskinporten's (test or production).`);
+    super(`Altinn refused to exchange the Maskinporten token (HTTP ${status}): check that the token has the scopes Altinn's API needs, and that Altinn's environment (tt02 or production) matches Maskinporten's (test or production).`);
     this.status = status;
   }
 }
@@ -395,8 +445,7 @@ export type AnyPortvaktError =
   | AbortedError
   | MalformedResponseError
   | ClientClosedError
-  | AltinnExchangeError
-  | VerificationError;
+  | AltinnExchangeError;
 
 /**
  * Whether `value` is an error Portvakt threw (from either build of the package), typed as the
@@ -445,6 +494,33 @@ export function httpStatusOfTokenFailure(error: unknown): { status: number; code
     default:
       return { status: 502, code: 'maskinporten_misconfigured' };
   }
+}
+
+/** The `detail` of each token failure's problem answer: the same words in every adapter. */
+const TOKEN_FAILURE_DETAILS: Readonly<Record<TokenFailureCode, string>> = Object.freeze({
+  maskinporten_unavailable: 'Maskinporten is unavailable',
+  maskinporten_timeout: 'Maskinporten did not answer in time',
+  maskinporten_rejected: 'Maskinporten refused the token request',
+  maskinporten_bad_response: 'Maskinporten gave an invalid answer',
+  maskinporten_misconfigured: 'The Maskinporten client is misconfigured',
+  altinn_exchange_rejected: 'Altinn refused to exchange the Maskinporten token',
+  client_closed_request: 'The client closed the request',
+});
+
+/**
+ * The HTTP answer to a failure to get a token, for any thrown value: a Portvakt error answers
+ * with its own {@link PortvaktError.toProblem}; anything else is a 502
+ * `maskinporten_misconfigured`. What every adapter serialises.
+ *
+ * @example
+ * ```ts
+ * import { problemOf } from '@portvakt/core';
+ * const { status, code, detail, headers } = problemOf(err); // e.g. 503, 'maskinporten_unavailable'
+ * ```
+ */
+export function problemOf(error: unknown): HttpProblem {
+  if (error instanceof PortvaktError && typeof (error as { toProblem?: unknown }).toProblem === 'function') return error.toProblem();
+  return Object.freeze({ status: 502, code: 'maskinporten_misconfigured', title: STATUS_CODES[502] ?? 'Error', detail: TOKEN_FAILURE_DETAILS.maskinporten_misconfigured, headers: NO_HEADERS });
 }
 
 /**

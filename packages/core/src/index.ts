@@ -21,12 +21,13 @@ export {
   isPortvaktError,
   KeyError,
   MalformedResponseError,
-  MP_CODE_HINTS,
   PortvaktError,
+  problemOf,
   TimeoutError,
   TokenEndpointError,
 } from './errors.js';
-export type { AnyPortvaktError, CertificateProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
+export type { AnyPortvaktError, CertificateProblem, HttpProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
+export { MP_CODE_HINTS } from './mp-codes.js';
 export type { BearerToken, Clock, ConsentRequest, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
 
 // credentials (keys, certificates, grant)
@@ -52,35 +53,3 @@ export { fromEnv } from './env.js';
 export type { EnvClientOptions } from './env.js';
 // end transport, environments, origins, fetch, env
 
-// verifying access tokens (API providers)
-export {
-  createMaskinportenVerifier,
-  httpStatusOfVerificationFailure,
-  InsufficientScopeError,
-  InvalidTokenError,
-  isVerificationError,
-  KeySetUnavailableError,
-  MAX_TOKEN_LENGTH,
-  MissingTokenError,
-  OrganizationNotAllowedError,
-  readBearerToken,
-  validateTokenRequirements,
-} from './verify/index.js';
-export type {
-  ConsentClaims,
-  ConsentRight,
-  InvalidTokenReason,
-  JsonWebKeySet,
-  MaskinportenTokenClaims,
-  MaskinportenVerifier,
-  MaskinportenVerifierOptions,
-  OrganizationIdentifier,
-  SystemUserClaims,
-  TokenRequirements,
-  VerificationError,
-  VerificationErrorCode,
-  VerificationFailureAnswer,
-  VerificationFailureCode,
-  VerifierEnvironmentOption,
-} from './verify/index.js';
-// end verifying access tokens

@@ -3,7 +3,20 @@
 import type { Request } from 'express';
 import { copyTokenRequest } from '@portvakt/core';
 import type { TokenRequest } from '@portvakt/core';
-import type { ClaimsResolver } from './middleware.js';
+
+/**
+ * Claims of the token per incoming request, e.g. the customer from the path. A
+ * `ConfigurationError` thrown here (or invalid claims returned) is answered as a 400.
+ * @example
+ * ```ts
+ * const claims: ClaimsResolver = (req) => {
+ *   const { orgno } = req.params; // string | string[] with @types/express 5
+ *   if (typeof orgno !== 'string') throw new ConfigurationError('orgno', 'give one organisation number.');
+ *   return { systemUser: { orgno } };
+ * };
+ * ```
+ */
+export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenRequest>;
 
 /** The token request for `req`: `base`, with what `claims(req)` returns on top, validated. */
 export async function claimsFor(req: Request, base: TokenRequest, claims: ClaimsResolver | undefined): Promise<TokenRequest> {

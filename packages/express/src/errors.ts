@@ -2,8 +2,8 @@
 // and the proxy (RFC 9457 problem responses). Codes are stable; details never leave the process.
 import { STATUS_CODES } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { ConfigurationError, httpStatusOfTokenFailure } from '@portvakt/core';
-import type { TokenFailureCode } from '@portvakt/core';
+import { ConfigurationError, problemOf } from '@portvakt/core';
+import type { HttpProblem, TokenFailureCode } from '@portvakt/core';
 
 /**
  * Stable problem codes of the Express adapter.
@@ -22,21 +22,20 @@ export type MaskinportenProblemCode =
   | 'body_already_read'
   | 'proxy_unavailable';
 
-const TITLES: Record<MaskinportenProblemCode, string> = {
-  maskinporten_unavailable: 'Maskinporten is unavailable',
-  maskinporten_timeout: 'Maskinporten did not answer in time',
-  maskinporten_rejected: 'Maskinporten refused the token request',
-  maskinporten_bad_response: 'Maskinporten gave an invalid answer',
-  maskinporten_misconfigured: 'The Maskinporten client is misconfigured',
-  altinn_exchange_rejected: 'Altinn refused to exchange the Maskinporten token',
+// The detail of the problems the adapter answers itself; token failures take core's words.
+const OWN_DETAILS: Record<Exclude<MaskinportenProblemCode, TokenFailureCode>, string> = {
   invalid_claims: 'The request names an invalid organisation or person',
-  client_closed_request: 'The client closed the request',
   upstream_unavailable: 'The upstream API could not be reached',
   upstream_not_allowed: 'The upstream chosen for this request may not receive the token',
   invalid_path: 'The request path is not a normalised path',
   body_already_read: 'The request body was read before the proxy',
   proxy_unavailable: 'The proxy could not be started',
 };
+
+/** The problem answer of one of the adapter's own failures. */
+export function ownProblem(status: number, code: keyof typeof OWN_DETAILS): HttpProblem {
+  return { status, code, title: STATUS_CODES[status] ?? 'Error', detail: OWN_DETAILS[code], headers: {} };
+}
 
 /**
  * The HTTP status and problem code for an error from resolving claims (`stage: 'claims'`: a bad
@@ -49,9 +48,14 @@ const TITLES: Record<MaskinportenProblemCode, string> = {
  * ```
  */
 export function classify(error: unknown, stage: 'claims' | 'token'): { status: number; code: MaskinportenProblemCode } {
-  if (stage === 'claims' && error instanceof ConfigurationError) return { status: 400, code: 'invalid_claims' };
-  const { status, code } = httpStatusOfTokenFailure(error);
-  return { status, code };
+  const { status, code } = problemFor(error, stage);
+  return { status, code: code as MaskinportenProblemCode };
+}
+
+/** The whole problem answer for such an error: the adapter's 400 for bad claims, else core's. */
+export function problemFor(error: unknown, stage: 'claims' | 'token'): HttpProblem {
+  if (stage === 'claims' && error instanceof ConfigurationError) return ownProblem(400, 'invalid_claims');
+  return problemOf(error);
 }
 
 /**
@@ -70,25 +74,27 @@ export class MaskinportenHttpError extends Error {
   readonly expose = false;
   readonly code: MaskinportenProblemCode;
   constructor(error: unknown, stage: 'claims' | 'token') {
-    const { status, code } = classify(error, stage);
-    super(`${TITLES[code]} (${code})`, { cause: error });
+    const { status, code, detail } = problemFor(error, stage);
+    super(`${detail} (${code})`, { cause: error });
     this.name = 'MaskinportenHttpError';
     this.status = status;
     this.statusCode = status;
-    this.code = code;
+    this.code = code as MaskinportenProblemCode;
   }
 }
 
-/** Writes an RFC 9457 problem response (no detail that could be secret). */
-export function sendProblem(res: ServerResponse, status: number, code: MaskinportenProblemCode): void {
+/** Writes an RFC 9457 problem response: the problem as it is, nothing that could be secret. */
+export function sendProblem(res: ServerResponse, problem: HttpProblem): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   // RFC 9457: with type about:blank the title is the status phrase; what went wrong is in
   // `detail`, and `code` is the stable value to act on.
-  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: TITLES[code], code });
+  const { status, title, detail, code, mpCode, headers } = problem;
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail, code, ...(mpCode === undefined ? {} : { mpCode }) });
   res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/problem+json');
   res.setHeader('cache-control', 'no-store');
   res.setHeader('content-length', Buffer.byteLength(body));

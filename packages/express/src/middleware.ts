@@ -5,21 +5,8 @@ import { MaskinportenHttpError } from './errors.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
 import { claimsFor } from './claims.js';
+import type { ClaimsResolver } from './claims.js';
 import { checkFunction, checkOptionsObject } from './options.js';
-
-/**
- * Claims of the token per incoming request, e.g. the customer from the path. A
- * `ConfigurationError` thrown here (or invalid claims returned) is answered as a 400.
- * @example
- * ```ts
- * const claims: ClaimsResolver = (req) => {
- *   const { orgno } = req.params; // string | string[] with @types/express 5
- *   if (typeof orgno !== 'string') throw new ConfigurationError('orgno', 'give one organisation number.');
- *   return { systemUser: { orgno } };
- * };
- * ```
- */
-export type ClaimsResolver = (req: Request) => TokenRequest | Promise<TokenRequest>;
 
 /**
  * What the middleware puts on `req.maskinporten`.

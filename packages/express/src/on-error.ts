@@ -1,7 +1,8 @@
 // Failures reach the operator through the `onError` hook, while the caller gets the usual answer.
 // The hook gets core's typed error as it is: those errors never carry a token, grant or key.
 import type { Request } from 'express';
-import { PortvaktError } from '@portvakt/core';
+import { ConfigurationError } from '@portvakt/core';
+import type { PortvaktError } from '@portvakt/core';
 
 /**
  * The `onError` option of {@link maskinporten} and {@link maskinportenProxy}: called with each
@@ -22,7 +23,7 @@ export type MaskinportenErrorHook = (error: Error, req: Request) => void;
 /** Reports failures of one middleware or proxy instance. */
 export interface ErrorReporter {
   /** A failure the caller is answered for: to the hook, if there is one. */
-  failure(error: unknown, req: Request): void;
+  failure(error: unknown, req: Request, field?: string): void;
   /**
    * A mistake in how the app is put together: to the hook, or without one to `console.error`,
    * once per instance and kind, so a busy route does not flood the log.
@@ -40,9 +41,9 @@ export function createErrorReporter(hook: MaskinportenErrorHook | undefined): Er
     logged.add(kind);
     console.error(`${PREFIX} ${line}`);
   };
-  const call = (error: unknown, req: Request) => {
+  const call = (error: unknown, req: Request, field = 'claims') => {
     if (!hook) return;
-    const value = error instanceof Error ? error : new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'A function from the options (claims, proxy.router) threw a value that is not an Error.');
+    const value = error instanceof Error ? error : new ConfigurationError(field, 'threw a value that is not an Error: throw an Error (a ConfigurationError for bad claims) instead.');
     try {
       const returned: unknown = hook(value, req);
       // An async hook that rejects must not become an unhandled rejection.

@@ -5,12 +5,12 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
-import { assertTokenSource, ConfigurationError, PortvaktError, resolveTokenRequest } from '@portvakt/core';
+import { assertTokenSource, ConfigurationError, resolveTokenRequest } from '@portvakt/core';
 import type { BearerToken, TokenRequest, TokenSource } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
-import { classify, sendProblem } from './errors.js';
+import { ownProblem, problemFor, sendProblem } from './errors.js';
 import { loadHttpProxyMiddleware } from './load-http-proxy-middleware.js';
-import type { ClaimsResolver } from './middleware.js';
+import type { ClaimsResolver } from './claims.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
 import { claimsFor } from './claims.js';
@@ -56,13 +56,13 @@ export interface MaskinportenProxyOptions {
 
 const PROXY_KEYS = ['target', 'client', 'scope', 'request', 'claims', 'proxy', 'onError'] as const;
 
-const BODY_ALREADY_READ = new PortvaktError(
-  'ERR_PORTVAKT_CONFIGURATION',
-  'maskinportenProxy() got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
+const BODY_ALREADY_READ = new ConfigurationError(
+  'maskinportenProxy',
+  'got a request whose body was already read by a body parser: mount the proxy before express.json(), express.urlencoded() or any other body parser.',
 );
 
-function proxyUnavailable(cause: unknown): PortvaktError {
-  return new PortvaktError('ERR_PORTVAKT_CONFIGURATION', 'maskinportenProxy() could not start http-proxy-middleware: install version 3 or 4 (npm i http-proxy-middleware).', { cause });
+function proxyUnavailable(cause: unknown): ConfigurationError {
+  return new ConfigurationError('http-proxy-middleware', 'could not be loaded, so maskinportenProxy() cannot start: install version 3 or 4 (npm i http-proxy-middleware).', { cause });
 }
 
 /** Checks every option; returns the proxy's own token request. */
@@ -120,7 +120,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
   const answerError = (error: Error, req: IncomingMessage, res: ServerResponse | NodeJS.WritableStream, target: unknown) => {
     if (userError) return (userError as (...args: unknown[]) => void)(error, req, res, target);
     report.failure(error, req as Request);
-    if ('setHeader' in res) sendProblem(res, 502, 'upstream_unavailable');
+    if ('setHeader' in res) sendProblem(res, ownProblem(502, 'upstream_unavailable'));
     else (res as { destroy?: () => void }).destroy?.();
   };
   // Registered as a plugin, not through `on`, so it runs even with `ejectPlugins: true`.
@@ -150,16 +150,15 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       request = await claimsFor(req, base, claims);
     } catch (error) {
       report.failure(error, req);
-      const { status, code } = classify(error, 'claims');
-      return sendProblem(res, status, code);
+      return sendProblem(res, problemFor(error, 'claims'));
     }
     if (routeRequest) {
       let upstream: unknown;
       try {
         upstream = await routeRequest(req, res, proxyOptions);
       } catch (error) {
-        report.failure(error, req);
-        return sendProblem(res, 502, 'upstream_unavailable');
+        report.failure(error, req, 'proxy.router');
+        return sendProblem(res, ownProblem(502, 'upstream_unavailable'));
       }
       if (upstream !== undefined && upstream !== null && upstream !== '') {
         // The same rule as `target`, per request: the token goes over https, or http on loopback.
@@ -167,7 +166,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
           checkUpstream(upstream, 'proxy.router');
         } catch (error) {
           report.failure(error, req);
-          return sendProblem(res, 502, 'upstream_not_allowed');
+          return sendProblem(res, ownProblem(502, 'upstream_not_allowed'));
         }
         Object.defineProperty(req, UPSTREAM, { value: upstream, enumerable: false, configurable: true });
       }
@@ -184,8 +183,7 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       res.off('close', onClose);
       if (controller.signal.aborted) return;
       report.failure(error, req);
-      const { status, code } = classify(error, 'token');
-      return sendProblem(res, status, code);
+      return sendProblem(res, problemFor(error, 'token'));
     }
     res.off('close', onClose);
     await (proxy as ProxyHandler)(req, res, (error?: unknown) => {
@@ -197,23 +195,23 @@ export function maskinportenProxy(options: MaskinportenProxyOptions): RequestHan
       // http-proxy-middleware 4 also passes errors here after the error event has been answered.
       if (res.headersSent) return;
       report.failure(error, req);
-      sendProblem(res, 502, 'upstream_unavailable');
+      sendProblem(res, ownProblem(502, 'upstream_unavailable'));
     });
   };
 
   return (req: Request, res: Response, next: NextFunction) => {
     // Before anything else, so a refused request costs no token and reaches no upstream.
-    if (!isNormalisedPath(req.url) || !isNormalisedPath(req.originalUrl ?? req.url)) return sendProblem(res, 400, 'invalid_path');
+    if (!isNormalisedPath(req.url) || !isNormalisedPath(req.originalUrl ?? req.url)) return sendProblem(res, ownProblem(400, 'invalid_path'));
     if (isBodyConsumed(req)) {
       report.misconfiguration(BODY_ALREADY_READ, req, 'body');
-      return sendProblem(res, 500, 'body_already_read');
+      return sendProblem(res, ownProblem(500, 'body_already_read'));
     }
     if (proxy) return void forward(req, res, next).catch(next);
     ready.then(
       () => forward(req, res, next),
       (error: unknown) => {
         report.misconfiguration(proxyUnavailable(error), req, 'module');
-        sendProblem(res, 500, 'proxy_unavailable');
+        sendProblem(res, ownProblem(500, 'proxy_unavailable'));
       },
     ).catch(next);
   };

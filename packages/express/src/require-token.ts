@@ -1,13 +1,16 @@
-// The API-provider side: verifying the Maskinporten token an incoming request carries. The checks
-// and the HTTP answers are core's (createMaskinportenVerifier, httpStatusOfVerificationFailure);
-// this file reads the header, answers refusals and puts the claims on the request.
+// The API-provider side: verifying the Maskinporten token an incoming request carries. The flow
+// (bearer, recall or verify, requirements, claims on the request) and the HTTP answers are the
+// verification package's (verifyRequest, error.toProblem()); this file is Express glue.
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConfigurationError, httpStatusOfVerificationFailure, isVerificationError, readBearerToken, validateTokenRequirements } from '@portvakt/core';
-import type { MaskinportenTokenClaims, MaskinportenVerifier, TokenRequirements } from '@portvakt/core';
+import { ConfigurationError } from '@portvakt/core';
+import type { PortvaktError } from '@portvakt/core';
+import { isVerificationError, validateTokenRequirements, verifyRequest } from '@portvakt/verify';
+import type { MaskinportenTokenClaims, MaskinportenVerifier, TokenRequirements } from '@portvakt/verify';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
 import { checkFunction, checkOptionsObject } from './options.js';
+import { sendProblem } from './errors.js';
 
 declare global {
   // Declaration merging into Express's Request (works for @types/express 4 and 5).
@@ -30,7 +33,7 @@ declare global {
  * ```
  */
 export interface RequireMaskinportenTokenOptions extends TokenRequirements {
-  /** A verifier from `createMaskinportenVerifier()` in `@portvakt/core`. */
+  /** A verifier from `createMaskinportenVerifier()` in `@portvakt/verify`. */
   verifier: MaskinportenVerifier;
   /** Called with every refusal (core's typed verification error) for your logs; the answer does not change. */
   onError?: MaskinportenErrorHook | undefined;
@@ -38,32 +41,14 @@ export interface RequireMaskinportenTokenOptions extends TokenRequirements {
 
 const OPTION_KEYS = ['verifier', 'onError', 'scope', 'audience', 'consumers', 'suppliers'] as const;
 
-// Which verifier set a request's claims: a later requireMaskinportenToken() with the same verifier
-// (a route's scope after a router's check) checks its requirements against them instead of
-// verifying the token again. The symbol is this module's own, so nothing else can pass for
-// verified. (A property, not a WeakMap: a WeakMap entry per request costs the garbage collector.)
-const VERIFIED_BY = Symbol('portvakt.verifiedBy');
-type MarkedRequest = Request & { [VERIFIED_BY]?: MaskinportenVerifier };
-
 function isVerifier(value: unknown): value is MaskinportenVerifier {
   const candidate = value as Partial<MaskinportenVerifier> | null;
   return typeof candidate === 'object' && candidate !== null && typeof candidate.verify === 'function' && typeof candidate.recall === 'function' && typeof candidate.checkRequirements === 'function';
 }
 
 /** Answers a refusal as an RFC 9457 problem, with the bearer challenge RFC 6750 asks for. */
-function refuse(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const { status, title, detail, code, wwwAuthenticate } = httpStatusOfVerificationFailure(error);
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail, code });
-  res.statusCode = status;
-  if (wwwAuthenticate !== undefined) res.setHeader('www-authenticate', wwwAuthenticate);
-  res.setHeader('content-type', 'application/problem+json');
-  res.setHeader('cache-control', 'no-store');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
+function refuse(res: ServerResponse, error: PortvaktError): void {
+  sendProblem(res, error.toProblem());
 }
 
 /**
@@ -80,8 +65,8 @@ function refuse(res: ServerResponse, error: unknown): void {
  * @example
  * ```ts
  * import express from 'express';
- * import { createMaskinportenVerifier } from '@portvakt/core';
- * import { requireMaskinportenToken } from '@portvakt/express';
+ * import { createMaskinportenVerifier } from '@portvakt/verify';
+ * import { requireMaskinportenToken } from '@portvakt/express/verify';
  *
  * const verifier = createMaskinportenVerifier({ environment: 'prod' });
  * const app = express();
@@ -94,7 +79,7 @@ function refuse(res: ServerResponse, error: unknown): void {
 export function requireMaskinportenToken(options: RequireMaskinportenTokenOptions): RequestHandler {
   checkOptionsObject(options, OPTION_KEYS, '{ verifier, scope? }');
   const { verifier, onError, scope, audience, consumers, suppliers } = options;
-  if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() in @portvakt/core.');
+  if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() in @portvakt/verify.');
   checkFunction(onError, 'onError', '(error, req) => void');
   // Frozen, so the verifier compiles them once.
   const requirements: TokenRequirements = Object.freeze({ scope, audience, consumers, suppliers });
@@ -109,38 +94,13 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
   };
 
   return (req: Request, res: Response, next: NextFunction) => {
-    const previous = req.maskinportenToken;
-    if (previous !== undefined && (req as MarkedRequest)[VERIFIED_BY] === verifier) {
-      try {
-        if (own !== undefined) verifier.checkRequirements(previous, own);
-      } catch (error) {
-        return fail(error, req, res, next);
-      }
-      return next();
-    }
-    const authorization = req.headers.authorization;
-    let token: string;
+    let verified;
     try {
-      // A token the verifier remembers is the exact string it verified: answered without a promise.
-      if (authorization?.startsWith('Bearer ') === true) {
-        const claims = verifier.recall(authorization.slice(7), own);
-        if (claims !== undefined) {
-          req.maskinportenToken = claims;
-          (req as MarkedRequest)[VERIFIED_BY] = verifier;
-          return next();
-        }
-      }
-      token = readBearerToken(authorization);
+      verified = verifyRequest(verifier, req, own);
     } catch (error) {
       return fail(error, req, res, next);
     }
-    verifier.verify(token, own).then(
-      (claims) => {
-        req.maskinportenToken = claims;
-        (req as MarkedRequest)[VERIFIED_BY] = verifier;
-        next();
-      },
-      (error: unknown) => fail(error, req, res, next),
-    );
+    if (verified instanceof Promise) verified.then(() => next(), (error: unknown) => fail(error, req, res, next));
+    else next();
   };
 }

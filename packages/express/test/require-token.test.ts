@@ -3,11 +3,12 @@
 // requirements, and the key set fetched from the simulator over HTTP.
 import type { Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError, createMaskinportenClient, createMaskinportenVerifier } from '@portvakt/core';
-import type { MaskinportenVerifier } from '@portvakt/core';
+import { ConfigurationError, createMaskinportenClient } from '@portvakt/core';
+import { createMaskinportenVerifier } from '@portvakt/verify';
+import type { MaskinportenVerifier } from '@portvakt/verify';
 import { createTokenFactory, generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
-import { requireMaskinportenToken } from '@portvakt/express';
+import { requireMaskinportenToken } from '@portvakt/express/verify';
 import { EXPRESS_VERSIONS, listen } from './support.js';
 
 const factory = createTokenFactory();

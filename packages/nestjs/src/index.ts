@@ -6,15 +6,3 @@ export { InjectMaskinportenClient } from './maskinporten.decorators.js';
 export { getMaskinportenClientToken } from './maskinporten.constants.js';
 export type { MaskinportenModuleOptions, MaskinportenOptionsFactory } from './interfaces/maskinporten-module-options.interface.js';
 export { MaskinportenExceptionFilter } from './maskinporten-exception.filter.js';
-export {
-  InjectMaskinportenVerifier,
-  MASKINPORTEN_VERIFIER,
-  MaskinportenToken,
-  MaskinportenTokenException,
-  MaskinportenTokenGuard,
-  MaskinportenVerifierModule,
-  RequireMaskinportenScope,
-  RequireMaskinportenToken,
-  SkipMaskinportenToken,
-} from './verify/index.js';
-export type { MaskinportenVerifierModuleAsyncOptions, MaskinportenVerifierModuleOptions, MaskinportenVerifierModuleRootOptions, MaskinportenVerifierOptionsFactory } from './verify/index.js';

@@ -1,8 +1,7 @@
-import { STATUS_CODES } from 'node:http';
 import { Catch, Inject } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { httpStatusOfTokenFailure, httpStatusOfVerificationFailure, isVerificationError, PortvaktError } from '@portvakt/core';
+import { PortvaktError } from '@portvakt/core';
 
 /**
  * Answers a Portvakt error that reaches Nest (a token that could not be had while handling a
@@ -31,17 +30,13 @@ export class MaskinportenExceptionFilter implements ExceptionFilter {
   catch(error: PortvaktError, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
     const response: unknown = host.switchToHttp().getResponse();
-    if (isVerificationError(error)) {
-      // A token that came in and was refused (an API provider's guard): 401/403/503 with the challenge.
-      const answer = httpStatusOfVerificationFailure(error);
-      if (answer.wwwAuthenticate !== undefined) httpAdapter.setHeader(response, 'www-authenticate', answer.wwwAuthenticate);
-      httpAdapter.setHeader(response, 'content-type', 'application/problem+json');
-      httpAdapter.reply(response, JSON.stringify({ type: 'about:blank', title: STATUS_CODES[answer.status] ?? 'Error', status: answer.status, detail: answer.detail, code: answer.code }), answer.status);
-      return;
-    }
-    const { status, code, mpCode } = httpStatusOfTokenFailure(error);
+    // The error's own answer: a token that could not be had (502, 503, 504), or an incoming token
+    // refused by a guard (401, 403, 503, with its challenge in the headers).
+    const { status, title, detail, code, mpCode, headers } = error.toProblem();
+    for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(response, name, value);
     httpAdapter.setHeader(response, 'content-type', 'application/problem+json');
-    const problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: 'A Maskinporten token could not be had.', code, ...(mpCode === undefined ? {} : { mpCode }) };
+    httpAdapter.setHeader(response, 'cache-control', 'no-store');
+    const problem = { type: 'about:blank', title, status, detail, code, ...(mpCode === undefined ? {} : { mpCode }) };
     // As a string, so no platform replaces the problem+json content type with its JSON default.
     httpAdapter.reply(response, JSON.stringify(problem), status);
   }

@@ -17,9 +17,8 @@ import {
   MaskinportenExceptionFilter,
   MaskinportenHttpModule,
   MaskinportenModule,
-  MaskinportenTokenGuard,
-  MaskinportenVerifierModule,
 } from '@portvakt/nestjs';
+import { MaskinportenTokenGuard, MaskinportenVerifierModule } from '@portvakt/nestjs/verify';
 import { call, CallController, Caller, CasesController, CUSTOMER, factory, fixedKeys } from './support.js';
 
 const key = generateClientKey({ kid: 'nest-fastify-key' });

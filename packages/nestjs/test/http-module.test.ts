@@ -124,7 +124,7 @@ describe('MaskinportenExceptionFilter', () => {
 
 describe('MaskinportenExceptionFilter and verification errors', () => {
   it('answers a refused incoming token with its own status and challenge, not as a token failure', async () => {
-    const { InsufficientScopeError } = await import('@portvakt/core');
+    const { InsufficientScopeError } = await import('@portvakt/verify');
     @Controller('guarded')
     class GuardedController {
       @Get()

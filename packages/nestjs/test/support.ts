@@ -6,9 +6,9 @@ import { Controller, Get, Inject, Injectable, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { HttpService } from '@nestjs/axios';
 import { firstValueFrom } from 'rxjs';
-import type { MaskinportenTokenClaims } from '@portvakt/core';
+import type { MaskinportenTokenClaims } from '@portvakt/verify';
 import { createTokenFactory } from '@portvakt/testing';
-import { MaskinportenToken, RequireMaskinportenScope, RequireMaskinportenToken, SkipMaskinportenToken } from '@portvakt/nestjs';
+import { MaskinportenToken, RequireMaskinportenScope, RequireMaskinportenToken, SkipMaskinportenToken } from '@portvakt/nestjs/verify';
 
 export const factory = createTokenFactory();
 export const CUSTOMER = '910753614';

@@ -11,20 +11,20 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@portvakt/core';
-import type { MaskinportenVerifier } from '@portvakt/core';
+import type { MaskinportenVerifier } from '@portvakt/verify';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
+import { MaskinportenExceptionFilter } from '@portvakt/nestjs';
 import {
   InjectMaskinportenVerifier,
   MASKINPORTEN_VERIFIER,
-  MaskinportenExceptionFilter,
   MaskinportenToken,
   MaskinportenTokenGuard,
   MaskinportenVerifierModule,
   RequireMaskinportenScope,
   RequireMaskinportenToken,
-} from '@portvakt/nestjs';
-import type { MaskinportenVerifierOptionsFactory } from '@portvakt/nestjs';
+} from '@portvakt/nestjs/verify';
+import type { MaskinportenVerifierOptionsFactory } from '@portvakt/nestjs/verify';
 import { call, CasesController, CUSTOMER, factory, fixedKeys, OpenController } from './support.js';
 
 @Injectable()
@@ -241,7 +241,7 @@ describe('configuration', () => {
   });
 
   it('the guard rethrows what is not a refusal', async () => {
-    const failing = { verify: () => Promise.reject(new Error('a bug')), checkRequirements: () => undefined } as unknown as MaskinportenVerifier;
+    const failing = { verify: () => Promise.reject(new Error('a bug')), recall: () => undefined, checkRequirements: () => undefined } as unknown as MaskinportenVerifier;
     const { Reflector } = await import('@nestjs/core');
     const guard = new MaskinportenTokenGuard(failing, new Reflector());
     const context = new ExecutionContextHost([{ headers: { authorization: `Bearer ${await factory.mint()}` } }, {}], CasesController, CasesController.prototype.list);

@@ -122,7 +122,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64url');
  * @example
  * ```ts
  * import { createTokenFactory } from '@portvakt/testing';
- * import { createMaskinportenVerifier } from '@portvakt/core';
+ * import { createMaskinportenVerifier } from '@portvakt/verify';
  * const factory = createTokenFactory();
  * const verifier = createMaskinportenVerifier({ environment: { issuer: factory.issuer, jwks: factory.jwks }, scope: 'nav:aareg' });
  * const token = await factory.mint({ scope: 'nav:aareg', supplierOrgno: '991825827', consumerOrgno: '910753614' });

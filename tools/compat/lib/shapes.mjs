@@ -8,7 +8,7 @@
 //   add: ['package@x.y.z']         installs registry packages the template does not have;
 //   env: { NAME: 'value' }         is set for the test command.
 
-const ALL = ['core', 'axios', 'express', 'nestjs', 'redis', 'testing'];
+const ALL = ['core', 'verify', 'axios', 'express', 'nestjs', 'redis', 'testing'];
 const typecheck = (name, what, variation = {}) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what, ...variation });
 const TS6 = { typescript: '6.0.3' };
 const NEST12 = { '@nestjs/axios': '12.0.1', '@nestjs/common': '12.5.1', '@nestjs/core': '12.5.1', '@nestjs/terminus': '12.1.0' };

@@ -2,7 +2,8 @@
  * Turns the `environment` option into an {@link EnvironmentSource}, validating it synchronously so a
  * mistake surfaces when the client is created, not on the first token request.
  */
-import { ConfigurationError, describeValue } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
+import { describeValue } from '../redact.js';
 import type { Clock } from '../types.js';
 import { MetadataCache } from './discovery.js';
 import { ENVIRONMENTS, kindOfIssuer } from './presets.js';

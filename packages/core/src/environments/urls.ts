@@ -2,7 +2,7 @@
  * The https rule for everything Portvakt sends a grant to or reads configuration from: https, or
  * plain http only on a loopback address (a local simulator in tests).
  */
-import { describeValue } from '../errors.js';
+import { describeValue } from '../redact.js';
 import { isLoopbackParsedHostname } from '../shared/index.js';
 
 /** Why a URL is unusable, phrased as the fix, or undefined when it is fine. */

@@ -3,7 +3,8 @@ import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:c
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { inspectCertificate } from '../certificates/certificate.js';
 import type { CertificateInfo } from '../certificates/certificate.js';
-import { CertificateError, ConfigurationError, describeValue, KeyError } from '../errors.js';
+import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
+import { describeValue } from '../redact.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { inspectSymbol } from '../shared/index.js';

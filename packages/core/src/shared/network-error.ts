@@ -2,7 +2,7 @@
  * A safe one-line description of a network failure. The original error is never attached as
  * `cause`: a custom `fetch` may hang the request (and so the assertion) on its errors.
  */
-import { redactSecrets } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 
 export function describeNetworkError(error: unknown): string {
   const parts: string[] = [];

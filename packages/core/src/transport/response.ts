@@ -3,7 +3,8 @@
  * defensively and never copied into an error: a success body holds the token, and an error body
  * contributes only the OAuth fields, with anything token-like masked.
  */
-import { MalformedResponseError, TokenEndpointError, redactSecrets } from '../errors.js';
+import { MalformedResponseError, TokenEndpointError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { discardBody, isTransientStatus, parseJsonObject, readBodyText } from '../shared/index.js';
 import { parseDateHeader } from './retry.js';
 

@@ -1,7 +1,7 @@
 import { createParamDecorator, Inject, SetMetadata } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
-import { validateTokenRequirements } from '@portvakt/core';
-import type { MaskinportenTokenClaims, TokenRequirements } from '@portvakt/core';
+import { validateTokenRequirements } from '@portvakt/verify';
+import type { MaskinportenTokenClaims, TokenRequirements } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
 
 /**

@@ -1,20 +1,9 @@
 import { HttpException, Inject, Injectable, Optional } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { httpStatusOfVerificationFailure, isVerificationError, readBearerToken } from '@portvakt/core';
-import type { MaskinportenTokenClaims, MaskinportenVerifier, TokenRequirements, VerificationError } from '@portvakt/core';
+import { isVerificationError, verifyRequest } from '@portvakt/verify';
+import type { MaskinportenVerifier, TokenRequirements, VerifiableRequest, VerificationError } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
-
-// Which verifier set a request's claims, so a second pass of the guard (a global guard, then one
-// on the controller) checks its requirements without verifying again. The symbol is the guard's
-// own, so nothing else can pass for verified.
-const VERIFIED_BY = Symbol('portvakt.verifiedBy');
-
-interface GuardedRequest {
-  headers: Record<string, string | string[] | undefined>;
-  maskinportenToken?: MaskinportenTokenClaims;
-  [VERIFIED_BY]?: MaskinportenVerifier;
-}
 
 /**
  * What the guard throws when it refuses a request: an `HttpException` whose response is the RFC
@@ -36,9 +25,9 @@ interface GuardedRequest {
 export class MaskinportenTokenException extends HttpException {
   readonly wwwAuthenticate: string | undefined;
   constructor(error: VerificationError) {
-    const { status, title, detail, code, wwwAuthenticate } = httpStatusOfVerificationFailure(error);
+    const { status, title, detail, code, headers } = error.toProblem();
     super({ type: 'about:blank', title, status, detail, code }, status, { cause: error });
-    this.wwwAuthenticate = wwwAuthenticate;
+    this.wwwAuthenticate = headers['www-authenticate'];
   }
 }
 
@@ -87,25 +76,24 @@ export class MaskinportenTokenGuard implements CanActivate {
 
     const scopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES_METADATA, targets);
     const requirements = this.reflector.getAll<(TokenRequirements | undefined)[]>(REQUIREMENTS_METADATA, targets).filter((r): r is TokenRequirements => r !== undefined);
-    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const request = context.switchToHttp().getRequest<VerifiableRequest>();
     try {
-      let claims = request.maskinportenToken;
-      if (claims === undefined || request[VERIFIED_BY] !== this.verifier) {
-        claims = await this.verifier.verify(readBearerToken(request.headers.authorization), scopes.length > 0 ? { scope: scopes } : undefined);
-      } else if (scopes.length > 0) {
-        this.verifier.checkRequirements(claims, { scope: scopes });
-      }
-      for (const more of requirements) this.verifier.checkRequirements(claims, more);
-      request.maskinportenToken = claims;
-      request[VERIFIED_BY] = this.verifier;
+      // The scopes of @RequireMaskinportenScope first (checked with the signature), then each
+      // @RequireMaskinportenToken: the verification package's flow, shared with Express.
+      await verifyRequest(this.verifier, request, scopes.length > 0 ? [{ scope: scopes }, ...requirements] : requirements);
       return true;
     } catch (error) {
       if (!isVerificationError(error)) throw error;
-      throw this.refusal(error, context);
+      throw this.refuse(error, context);
     }
   }
 
-  private refusal(error: VerificationError, context: ExecutionContext): MaskinportenTokenException {
+  /**
+   * The exception for a refused request, with `WWW-Authenticate` and `Cache-Control: no-store` set
+   * on the response. Override it to log or to answer differently (call `super.refuse()` to keep
+   * the standard answer).
+   */
+  protected refuse(error: VerificationError, context: ExecutionContext): MaskinportenTokenException {
     const exception = new MaskinportenTokenException(error);
     const adapter = this.adapterHost?.httpAdapter;
     if (adapter !== undefined) {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import { createMaskinportenVerifier } from '@portvakt/core';
+import { createMaskinportenVerifier } from '@portvakt/verify';
 import type { MaskinportenVerifierModuleOptions } from './interfaces/maskinporten-verifier-module-options.interface.js';
 import { MaskinportenTokenGuard } from './maskinporten-token.guard.js';
 import { MASKINPORTEN_VERIFIER } from './maskinporten-verifier.constants.js';

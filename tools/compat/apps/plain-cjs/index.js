@@ -7,10 +7,13 @@ const http = require('node:http');
 
 const expected = {
   '@portvakt/core': ['createMaskinportenClient', 'PortvaktError', 'fromEnv'],
+  '@portvakt/verify': ['createMaskinportenVerifier', 'verifyRequest', 'readBearerToken'],
   '@portvakt/axios': ['withMaskinporten'],
   '@portvakt/express': ['maskinporten', 'maskinportenProxy'],
+  '@portvakt/express/verify': ['requireMaskinportenToken'],
   '@portvakt/nestjs': ['MaskinportenModule', 'MaskinportenHttpModule', 'InjectMaskinportenClient'],
   '@portvakt/nestjs/health': ['MaskinportenHealthIndicator'],
+  '@portvakt/nestjs/verify': ['MaskinportenVerifierModule', 'MaskinportenTokenGuard'],
   '@portvakt/redis': ['createRedisTokenStore'],
   '@portvakt/testing': ['startMaskinportenSimulator', 'generateClientKey'],
 };

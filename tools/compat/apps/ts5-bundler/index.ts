@@ -14,6 +14,11 @@ import { createRedisTokenStore } from '@portvakt/redis';
 import type { RedisTokenStoreOptions } from '@portvakt/redis';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
+import { createMaskinportenVerifier, verifyRequest } from '@portvakt/verify';
+import type { HttpProblem } from '@portvakt/core';
+import type { MaskinportenTokenClaims } from '@portvakt/verify';
+import { requireMaskinportenToken } from '@portvakt/express/verify';
+import { MaskinportenTokenGuard, MaskinportenVerifierModule } from '@portvakt/nestjs/verify';
 import type { DynamicModule } from '@nestjs/common';
 import axios from 'axios';
 import express from 'express';
@@ -75,4 +80,18 @@ export async function main(): Promise<string> {
     await sim.close();
   }
   return `${token.authorization} ${modules.length} ${typeof decorate}`;
+}
+
+// The API-provider side, from its own package and the adapters' /verify entry points.
+export const verifier = createMaskinportenVerifier({ environment: 'test', scope: 'nav:aareg' });
+export const guardMiddleware: express.RequestHandler = requireMaskinportenToken({ verifier });
+export const verifierModule: DynamicModule = MaskinportenVerifierModule.forRoot({ environment: 'prod' });
+export const guardClass: typeof MaskinportenTokenGuard = MaskinportenTokenGuard;
+export async function claimsOf(req: express.Request): Promise<MaskinportenTokenClaims | undefined> {
+  try {
+    return await verifyRequest(verifier, req);
+  } catch (error) {
+    const problem: HttpProblem = (error as PortvaktError).toProblem();
+    return problem.status === 401 ? undefined : req.maskinportenToken;
+  }
 }

@@ -1,4 +1,4 @@
-import type { MaskinportenVerifierOptions } from '@portvakt/core';
+import type { MaskinportenVerifierOptions } from '@portvakt/verify';
 
 /**
  * Options of `MaskinportenVerifierModule.forRoot()`: the options of `createMaskinportenVerifier()`.

@@ -3,8 +3,8 @@
  * checked: size, compact JWS form, header and payload as JSON objects without duplicate members,
  * the algorithm, `crit` and `kid`. Cheap, and they refuse most junk without touching the key set.
  */
-import { describeValue } from '../errors.js';
-import { parseJsonObject } from '../shared/index.js';
+import { describeValue } from '@portvakt/core/internal';
+import { parseJsonObject } from '@portvakt/core/internal';
 import { InvalidTokenError } from './errors.js';
 import { findDuplicateMember } from './json-members.js';
 
@@ -14,7 +14,7 @@ import { findDuplicateMember } from './json-members.js';
  *
  * @example
  * ```ts
- * import { MAX_TOKEN_LENGTH } from '@portvakt/core';
+ * import { MAX_TOKEN_LENGTH } from '@portvakt/verify';
  * if (token.length > MAX_TOKEN_LENGTH) return res.status(401).end(); // what verify() would say
  * ```
  */

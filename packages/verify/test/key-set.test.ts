@@ -4,8 +4,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTokenFactory, generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
-import { createMaskinportenClient, createMaskinportenVerifier, KeySetUnavailableError } from '../../src/index.js';
-import type { MaskinportenClient, MaskinportenVerifier } from '../../src/index.js';
+import { createMaskinportenClient } from '@portvakt/core';
+import { createMaskinportenVerifier, KeySetUnavailableError } from '@portvakt/verify';
+import type { MaskinportenClient } from '@portvakt/core';
+import type { MaskinportenVerifier } from '@portvakt/verify';
 import { manualClock, rejectionOf } from './support.js';
 import type { ManualClock } from './support.js';
 

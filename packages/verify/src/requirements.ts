@@ -3,9 +3,8 @@
  * given at different levels (the verifier, a router, a route) all apply: every required scope must
  * be granted, and each level's audience, consumer and supplier lists must each be met.
  */
-import { ConfigurationError, describeValue } from '../errors.js';
-import { isValidOrganizationNumber } from '../grant/index.js';
-import { refuseUnknownOptions } from '../shared/index.js';
+import { ConfigurationError, isValidOrganizationNumber } from '@portvakt/core';
+import { describeValue, refuseUnknownOptions } from '@portvakt/core/internal';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { InsufficientScopeError, InvalidTokenError, OrganizationNotAllowedError } from './errors.js';
 
@@ -115,7 +114,7 @@ export function compileRequirements(input: unknown, prefix: string): CompiledReq
  *
  * @example
  * ```ts
- * import { validateTokenRequirements } from '@portvakt/core';
+ * import { validateTokenRequirements } from '@portvakt/verify';
  * validateTokenRequirements({ scope: 'nav:aareg', consumers: ['910753614'] });
  * validateTokenRequirements({ scopes: 'nav:aareg' }); // ConfigurationError: Invalid option "scopes": ... did you mean "scope"?
  * ```

@@ -3,7 +3,7 @@
  * every adapter. Only the header is read: tokens in query strings or form bodies leak into logs
  * and are not accepted.
  */
-import { describeValue } from '../errors.js';
+import { describeValue } from '@portvakt/core/internal';
 import { MAX_TOKEN_LENGTH } from './compact.js';
 import { InvalidTokenError, MissingTokenError } from './errors.js';
 
@@ -17,7 +17,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  *
  * @example
  * ```ts
- * import { readBearerToken } from '@portvakt/core';
+ * import { readBearerToken } from '@portvakt/verify';
  * const token = readBearerToken(req.headers.authorization);
  * const claims = await verifier.verify(token);
  * ```

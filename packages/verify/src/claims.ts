@@ -3,7 +3,7 @@
  * system user 5.3, consent 5.4, pid 5.5), type-checked and given names in Maskinporten's words.
  * Claims Maskinporten always sets are required; the others are checked when present.
  */
-import { describeValue } from '../errors.js';
+import { describeValue } from '@portvakt/core/internal';
 import { InvalidTokenError } from './errors.js';
 
 /**

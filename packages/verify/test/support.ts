@@ -1,6 +1,6 @@
 // Shared pieces of the verifier tests: a manual clock, a fetch that counts (the real fetch, so
 // every request still goes to a real server), and a helper that captures a rejection.
-import type { Clock } from '../../src/types.js';
+import type { Clock } from '@portvakt/core';
 
 export interface ManualClock extends Clock {
   advance(ms: number): void;

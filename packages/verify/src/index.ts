@@ -16,3 +16,5 @@ export {
   OrganizationNotAllowedError,
 } from './errors.js';
 export type { InvalidTokenReason, VerificationError, VerificationErrorCode, VerificationFailureAnswer, VerificationFailureCode } from './errors.js';
+export { verifyRequest } from './request.js';
+export type { VerifiableRequest } from './request.js';

@@ -6,9 +6,9 @@
  * refused without touching the key set.
  */
 import { compactVerify } from 'jose';
-import { ConfigurationError } from '../errors.js';
-import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
-import type { Clock } from '../types.js';
+import { ConfigurationError } from '@portvakt/core';
+import type { Clock } from '@portvakt/core';
+import { inspectSymbol, refuseUnknownOptions } from '@portvakt/core/internal';
 import { readClaims } from './claims.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { decodeAccessToken } from './compact.js';
@@ -132,7 +132,7 @@ function reasonOfJoseError(error: unknown): { reason: InvalidTokenReason; messag
  *
  * @example
  * ```ts
- * import { createMaskinportenVerifier, InsufficientScopeError } from '@portvakt/core';
+ * import { createMaskinportenVerifier, InsufficientScopeError } from '@portvakt/verify';
  *
  * const verifier = createMaskinportenVerifier({ environment: 'prod', scope: 'nav:aareg' });
  * await verifier.ready(); // optional: fetch the keys at start-up

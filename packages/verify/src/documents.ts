@@ -3,8 +3,8 @@
  * issuer) and the key set. One attempt each, bounded in time and size, no redirects; the key-set
  * cache decides when to try again.
  */
-import { EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../errors.js';
-import { createAbortScope, describeNetworkError, discardBody, isTransientStatus, parseJsonObject, readBodyText } from '../shared/index.js';
+import { EndpointUnavailableError, MalformedResponseError, TimeoutError } from '@portvakt/core';
+import { createAbortScope, describeNetworkError, discardBody, isTransientStatus, parseJsonObject, readBodyText } from '@portvakt/core/internal';
 
 /** Key sets and metadata are a few kilobytes; anything above this is not one of them. */
 export const MAX_KEY_DOCUMENT_BYTES = 128 * 1024;

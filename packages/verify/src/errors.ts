@@ -6,7 +6,9 @@
  * never does.
  */
 import { STATUS_CODES } from 'node:http';
-import { PortvaktError } from '../errors.js';
+import { PortvaktError } from '@portvakt/core';
+import { nameErrorClass } from '@portvakt/core/internal';
+import type { HttpProblem } from '@portvakt/core';
 
 /**
  * The codes of the verification errors.
@@ -106,7 +108,7 @@ export function describeInvalidTokenReason(reason: InvalidTokenReason): string {
  *
  * @example
  * ```ts
- * import { MissingTokenError, readBearerToken } from '@portvakt/core';
+ * import { MissingTokenError, readBearerToken } from '@portvakt/verify';
  * try {
  *   readBearerToken(req.headers.authorization);
  * } catch (err) {
@@ -114,11 +116,20 @@ export function describeInvalidTokenReason(reason: InvalidTokenReason): string {
  * }
  * ```
  */
-export class MissingTokenError extends PortvaktError<'ERR_PORTVAKT_TOKEN_MISSING'> {
+export class MissingTokenError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_TOKEN_MISSING' as const;
+  static {
+    nameErrorClass(this, 'MissingTokenError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_TOKEN_MISSING';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
   readonly status = 401 as const;
   readonly wwwAuthenticate = 'Bearer';
   constructor(message = 'The request has no bearer token: send "Authorization: Bearer <access token>".') {
-    super('ERR_PORTVAKT_TOKEN_MISSING', message);
+    super(message);
   }
 }
 
@@ -129,7 +140,7 @@ export class MissingTokenError extends PortvaktError<'ERR_PORTVAKT_TOKEN_MISSING
  *
  * @example
  * ```ts
- * import { InvalidTokenError } from '@portvakt/core';
+ * import { InvalidTokenError } from '@portvakt/verify';
  * try {
  *   await verifier.verify(token);
  * } catch (err) {
@@ -137,13 +148,22 @@ export class MissingTokenError extends PortvaktError<'ERR_PORTVAKT_TOKEN_MISSING
  * }
  * ```
  */
-export class InvalidTokenError extends PortvaktError<'ERR_PORTVAKT_INVALID_TOKEN'> {
+export class InvalidTokenError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_INVALID_TOKEN' as const;
+  static {
+    nameErrorClass(this, 'InvalidTokenError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_INVALID_TOKEN';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
   readonly status = 401 as const;
   readonly error = 'invalid_token' as const;
   readonly reason: InvalidTokenReason;
   readonly wwwAuthenticate: string;
   constructor(reason: InvalidTokenReason, message: string) {
-    super('ERR_PORTVAKT_INVALID_TOKEN', message);
+    super(message);
     this.reason = reason;
     this.wwwAuthenticate = `Bearer error="invalid_token", error_description="${REASON_DESCRIPTIONS[reason]}"`;
   }
@@ -155,11 +175,20 @@ export class InvalidTokenError extends PortvaktError<'ERR_PORTVAKT_INVALID_TOKEN
  *
  * @example
  * ```ts
- * import { InsufficientScopeError } from '@portvakt/core';
+ * import { InsufficientScopeError } from '@portvakt/verify';
  * if (err instanceof InsufficientScopeError) console.warn('missing', err.missingScopes);
  * ```
  */
-export class InsufficientScopeError extends PortvaktError<'ERR_PORTVAKT_INSUFFICIENT_SCOPE'> {
+export class InsufficientScopeError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_INSUFFICIENT_SCOPE' as const;
+  static {
+    nameErrorClass(this, 'InsufficientScopeError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_INSUFFICIENT_SCOPE';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
   readonly status = 403 as const;
   readonly error = 'insufficient_scope' as const;
   /** Every scope required where the check failed. */
@@ -168,7 +197,7 @@ export class InsufficientScopeError extends PortvaktError<'ERR_PORTVAKT_INSUFFIC
   readonly missingScopes: readonly string[];
   readonly wwwAuthenticate: string;
   constructor(requiredScopes: readonly string[], missingScopes: readonly string[]) {
-    super('ERR_PORTVAKT_INSUFFICIENT_SCOPE', `The access token lacks the scope${missingScopes.length === 1 ? '' : 's'} ${missingScopes.join(', ')} required here.`);
+    super(`The access token lacks the scope${missingScopes.length === 1 ? '' : 's'} ${missingScopes.join(', ')} required here.`);
     this.requiredScopes = Object.freeze([...requiredScopes]);
     this.missingScopes = Object.freeze([...missingScopes]);
     // Configured scopes are checked to be RFC 6750 scope-tokens, so they go into the header as they are.
@@ -183,18 +212,27 @@ export class InsufficientScopeError extends PortvaktError<'ERR_PORTVAKT_INSUFFIC
  *
  * @example
  * ```ts
- * import { OrganizationNotAllowedError } from '@portvakt/core';
+ * import { OrganizationNotAllowedError } from '@portvakt/verify';
  * if (err instanceof OrganizationNotAllowedError) console.warn(`${err.role} not allowed`);
  * ```
  */
-export class OrganizationNotAllowedError extends PortvaktError<'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'> {
+export class OrganizationNotAllowedError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED' as const;
+  static {
+    nameErrorClass(this, 'OrganizationNotAllowedError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
   readonly status = 403 as const;
   readonly error = 'insufficient_scope' as const;
   /** Which party was refused: the `consumer`, or the `supplier` of a delegated token. */
   readonly role: 'consumer' | 'supplier';
   readonly wwwAuthenticate: string;
   constructor(role: 'consumer' | 'supplier', message: string) {
-    super('ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED', message);
+    super(message);
     this.role = role;
     this.wwwAuthenticate = `Bearer error="insufficient_scope", error_description="The ${role} organisation is not allowed"`;
   }
@@ -208,15 +246,24 @@ export class OrganizationNotAllowedError extends PortvaktError<'ERR_PORTVAKT_ORG
  *
  * @example
  * ```ts
- * import { KeySetUnavailableError } from '@portvakt/core';
+ * import { KeySetUnavailableError } from '@portvakt/verify';
  * if (err instanceof KeySetUnavailableError) res.status(503).set('retry-after', '5').end();
  * ```
  */
-export class KeySetUnavailableError extends PortvaktError<'ERR_PORTVAKT_KEY_SET_UNAVAILABLE'> {
+export class KeySetUnavailableError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE' as const;
+  static {
+    nameErrorClass(this, 'KeySetUnavailableError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
   readonly status = 503 as const;
   readonly wwwAuthenticate: undefined = undefined;
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_PORTVAKT_KEY_SET_UNAVAILABLE', message, options);
+    super(message, options);
   }
 }
 
@@ -285,7 +332,7 @@ export function isVerificationError(value: unknown): value is VerificationError 
  *
  * @example
  * ```ts
- * import { httpStatusOfVerificationFailure } from '@portvakt/core';
+ * import { httpStatusOfVerificationFailure } from '@portvakt/verify';
  * const { status, code, wwwAuthenticate, detail } = httpStatusOfVerificationFailure(err);
  * if (wwwAuthenticate) res.setHeader('www-authenticate', wwwAuthenticate);
  * res.status(status).json({ type: 'about:blank', title: STATUS_CODES[status], status, detail, code });
@@ -305,4 +352,10 @@ export function httpStatusOfVerificationFailure(error: unknown): VerificationFai
   if (error instanceof OrganizationNotAllowedError) return answer(403, 'organization_not_allowed', `The token's ${error.role} organisation may not use this API.`, error.wwwAuthenticate);
   if (error instanceof KeySetUnavailableError) return answer(503, 'key_set_unavailable', "Maskinporten's signing keys could not be fetched; try again shortly.", undefined);
   return answer(500, 'verification_failed', 'The access token could not be verified.', undefined);
+}
+
+/** The problem answer of a verification error: its status, code, detail and challenge. */
+function problemOfVerification(error: VerificationError): HttpProblem {
+  const { status, code, title, detail, wwwAuthenticate } = httpStatusOfVerificationFailure(error);
+  return Object.freeze({ status, code, title, detail, headers: Object.freeze(wwwAuthenticate === undefined ? {} : { 'www-authenticate': wwwAuthenticate }) });
 }

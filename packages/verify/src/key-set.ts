@@ -12,8 +12,8 @@
  */
 import { createLocalJWKSet } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { MalformedResponseError } from '../errors.js';
-import type { Clock } from '../types.js';
+import { MalformedResponseError } from '@portvakt/core';
+import type { Clock } from '@portvakt/core';
 import type { KeySetSource } from './environment.js';
 import { InvalidTokenError, KeySetUnavailableError } from './errors.js';
 

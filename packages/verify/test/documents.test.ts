@@ -2,9 +2,9 @@
 // 127.0.0.1: none of them is used, and the failure is a 503 naming what was wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
-import { createMaskinportenVerifier } from '../../src/index.js';
-import { sendJson, startServer } from '../transport/http-server.js';
-import type { TestServer } from '../transport/http-server.js';
+import { createMaskinportenVerifier } from '@portvakt/verify';
+import { sendJson, startServer } from '../../core/test/transport/http-server.js';
+import type { TestServer } from '../../core/test/transport/http-server.js';
 import { rejectionOf } from './support.js';
 
 const factory = createTokenFactory({ issuer: 'https://idp.example/' });

@@ -5,8 +5,8 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
 import type { ForgeOptions, MintClaims, MintOptions } from '@portvakt/testing';
-import { createMaskinportenVerifier, httpStatusOfVerificationFailure, MAX_TOKEN_LENGTH } from '../../src/index.js';
-import type { TokenRequirements } from '../../src/index.js';
+import { createMaskinportenVerifier, httpStatusOfVerificationFailure, MAX_TOKEN_LENGTH } from '@portvakt/verify';
+import type { TokenRequirements } from '@portvakt/verify';
 import { countingFetch, rejectionOf } from './support.js';
 
 const factory = createTokenFactory({ issuer: 'https://test.maskinporten.no/' });

@@ -7,11 +7,9 @@
  * - `{ issuer, jwks }`: a fixed key set, for tests and for setups that ship the keys with the app.
  * Options are validated synchronously, before any network call.
  */
-import { ConfigurationError, describeValue, MalformedResponseError } from '../errors.js';
-import { ENVIRONMENTS } from '../environments/index.js';
-import { problemWithEndpointUrl } from '../environments/urls.js';
-import { refuseUnknownOptions } from '../shared/index.js';
-import type { Clock } from '../types.js';
+import { ConfigurationError, MalformedResponseError } from '@portvakt/core';
+import type { Clock } from '@portvakt/core';
+import { describeValue, ENVIRONMENTS, problemWithEndpointUrl, refuseUnknownOptions } from '@portvakt/core/internal';
 import { fetchJsonDocument } from './documents.js';
 
 /**

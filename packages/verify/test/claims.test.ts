@@ -2,8 +2,8 @@
 // bodies of section 8) are accepted, and their claims come back typed and named.
 import { describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
-import { createMaskinportenVerifier } from '../../src/index.js';
-import type { MaskinportenTokenClaims } from '../../src/index.js';
+import { createMaskinportenVerifier } from '@portvakt/verify';
+import type { MaskinportenTokenClaims } from '@portvakt/verify';
 import { manualClock } from './support.js';
 
 const factory = createTokenFactory();

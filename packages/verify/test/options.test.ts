@@ -3,8 +3,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
-import { ConfigurationError, createMaskinportenVerifier, validateTokenRequirements } from '../../src/index.js';
-import type { MaskinportenVerifierOptions } from '../../src/index.js';
+import { ConfigurationError } from '@portvakt/core';
+import { createMaskinportenVerifier, validateTokenRequirements } from '@portvakt/verify';
+import type { MaskinportenVerifierOptions } from '@portvakt/verify';
 import { countingFetch, manualClock, rejectionOf, thrownBy } from './support.js';
 
 const factory = createTokenFactory();

@@ -4,16 +4,15 @@ import {
   httpStatusOfVerificationFailure,
   InsufficientScopeError,
   InvalidTokenError,
-  isPortvaktError,
   isVerificationError,
   KeySetUnavailableError,
   MAX_TOKEN_LENGTH,
   MissingTokenError,
   OrganizationNotAllowedError,
-  PortvaktError,
   readBearerToken,
-} from '../../src/index.js';
-import { findDuplicateMember } from '../../src/verify/json-members.js';
+} from '@portvakt/verify';
+import { isPortvaktError, PortvaktError } from '@portvakt/core';
+import { findDuplicateMember } from '../src/json-members.js';
 import { thrownBy } from './support.js';
 
 describe('readBearerToken', () => {
@@ -81,7 +80,7 @@ describe('httpStatusOfVerificationFailure', () => {
     expect(isVerificationError(new Error('x'))).toBe(false);
     expect(error.name).toBe('InvalidTokenError');
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: 'InvalidTokenError', code: 'ERR_PORTVAKT_INVALID_TOKEN', reason: 'malformed', status: 401 });
-    const foreign = Object.assign(new Error('from the other build'), { [Symbol.for('portvakt.error.classes')]: ['InvalidTokenError', 'PortvaktError'] });
+    const foreign = Object.assign(new Error('from the other build'), { [Symbol.for('portvakt.error.codes')]: ['ERR_PORTVAKT_INVALID_TOKEN'] });
     expect(foreign instanceof InvalidTokenError).toBe(true);
     expect(foreign instanceof MissingTokenError).toBe(false);
   });

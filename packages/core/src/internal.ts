@@ -1,0 +1,9 @@
+// @portvakt/core/internal: the plumbing the other @portvakt/* packages share with core (option
+// checks, bodies and aborts, redaction, the presets). Not a public API: names here can change in
+// any release. Applications import from '@portvakt/core'.
+export { createAbortScope, describeNetworkError, discardBody, inspectSymbol, isLoopbackHostname, isTransientStatus, parseJsonObject, readBodyText, refuseUnknownOptions } from './shared/index.js';
+export { describeValue, redactSecrets } from './redact.js';
+export { nameErrorClass } from './errors.js';
+export { ENVIRONMENTS } from './environments/index.js';
+export type { EnvironmentEndpoints } from './environments/index.js';
+export { problemWithEndpointUrl } from './environments/urls.js';
