@@ -8,7 +8,8 @@
 // joins the base64url signature to it, so the difference is claims, jti, JSON, base64url and
 // the async signer call: what createGrant adds on top of the signature.
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { createGrant, loadSigner, normalizeTokenRequest } from '@portvakt/core';
+import { loadSigner } from '@portvakt/core';
+import { createGrant, normalizeTokenRequest } from '@portvakt/core/internal';
 import { generateClientKey } from '@portvakt/testing';
 import { asyncLoop, createBench } from './harness.mjs';
 

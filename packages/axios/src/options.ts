@@ -2,7 +2,8 @@
 // ConfigurationError naming the option, before any request is sent.
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
-import { assertTokenSource, ConfigurationError, createOriginPolicy, resolveTokenRequest } from '@portvakt/core';
+import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
+import { assertTokenSource, refuseUnknownOptions, resolveTokenRequest } from '@portvakt/core/internal';
 import type { MaskinportenClient, OriginPolicy, TokenRequest } from '@portvakt/core';
 
 /**
@@ -95,9 +96,7 @@ function resolvePolicy(instance: AxiosInstance, origins: WithMaskinportenOptions
 export function resolveOptions(instance: unknown, options: WithMaskinportenOptions): ResolvedOptions {
   assertOwnInstance(instance);
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { client, scope }.');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) throw new ConfigurationError(key, `is not an option of withMaskinporten(); the options are ${OPTION_NAMES.join(', ')}.`);
-  }
+  refuseUnknownOptions(options, OPTION_NAMES, '', { owner: 'withMaskinporten()' });
   const { client } = options;
   assertTokenSource(client, 'client');
   const request = resolveTokenRequest(options);

@@ -8,7 +8,8 @@
 // URL after the origin check, and a response interceptor never sees an unredacted error.
 import axios from 'axios';
 import type { AxiosAdapter, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError, copyTokenRequest } from '@portvakt/core';
+import { ConfigurationError } from '@portvakt/core';
+import { copyTokenRequest } from '@portvakt/core/internal';
 import type { AccessToken, TokenRequest } from '@portvakt/core';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WithMaskinportenOptions } from './options.js';

@@ -106,3 +106,12 @@ describe('withMaskinporten() installation', () => {
     expect(api.authorizations[1]).toBeUndefined();
   });
 });
+
+describe('misspelt options', () => {
+  it('are refused with the option they most likely meant', () => {
+    expect(() => withMaskinporten(axios.create({ baseURL: api.origin }), { client, scopes: 'api:read' } as never)).toThrow(
+      expect.objectContaining({ field: 'scopes', message: expect.stringContaining('is not an option of withMaskinporten(): did you mean "scope"?') }),
+    );
+    expect(() => withMaskinporten(axios.create({ baseURL: api.origin }), { client, retry_on_unauthorized: false } as never)).toThrow(expect.objectContaining({ message: expect.stringContaining('did you mean "retryOnUnauthorized"?') }));
+  });
+});

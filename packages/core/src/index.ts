@@ -5,8 +5,6 @@ export { AccessToken, createMaskinportenClient } from './client/index.js';
 export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOptions } from './client/index.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export type { DiagnosticsPayloads } from './diagnostics.js';
-export { assertTokenSource } from './token-source.js';
-export { refuseUnknownOptions } from './shared/index.js';
 export type { TokenSource } from './token-source.js';
 
 // errors and shared types
@@ -27,7 +25,6 @@ export {
   TokenEndpointError,
 } from './errors.js';
 export type { AnyPortvaktError, CertificateProblem, HttpProblem, PortvaktErrorCode, TokenFailureCode } from './errors.js';
-export { MP_CODE_HINTS } from './mp-codes.js';
 export type { BearerToken, Clock, ConsentRequest, GetTokenOptions, GrantAlgorithm, KeyInput, Signer, StoredToken, SystemUserRequest, TokenRequest, TokenStore } from './types.js';
 
 // credentials (keys, certificates, grant)
@@ -35,8 +32,7 @@ export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
 export { daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
-export { copyTokenRequest, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenRequest, resolveTokenRequest, validateTokenRequest } from './grant/index.js';
-export type { NormalizedTokenRequest } from './grant/index.js';
+export { isValidOrganizationNumber, isValidPersonIdentifier, validateTokenRequest } from './grant/index.js';
 
 // Altinn tokens, exchanged from Maskinporten tokens
 export { ALTINN_EXCHANGE_URLS, createAltinnTokenSource } from './altinn/index.js';
@@ -48,7 +44,7 @@ export type { OriginPolicy } from './origins/index.js';
 export type { EnvironmentEndpoints, EnvironmentOption } from './environments/index.js';
 export type { TransportOptions } from './transport/index.js';
 export { createAuthorizedFetch } from './fetch/index.js';
-export type { AccessTokenSource, AuthorizedFetchOptions } from './fetch/index.js';
+export type { AuthorizedFetchOptions } from './fetch/index.js';
 export { fromEnv } from './env.js';
 export type { EnvClientOptions } from './env.js';
 // end transport, environments, origins, fetch, env

@@ -7,3 +7,9 @@ export { nameErrorClass } from './errors.js';
 export { ENVIRONMENTS } from './environments/index.js';
 export type { EnvironmentEndpoints } from './environments/index.js';
 export { problemWithEndpointUrl } from './environments/urls.js';
+// Used by the adapters: the token-source check, claims resolved and copied, the grant for tools.
+export { assertTokenSource } from './token-source.js';
+export { copyTokenRequest, createGrant, normalizeTokenRequest, resolveTokenRequest } from './grant/index.js';
+export type { NormalizedTokenRequest } from './grant/index.js';
+export { MP_CODE_HINTS } from './mp-codes.js';
+export type { UnknownOptionRules } from './shared/option-keys.js';

@@ -1,7 +1,7 @@
 // Claims from the incoming request, merged over the adapter's own: one place for the middleware
 // and the proxy, so both refuse the same bad claims the same way (a 400 for the caller).
 import type { Request } from 'express';
-import { copyTokenRequest } from '@portvakt/core';
+import { copyTokenRequest } from '@portvakt/core/internal';
 import type { TokenRequest } from '@portvakt/core';
 
 /**

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { assertTokenSource, ConfigurationError, createAuthorizedFetch, createOriginPolicy, resolveTokenRequest } from '@portvakt/core';
+import { ConfigurationError, createAuthorizedFetch, createOriginPolicy } from '@portvakt/core';
+import { assertTokenSource, resolveTokenRequest } from '@portvakt/core/internal';
 import type { BearerToken, GetTokenOptions, TokenRequest, TokenSource } from '@portvakt/core';
 import { MaskinportenHttpError } from './errors.js';
 import { createErrorReporter } from './on-error.js';

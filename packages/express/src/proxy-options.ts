@@ -1,7 +1,7 @@
 // The http-proxy-middleware options the proxy passes on, and the ones it refuses because they would
 // send the request (and so the token) somewhere other than the checked upstream, or skip the checks.
 import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
-import { refuseUnknownOptions } from '@portvakt/core';
+import { refuseUnknownOptions } from '@portvakt/core/internal';
 
 /** Options of http-proxy-middleware 3 and 4 (and of http-proxy/httpxy below them) that are passed on. */
 const PASSED_ON = [

@@ -5,7 +5,8 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
-import { assertTokenSource, ConfigurationError, resolveTokenRequest } from '@portvakt/core';
+import { ConfigurationError } from '@portvakt/core';
+import { assertTokenSource, resolveTokenRequest } from '@portvakt/core/internal';
 import type { BearerToken, TokenRequest, TokenSource } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { ownProblem, problemFor, sendProblem } from './errors.js';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { Clock, StoredToken, TokenStore } from '@portvakt/core';
+import { refuseUnknownOptions } from '@portvakt/core/internal';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
 /**
@@ -76,50 +77,24 @@ const hitChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisHit);
 const missChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisMiss);
 const lockWaitChannel = diagnostics.channel(DIAGNOSTICS_CHANNELS.redisLockWait);
 
-const squash = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
-/** The option a misspelt or guessed name most likely meant, if any. */
-function suggestOption(name: string): string | undefined {
-  const s = squash(name);
-  const exact = OPTIONS.find((o) => squash(o) === s);
-  if (exact) return exact;
+/** Guesses for names the edit distance misses: an encryption option spelt any way above all. */
+function guessOption(plain: string): string | undefined {
   // Anything about encryption or a bare "key": the costly typo, as the token would then be stored in clear.
-  if (/crypt|cipher|secret|aes|seal/.test(s) || s === 'key') return 'encryptionKey';
-  if (/prefix|namespace/.test(s)) return 'keyPrefix';
-  if (/lock/.test(s)) return 'lockTtl';
-  if (/wait/.test(s)) return 'waitTimeout';
-  if (/margin/.test(s)) return 'safetyMargin';
-  if (/timeout/.test(s)) return 'operationTimeout';
-  if (/client|connection|ioredis/.test(s)) return 'redis';
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(s.length / 4)) + 1;
-  for (const o of OPTIONS) {
-    const d = editDistance(s, squash(o));
-    if (d < bestDistance) [best, bestDistance] = [o, d];
-  }
-  return best;
+  if (/crypt|cipher|secret|aes|seal/.test(plain) || plain === 'key') return 'encryptionKey';
+  if (/prefix|namespace/.test(plain)) return 'keyPrefix';
+  if (/lock/.test(plain)) return 'lockTtl';
+  if (/wait/.test(plain)) return 'waitTimeout';
+  if (/margin/.test(plain)) return 'safetyMargin';
+  if (/timeout/.test(plain)) return 'operationTimeout';
+  if (/client|connection|ioredis/.test(plain)) return 'redis';
+  return undefined;
 }
 
-function refuseUnknownOptions(options: object): void {
-  for (const name of Object.keys(options)) {
-    if ((OPTIONS as readonly string[]).includes(name)) continue;
-    const guess = suggestOption(name);
-    const hint = guess === undefined ? '' : ` Did you mean "${guess}"?`;
-    const risk = guess === 'encryptionKey' ? ' Without encryptionKey, tokens would be stored in Redis in clear.' : '';
-    // The value is never echoed: it may be a key or a token.
-    throw new ConfigurationError(name, `is not an option of createRedisTokenStore.${hint}${risk} The options are ${OPTIONS.join(', ')}.`);
-  }
-}
+const OPTION_RULES = {
+  owner: 'createRedisTokenStore()',
+  guess: guessOption,
+  warnings: { encryptionKey: 'Without encryptionKey, tokens would be stored in Redis in clear.' },
+};
 
 function positive(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -158,7 +133,7 @@ function parseToken(text: string | undefined): StoredToken | undefined {
  */
 export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenStore {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigurationError('options', 'must be an object: { redis, encryptionKey }.');
-  refuseUnknownOptions(options);
+  refuseUnknownOptions(options, OPTIONS, '', OPTION_RULES);
   const { redis } = options;
   if (typeof redis?.get !== 'function' || typeof redis.set !== 'function' || typeof redis.eval !== 'function') {
     throw new ConfigurationError('redis', 'must be an ioredis client (new Redis(url)) or Cluster.');

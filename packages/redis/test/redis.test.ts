@@ -120,7 +120,7 @@ describe('the store', () => {
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(error).toMatchObject({ field: name });
       expect((error as Error).message).toContain(`"${name}"`);
-      expect((error as Error).message).toContain('Did you mean "encryptionKey"?');
+      expect((error as Error).message).toContain('did you mean "encryptionKey"?');
       expect((error as Error).message).not.toContain(value);
     },
   );
@@ -136,13 +136,13 @@ describe('the store', () => {
     ['client', 'redis'],
   ])('refuses the unknown option %s and suggests %s', (name, meant) => {
     expect(() => createRedisTokenStore({ redis: connect(), [name]: 1 } as never)).toThrow(
-      expect.objectContaining({ field: name, message: expect.stringContaining(`Did you mean "${meant}"?`) }),
+      expect.objectContaining({ field: name, message: expect.stringContaining(`did you mean "${meant}"?`) }),
     );
   });
 
   it('refuses an unknown option it has no guess for, listing the options', () => {
     expect(() => createRedisTokenStore({ redis: connect(), encryptionKey: ENC, zzz: true } as never)).toThrow(
-      expect.objectContaining({ field: 'zzz', message: expect.stringContaining('The options are redis, keyPrefix, encryptionKey,') }),
+      expect.objectContaining({ field: 'zzz', message: expect.stringContaining('the options here are redis, keyPrefix, encryptionKey,') }),
     );
   });
 

@@ -6,24 +6,12 @@
 import { ConfigurationError } from '../errors.js';
 import { resolveTokenRequest } from '../grant/index.js';
 import { assertTokenSource } from '../token-source.js';
-import type { GetTokenOptions, TokenRequest } from '../types.js';
+import type { TokenSource } from '../token-source.js';
+import type { TokenRequest } from '../types.js';
 import { createOriginPolicy, originOf } from '../origins/index.js';
-import { discardBody } from '../shared/index.js';
+import { discardBody, refuseUnknownOptions } from '../shared/index.js';
 import { BODY_HEADERS, isReplayableBody, toRequestParts } from './request-parts.js';
 
-/**
- * What the wrapper needs from a Maskinporten client: `getToken` and `invalidate`. A
- * `MaskinportenClient` fits.
- *
- * @example
- * ```ts
- * const source: AccessTokenSource = client; // from createMaskinportenClient(...)
- * ```
- */
-export interface AccessTokenSource {
-  getToken(options?: GetTokenOptions): Promise<{ readonly tokenType: string; readonly accessToken: string }>;
-  invalidate(token: unknown): boolean;
-}
 
 /**
  * Options of {@link createAuthorizedFetch}.
@@ -77,14 +65,12 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * const response = await apiFetch('https://api.nav.no/aareg/v1/arbeidsforhold');
  * ```
  */
-export function createAuthorizedFetch(client: AccessTokenSource, options: AuthorizedFetchOptions): typeof fetch {
+export function createAuthorizedFetch(client: TokenSource, options: AuthorizedFetchOptions): typeof fetch {
   assertTokenSource(client, 'client');
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError('options', "must be an object with the allowed origins: { scope, origins: ['https://api.example.no'] }.");
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) throw new ConfigurationError(key, `is not an option of createAuthorizedFetch(); the options are ${OPTION_NAMES.join(', ')}.`);
-  }
+  refuseUnknownOptions(options, OPTION_NAMES, '', { owner: 'createAuthorizedFetch()' });
   const policy = createOriginPolicy(options.origins, 'origins');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function, or left out for the global fetch.');
   const tokenRequest = resolveTokenRequest(options);

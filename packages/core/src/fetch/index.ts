@@ -1,2 +1,2 @@
 export { createAuthorizedFetch } from './authorized-fetch.js';
-export type { AccessTokenSource, AuthorizedFetchOptions } from './authorized-fetch.js';
+export type { AuthorizedFetchOptions } from './authorized-fetch.js';

@@ -16,13 +16,16 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The known key nearest to `key` (case, `-` and `_` ignored), when one is close. */
+/** A name as the edit distance compares it: lower case, without `-`, `_` or other separators. */
+const plainName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** The known key nearest to `key` (case and separators ignored), when one is close. */
 function closest(key: string, known: readonly string[]): string | undefined {
-  const plain = key.toLowerCase().replace(/[-_]/g, '');
+  const plain = plainName(key);
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = Math.max(2, Math.floor(plain.length / 4)) + 1;
   for (const candidate of known) {
-    const distance = editDistance(plain, candidate.toLowerCase());
+    const distance = editDistance(plain, plainName(candidate));
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
@@ -32,22 +35,43 @@ function closest(key: string, known: readonly string[]): string | undefined {
 }
 
 /**
- * Throws a {@link ConfigurationError} naming the first key of `value` that is not in `known`
- * (as `prefix` + key), with the nearest known key as the fix when one is close. For adapters and
- * stores, so every options object in Portvakt refuses typos the same way.
+ * How one factory refuses unknown options beyond the common rule (see {@link refuseUnknownOptions}).
  *
  * @example
  * ```ts
- * import { refuseUnknownOptions } from '@portvakt/core';
- * refuseUnknownOptions({ scopes: 'x' }, ['client', 'scope'], ''); // Invalid option "scopes": ... did you mean "scope"?
+ * const rules: UnknownOptionRules = { owner: 'createRedisTokenStore()', guess: (plain) => (/crypt/.test(plain) ? 'encryptionKey' : undefined) };
  * ```
  */
-export function refuseUnknownOptions(value: object, known: readonly string[] | ReadonlySet<string>, prefix: string): void {
+export interface UnknownOptionRules {
+  /** The factory, for the message: `is not an option of createRedisTokenStore()`. */
+  owner?: string | undefined;
+  /** A guess for names the edit distance misses (`cipher` → `encryptionKey`), given the plain name (lower case, letters and digits only). */
+  guess?: ((plain: string) => string | undefined) | undefined;
+  /** A sentence added when the suggestion is this key: what goes wrong without it. */
+  warnings?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * Throws a {@link ConfigurationError} naming the first key of `value` that is not in `known`
+ * (as `prefix` + key), with the nearest known key as the fix when one is close ("did you mean"),
+ * else the list of options. The value is never echoed: it may be a key or a token. Every options
+ * object in Portvakt refuses typos this way.
+ *
+ * @example
+ * ```ts
+ * import { refuseUnknownOptions } from '@portvakt/core/internal';
+ * refuseUnknownOptions({ scopes: 'x' }, ['client', 'scope'], ''); // Invalid option "scopes": is not an option here: did you mean "scope"?
+ * ```
+ */
+export function refuseUnknownOptions(value: object, known: readonly string[] | ReadonlySet<string>, prefix: string, rules: UnknownOptionRules = {}): void {
   const list = Array.isArray(known) ? (known as readonly string[]) : [...known];
   for (const key in value) {
     if (!Object.hasOwn(value, key) || list.includes(key)) continue;
-    const suggestion = closest(key, list);
+    const plain = plainName(key);
+    const suggestion = list.find((candidate) => plainName(candidate) === plain) ?? rules.guess?.(plain) ?? closest(key, list);
     const fix = suggestion === undefined ? `remove it (the options here are ${list.join(', ')})` : `did you mean "${suggestion}"?`;
-    throw new ConfigurationError(`${prefix}${key}`, `is not an option here: ${fix}.`);
+    const warning = suggestion === undefined ? undefined : rules.warnings?.[suggestion];
+    const where = rules.owner === undefined ? 'here' : `of ${rules.owner}`;
+    throw new ConfigurationError(`${prefix}${key}`, `is not an option ${where}: ${fix}${warning === undefined ? '' : ` ${warning}`}`);
   }
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthorizedFetch } from '@portvakt/core';
-import type { AccessTokenSource } from '@portvakt/core';
+import type { TokenSource } from '@portvakt/core';
 import { ConfigurationError } from '../../src/errors.js';
 import type { GetTokenOptions } from '../../src/types.js';
 import { sendJson, startServer } from '../transport/http-server.js';
@@ -15,7 +15,7 @@ import type { RecordedRequest, TestServer } from '../transport/http-server.js';
 function tokenSource() {
   let current: { tokenType: string; accessToken: string } | undefined;
   const log = { issued: 0, calls: [] as (GetTokenOptions | undefined)[], invalidated: [] as unknown[] };
-  const source: AccessTokenSource = {
+  const source: TokenSource = {
     async getToken(options) {
       log.calls.push(options);
       if (current === undefined) {
@@ -326,6 +326,13 @@ describe('configuration', () => {
     }
     expect(caught).toBeInstanceOf(ConfigurationError);
     expect((caught as ConfigurationError).field).toBe(field);
+  });
+
+  it('a misspelt option is refused with the option it most likely meant', () => {
+    expect(() => createAuthorizedFetch(tokens.source, { scopes: 'a:b', origins: [api.origin] } as never)).toThrow(
+      expect.objectContaining({ field: 'scopes', message: expect.stringContaining('is not an option of createAuthorizedFetch(): did you mean "scope"?') }),
+    );
+    expect(() => createAuthorizedFetch(tokens.source, { Origins: [api.origin] } as never)).toThrow(expect.objectContaining({ field: 'Origins', message: expect.stringContaining('did you mean "origins"?') }));
   });
 
   it('rejects something that is not a client', () => {

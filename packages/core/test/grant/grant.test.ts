@@ -1,6 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, createGrant, isValidOrganizationNumber, isValidPersonIdentifier, loadSigner, normalizeTokenRequest } from '@portvakt/core';
+import { ConfigurationError, isValidOrganizationNumber, isValidPersonIdentifier, loadSigner } from '@portvakt/core';
+import { createGrant, normalizeTokenRequest } from '@portvakt/core/internal';
 import { cacheKeyOf, validateGrantLifetime } from '../../src/grant/index.js';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
 
