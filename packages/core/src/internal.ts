@@ -13,3 +13,5 @@ export { copyTokenRequest, createGrant, normalizeTokenRequest, resolveTokenReque
 export type { NormalizedTokenRequest } from './grant/index.js';
 export { MP_CODE_HINTS } from './mp-codes.js';
 export type { UnknownOptionRules } from './shared/option-keys.js';
+export { numberOption, validateClock } from './shared/index.js';
+export type { NumberRule } from './shared/index.js';

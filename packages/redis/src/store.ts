@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { Clock, StoredToken, TokenStore } from '@portvakt/core';
-import { refuseUnknownOptions } from '@portvakt/core/internal';
+import { numberOption, refuseUnknownOptions, validateClock } from '@portvakt/core/internal';
 import { open, parseEncryptionKey, seal } from './crypto.js';
 
 /**
@@ -90,17 +90,14 @@ function guessOption(plain: string): string | undefined {
   return undefined;
 }
 
+/** A positive number of milliseconds, with its default. */
+const POSITIVE_MS = (fallback: number) => ({ fallback, min: 0, minExclusive: true, unit: 'milliseconds' });
+
 const OPTION_RULES = {
   owner: 'createRedisTokenStore()',
   guess: guessOption,
   warnings: { encryptionKey: 'Without encryptionKey, tokens would be stored in Redis in clear.' },
 };
-
-function positive(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigurationError(field, `must be a positive number of milliseconds; the default is ${fallback}.`);
-  return value;
-}
 
 function parseToken(text: string | undefined): StoredToken | undefined {
   if (text === undefined) return undefined;
@@ -141,15 +138,12 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
   const prefix = options.keyPrefix ?? 'portvakt:token:';
   if (typeof prefix !== 'string') throw new ConfigurationError('keyPrefix', 'must be a string such as "myapp:portvakt:".');
   const key = options.encryptionKey === undefined ? undefined : parseEncryptionKey(options.encryptionKey);
-  const opTimeout = positive(options.operationTimeout, 'operationTimeout', 200);
-  const lockTtl = positive(options.lockTtl, 'lockTtl', 10_000);
-  const waitTimeout = positive(options.waitTimeout, 'waitTimeout', 5_000);
-  const margin = positive(options.safetyMargin, 'safetyMargin', 5_000);
-  const clock: unknown = options.clock ?? Date;
-  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
-    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date; pass the client\'s clock.');
-  }
-  const now = () => (clock as Clock).now();
+  const opTimeout = numberOption(options.operationTimeout, 'operationTimeout', POSITIVE_MS(200));
+  const lockTtl = numberOption(options.lockTtl, 'lockTtl', POSITIVE_MS(10_000));
+  const waitTimeout = numberOption(options.waitTimeout, 'waitTimeout', POSITIVE_MS(5_000));
+  const margin = numberOption(options.safetyMargin, 'safetyMargin', POSITIVE_MS(5_000));
+  const clock = validateClock(options.clock);
+  const now = () => clock.now();
   // A Redis that goes down must never crash the process: an ioredis client without an 'error'
   // listener would throw on a connection error.
   if (typeof redis.on === 'function' && redis.listenerCount?.('error') === 0) redis.on('error', () => undefined);

@@ -8,7 +8,7 @@
 import { compactVerify } from 'jose';
 import { ConfigurationError } from '@portvakt/core';
 import type { Clock } from '@portvakt/core';
-import { inspectSymbol, refuseUnknownOptions } from '@portvakt/core/internal';
+import { inspectSymbol, numberOption, refuseUnknownOptions, validateClock } from '@portvakt/core/internal';
 import { readClaims } from './claims.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { decodeAccessToken } from './compact.js';
@@ -101,14 +101,6 @@ export interface MaskinportenVerifier {
 const OPTION_KEYS = ['environment', 'clockTolerance', 'keySet', 'cache', 'fetch', 'clock', ...REQUIREMENT_KEYS] as const;
 const KEY_SET_KEYS = ['cooldown', 'maxAge', 'timeout'] as const;
 
-function numberOption(value: unknown, field: string, fallback: number, min: number, max: number, unit: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigurationError(field, `must be a number of ${unit} from ${min} to ${max}; the default is ${fallback}.`);
-  }
-  return value;
-}
-
 /** jose's error codes, mapped to our reasons. The jose error is not kept: it may carry the token's parts. */
 function reasonOfJoseError(error: unknown): { reason: InvalidTokenReason; message: string } {
   switch ((error as { code?: unknown } | null)?.code) {
@@ -149,27 +141,24 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
   if (options.environment === undefined) throw new ConfigurationError('environment', "is required: 'test', 'prod', { metadataUrl }, { issuer, jwksUri } or { issuer, jwks }.");
   const fetchImpl: unknown = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function.');
-  const clock: unknown = options.clock ?? Date;
-  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
-    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date.');
-  }
-  const toleranceMs = numberOption(options.clockTolerance, 'clockTolerance', 5, 0, 300, 'seconds') * 1000;
+  const clock = validateClock(options.clock);
+  const toleranceMs = numberOption(options.clockTolerance, 'clockTolerance', { fallback: 5, min: 0, max: 300, unit: 'seconds' }) * 1000;
   const keySetIn: unknown = options.keySet ?? {};
   if (typeof keySetIn !== 'object' || keySetIn === null || Array.isArray(keySetIn)) throw new ConfigurationError('keySet', 'must be an object such as { cooldown: 30 }.');
   refuseUnknownOptions(keySetIn, KEY_SET_KEYS, 'keySet.');
   const keySetOptions = keySetIn as NonNullable<MaskinportenVerifierOptions['keySet']>;
-  const cooldownMs = numberOption(keySetOptions.cooldown, 'keySet.cooldown', 30, 0, 86_400, 'seconds') * 1000;
-  const maxAgeMs = numberOption(keySetOptions.maxAge, 'keySet.maxAge', 3600, 1, 366 * 86_400, 'seconds') * 1000;
-  const timeoutMs = numberOption(keySetOptions.timeout, 'keySet.timeout', 5000, 1, 120_000, 'milliseconds');
+  const cooldownMs = numberOption(keySetOptions.cooldown, 'keySet.cooldown', { fallback: 30, min: 0, max: 86_400, unit: 'seconds' }) * 1000;
+  const maxAgeMs = numberOption(keySetOptions.maxAge, 'keySet.maxAge', { fallback: 3600, min: 1, max: 366 * 86_400, unit: 'seconds' }) * 1000;
+  const timeoutMs = numberOption(keySetOptions.timeout, 'keySet.timeout', { fallback: 5000, min: 1, max: 120_000, unit: 'milliseconds' });
   const cacheIn: unknown = options.cache ?? {};
   if (cacheIn !== false && (typeof cacheIn !== 'object' || cacheIn === null || Array.isArray(cacheIn))) throw new ConfigurationError('cache', 'must be { maxEntries } or false.');
   if (cacheIn !== false) refuseUnknownOptions(cacheIn, ['maxEntries'], 'cache.');
-  const maxEntries = cacheIn === false ? 0 : numberOption((cacheIn as { maxEntries?: unknown }).maxEntries, 'cache.maxEntries', 1000, 1, 1_000_000, 'entries');
+  const maxEntries = cacheIn === false ? 0 : numberOption((cacheIn as { maxEntries?: unknown }).maxEntries, 'cache.maxEntries', { fallback: 1000, min: 1, max: 1_000_000, unit: 'entries' });
   if (!Number.isInteger(maxEntries)) throw new ConfigurationError('cache.maxEntries', 'must be a whole number of entries.');
   const defaults = compileRequirements({ scope: options.scope, audience: options.audience, consumers: options.consumers, suppliers: options.suppliers }, '');
-  const source = createKeySetSource(options.environment, { fetch: fetchImpl as typeof fetch, clock: clock as Clock, timeoutMs });
-  const keys = new KeySetCache({ source, clock: clock as Clock, cooldownMs, maxAgeMs, algorithms: ALGORITHMS });
-  const now = (): number => (clock as Clock).now();
+  const source = createKeySetSource(options.environment, { fetch: fetchImpl as typeof fetch, clock, timeoutMs });
+  const keys = new KeySetCache({ source, clock, cooldownMs, maxAgeMs, algorithms: ALGORITHMS });
+  const now = (): number => clock.now();
   // The token string is the key: the same string has the same signature, checked once.
   const verified = new Map<string, { claims: MaskinportenTokenClaims; keySet: KeySet }>();
 

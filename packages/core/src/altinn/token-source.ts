@@ -6,12 +6,12 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { TokenCache } from '../cache/index.js';
 import type { CacheSlot } from '../cache/index.js';
 import { AccessToken } from '../client/access-token.js';
-import { validateCachePolicy, validateClock } from '../client/options.js';
+import { validateCachePolicy } from '../client/options.js';
 import { ClientClosedError, ConfigurationError, isPortvaktError } from '../errors.js';
 import type { AnyPortvaktError } from '../errors.js';
 import { problemWithEndpointUrl } from '../environments/urls.js';
 import { copyTokenRequest, readGetTokenOptions } from '../grant/index.js';
-import { inspectSymbol, refuseUnknownOptions } from '../shared/index.js';
+import { inspectSymbol, numberOption, refuseUnknownOptions, validateClock } from '../shared/index.js';
 import type { TokenSource } from '../token-source.js';
 import type { Clock, GetTokenOptions, TokenRequest } from '../types.js';
 import { exchangeOnce } from './exchange.js';
@@ -87,14 +87,6 @@ function exchangeUrlOf(environment: unknown): string {
   return url as string;
 }
 
-function integer(value: unknown, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(field, `must be an integer from ${min} to ${max}; the default is ${fallback}.`);
-  }
-  return value;
-}
-
 /**
  * A stable key for the claims of one call: the same claims in any order (members, nested members,
  * scopes) give the same key. Made from the source's own copy of the claims, never the caller's.
@@ -140,8 +132,8 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
   // The cache options and the clock follow the client's rules (and messages).
   const policy = validateCachePolicy(options.cache);
   const clock = validateClock(options.clock);
-  const attemptTimeout = integer(options.attemptTimeout, 'attemptTimeout', 10_000, 100, 120_000);
-  const maxAttempts = integer(options.maxAttempts, 'maxAttempts', 3, 1, 10);
+  const attemptTimeout = numberOption(options.attemptTimeout, 'attemptTimeout', { fallback: 10_000, min: 100, max: 120_000, integer: true, unit: 'milliseconds' });
+  const maxAttempts = numberOption(options.maxAttempts, 'maxAttempts', { fallback: 3, min: 1, max: 10, integer: true });
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new ConfigurationError('fetch', 'must be a fetch function, or left out for the global fetch.');
   const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const settings = { exchangeUrl, fetch: fetchFn, attemptTimeout, maxAttempts };

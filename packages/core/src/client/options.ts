@@ -1,7 +1,7 @@
 // Validation of createMaskinportenClient's options: every field checked before any network call,
 // each error naming the field and the fix.
 import { ConfigurationError } from '../errors.js';
-import { refuseUnknownOptions } from '../shared/index.js';
+import { numberOption, refuseUnknownOptions, validateClock } from '../shared/index.js';
 import type { EnvironmentOption } from '../environments/index.js';
 import type { TransportOptions } from '../transport/index.js';
 import type { CachePolicy } from '../cache/index.js';
@@ -69,11 +69,6 @@ function unknownKeys(record: Record<string, unknown>, allowed: Set<string>, pref
   refuseUnknownOptions(record, allowed, prefix);
 }
 
-function number(value: unknown, field: string, fallback: number, check: (n: number) => boolean, rule: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) throw new ConfigurationError(field, `must be ${rule}; the default is ${fallback}.`);
-  return value;
-}
 
 /** Checks the shape of the options object and the client-level fields. */
 export function validateClientFields(options: unknown): {
@@ -103,17 +98,8 @@ export function validateClientFields(options: unknown): {
   if (store !== undefined && (!isRecord(store) || typeof store.load !== 'function')) {
     throw new ConfigurationError('cache.store', 'must be a TokenStore with load(key, fetch, context), e.g. createRedisTokenStore(...) from @portvakt/redis.');
   }
-  const warningDays = number(options.certificateExpiryWarningDays, 'certificateExpiryWarningDays', 30, (n) => Number.isInteger(n) && n >= 0 && n <= 365, 'an integer number of days from 0 to 365');
+  const warningDays = numberOption(options.certificateExpiryWarningDays, 'certificateExpiryWarningDays', { fallback: 30, min: 0, max: 365, integer: true, unit: 'days' });
   return { options: options as unknown as MaskinportenClientOptions, cache, store, clock, warningDays };
-}
-
-/** The `clock` option: an object with `now()`, default `Date`. */
-export function validateClock(value: unknown): Clock {
-  const clock: unknown = value ?? Date;
-  if ((typeof clock !== 'object' && typeof clock !== 'function') || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
-    throw new ConfigurationError('clock', 'must be an object with now(): number (epoch milliseconds), such as Date.');
-  }
-  return clock as Clock;
 }
 
 /** The `cache` option's tuning (every token source's cache takes it), with `allowed` keys. */
@@ -122,10 +108,10 @@ export function validateCachePolicy(cacheIn: unknown, allowed: Set<string> = POL
   const c = (cacheIn ?? {}) as Record<string, unknown>;
   unknownKeys(c, allowed, 'cache.');
   return {
-    maxEntries: number(c.maxEntries, 'cache.maxEntries', 10_000, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1'),
-    refreshAhead: number(c.refreshAhead, 'cache.refreshAhead', 0.5, (n) => n > 0 && n <= 1, 'a fraction of the token lifetime, above 0 and at most 1'),
-    jitter: number(c.jitter, 'cache.jitter', 0.1, (n) => n >= 0 && n <= 0.5, 'a fraction from 0 to 0.5'),
-    minMargin: number(c.minMargin, 'cache.minMargin', 5, (n) => n >= 0 && n <= 3600, 'a number of seconds from 0 to 3600'),
-    marginRatio: number(c.marginRatio, 'cache.marginRatio', 0.1, (n) => n >= 0 && n < 1, 'a fraction from 0 to below 1'),
+    maxEntries: numberOption(c.maxEntries, 'cache.maxEntries', { fallback: 10_000, min: 1, integer: true }),
+    refreshAhead: numberOption(c.refreshAhead, 'cache.refreshAhead', { fallback: 0.5, min: 0, minExclusive: true, max: 1, description: 'a fraction of the token lifetime, above 0 and at most 1' }),
+    jitter: numberOption(c.jitter, 'cache.jitter', { fallback: 0.1, min: 0, max: 0.5, description: 'a fraction from 0 to 0.5' }),
+    minMargin: numberOption(c.minMargin, 'cache.minMargin', { fallback: 5, min: 0, max: 3600, unit: 'seconds' }),
+    marginRatio: numberOption(c.marginRatio, 'cache.marginRatio', { fallback: 0.1, min: 0, max: 1, maxExclusive: true, description: 'a fraction from 0 to below 1' }),
   };
 }
