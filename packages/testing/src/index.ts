@@ -1,3 +1,5 @@
+export { createManualClock } from './fixtures/clock.js';
+export type { ManualClock } from './fixtures/clock.js';
 export { generateClientKey } from './fixtures/keys.js';
 export type { ClientKeyFixture } from './fixtures/keys.js';
 export { createTestPki, TEST_CA_NAMES } from './fixtures/pki.js';

@@ -1,24 +1,8 @@
 // Shared pieces of the verifier tests: a manual clock, a fetch that counts (the real fetch, so
 // every request still goes to a real server), and a helper that captures a rejection.
-import type { Clock } from '@portvakt/core';
 
-export interface ManualClock extends Clock {
-  advance(ms: number): void;
-  set(ms: number): void;
-}
-
-export function manualClock(start = Date.now()): ManualClock {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms) {
-      now += ms;
-    },
-    set(ms) {
-      now = ms;
-    },
-  };
-}
+export type { ManualClock } from '@portvakt/testing';
+export { createManualClock as manualClock } from '@portvakt/testing';
 
 export function countingFetch(): { fetch: typeof fetch; readonly urls: string[] } {
   const urls: string[] = [];

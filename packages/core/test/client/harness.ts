@@ -1,6 +1,6 @@
 import { createMaskinportenClient } from '@portvakt/core';
 import type { MaskinportenClient, MaskinportenClientOptions } from '@portvakt/core';
-import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import { createManualClock, generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator, SimulatorOptions } from '@portvakt/testing';
 
 export const ORG = '991825827';
@@ -8,10 +8,7 @@ export const CUSTOMER = '910753614';
 export const key = generateClientKey({ kid: 'client-key' });
 
 /** A clock the test moves by hand; the simulator and the client share it. */
-export function manualClock(start = Date.now()) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms), set: (ms: number) => void (now = ms) };
-}
+export const manualClock = createManualClock;
 
 export async function startSim(options: SimulatorOptions = {}): Promise<MaskinportenSimulator> {
   return startMaskinportenSimulator({

@@ -5,6 +5,8 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createManualClock } from '@portvakt/testing';
+import type { ManualClock } from '@portvakt/testing';
 
 export interface RecordedRequest {
   method: string;
@@ -74,16 +76,5 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-/** A clock the test moves by hand. */
-export function manualClock(start = Date.UTC(2026, 10, 20, 12, 0, 0)): { now(): number; advance(ms: number): void; set(ms: number): void } {
-  let current = start;
-  return {
-    now: () => current,
-    advance: (ms) => {
-      current += ms;
-    },
-    set: (ms) => {
-      current = ms;
-    },
-  };
-}
+/** A clock the test moves by hand, at a fixed start so dates in the tests are the same every run. */
+export const manualClock = (start = Date.UTC(2026, 10, 20, 12, 0, 0)): ManualClock => createManualClock(start);
