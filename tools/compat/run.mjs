@@ -143,6 +143,7 @@ async function runApp(shape, log) {
   const template = path.join(here, 'apps', shape.template ?? shape.name);
   const app = path.join(work, 'apps', shape.name);
   cpSync(template, app, { recursive: true, filter: (src) => !/[\\/](node_modules|dist|coverage|package-lock\.json)$/.test(src) });
+  for (const [target, file] of Object.entries(shape.program ?? {})) cpSync(path.join(here, 'programs', file), path.join(app, target));
   const variation = applyVariation(shape, app);
   if (variation) return { ok: false, error: variation };
   // Templates pin exact versions, so a run today and a run next month install the same apps.

@@ -6,10 +6,15 @@
 //   pin: { package: 'x.y.z' }      replaces the version of a dependency the template already has;
 //   compilerOptions: { ... }       is merged into the template's tsconfig.json;
 //   add: ['package@x.y.z']         installs registry packages the template does not have;
-//   env: { NAME: 'value' }         is set for the test command.
+//   env: { NAME: 'value' }         is set for the test command;
+//   program: { 'index.ts': 'every-entry.ts' } copies programs/<file> into the app under that name,
+//                                  so the TypeScript shapes share one program instead of six copies.
 
 const ALL = ['core', 'verify', 'axios', 'express', 'nestjs', 'redis', 'testing'];
-const typecheck = (name, what, variation = {}) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what, ...variation });
+const ONE_PROGRAM = { 'index.ts': 'every-entry.ts' };
+// The mixed shape compiles the same program twice, as CommonJS (.cts) and as an ES module (.mts).
+const MIXED_PROGRAM = { 'index.cts': 'every-entry.ts', 'index.mts': 'every-entry.ts' };
+const typecheck = (name, what, variation = {}) => ({ name, kind: 'app', packages: ALL, test: ['npm', 'test'], what, program: /mixed/.test(name) ? MIXED_PROGRAM : ONE_PROGRAM, ...variation });
 const TS6 = { typescript: '6.0.3' };
 const NEST12 = { '@nestjs/axios': '12.0.1', '@nestjs/common': '12.5.1', '@nestjs/core': '12.5.1', '@nestjs/terminus': '12.1.0' };
 
