@@ -524,6 +524,23 @@ export function problemOf(error: unknown): HttpProblem {
 }
 
 /**
+ * The RFC 9457 body of a problem answer, as every adapter sends it (with
+ * `content-type: application/problem+json`): `type: 'about:blank'`, the status phrase as `title`,
+ * `status`, `detail`, `code`, and `mpCode` when Maskinporten named one.
+ *
+ * @example
+ * ```ts
+ * import { problemBody, problemOf } from '@portvakt/core';
+ * const problem = problemOf(err);
+ * reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(problemBody(problem));
+ * ```
+ */
+export function problemBody(problem: HttpProblem): { type: 'about:blank'; title: string; status: number; detail: string; code: string; mpCode?: string } {
+  const { status, title, detail, code, mpCode } = problem;
+  return mpCode === undefined ? { type: 'about:blank', title, status, detail, code } : { type: 'about:blank', title, status, detail, code, mpCode };
+}
+
+/**
  * The stable codes of {@link httpStatusOfTokenFailure}.
  * @example
  * ```ts

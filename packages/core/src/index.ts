@@ -20,6 +20,7 @@ export {
   KeyError,
   MalformedResponseError,
   PortvaktError,
+  problemBody,
   problemOf,
   TimeoutError,
   TokenEndpointError,

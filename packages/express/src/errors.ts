@@ -2,7 +2,7 @@
 // and the proxy (RFC 9457 problem responses). Codes are stable; details never leave the process.
 import { STATUS_CODES } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { ConfigurationError, problemOf } from '@portvakt/core';
+import { ConfigurationError, problemBody, problemOf } from '@portvakt/core';
 import type { HttpProblem, TokenFailureCode } from '@portvakt/core';
 
 /**
@@ -91,8 +91,8 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem): void {
   }
   // RFC 9457: with type about:blank the title is the status phrase; what went wrong is in
   // `detail`, and `code` is the stable value to act on.
-  const { status, title, detail, code, mpCode, headers } = problem;
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail, code, ...(mpCode === undefined ? {} : { mpCode }) });
+  const { status, headers } = problem;
+  const body = JSON.stringify(problemBody(problem));
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/problem+json');

@@ -1,7 +1,7 @@
 import { Catch, Inject } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { PortvaktError } from '@portvakt/core';
+import { PortvaktError, problemBody } from '@portvakt/core';
 
 /**
  * Answers a Portvakt error that reaches Nest (a token that could not be had while handling a
@@ -32,12 +32,12 @@ export class MaskinportenExceptionFilter implements ExceptionFilter {
     const response: unknown = host.switchToHttp().getResponse();
     // The error's own answer: a token that could not be had (502, 503, 504), or an incoming token
     // refused by a guard (401, 403, 503, with its challenge in the headers).
-    const { status, title, detail, code, mpCode, headers } = error.toProblem();
+    const problem = error.toProblem();
+    const { status, headers } = problem;
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(response, name, value);
     httpAdapter.setHeader(response, 'content-type', 'application/problem+json');
     httpAdapter.setHeader(response, 'cache-control', 'no-store');
-    const problem = { type: 'about:blank', title, status, detail, code, ...(mpCode === undefined ? {} : { mpCode }) };
     // As a string, so no platform replaces the problem+json content type with its JSON default.
-    httpAdapter.reply(response, JSON.stringify(problem), status);
+    httpAdapter.reply(response, JSON.stringify(problemBody(problem)), status);
   }
 }

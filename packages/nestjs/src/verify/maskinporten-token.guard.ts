@@ -1,6 +1,7 @@
 import { HttpException, Inject, Injectable, Optional } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { problemBody } from '@portvakt/core';
 import { isVerificationError, verifyRequest } from '@portvakt/verify';
 import type { MaskinportenVerifier, TokenRequirements, VerifiableRequest, VerificationError } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
@@ -25,9 +26,9 @@ import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA,
 export class MaskinportenTokenException extends HttpException {
   readonly wwwAuthenticate: string | undefined;
   constructor(error: VerificationError) {
-    const { status, title, detail, code, headers } = error.toProblem();
-    super({ type: 'about:blank', title, status, detail, code }, status, { cause: error });
-    this.wwwAuthenticate = headers['www-authenticate'];
+    const problem = error.toProblem();
+    super(problemBody(problem), problem.status, { cause: error });
+    this.wwwAuthenticate = problem.headers['www-authenticate'];
   }
 }
 
