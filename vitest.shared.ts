@@ -7,9 +7,18 @@ import type { ViteUserConfig } from 'vitest/config';
 // condition), so a test never needs a build of its dependencies first.
 const conditions = ['@portvakt/source', ...defaultServerConditions];
 
-export function definePackageConfig(extra: Pick<ViteUserConfig, 'oxc'> = {}): ViteUserConfig {
+/** Coverage floors a package's test run must meet (set a little under what its suite reaches, so a real loss shows). */
+export interface CoverageFloors {
+  lines: number;
+  branches: number;
+  functions: number;
+  statements: number;
+}
+
+export function definePackageConfig(extra: Pick<ViteUserConfig, 'oxc'> & { coverage?: CoverageFloors } = {}): ViteUserConfig {
+  const { coverage, ...rest } = extra;
   return defineConfig({
-    ...extra,
+    ...rest,
     resolve: { conditions },
     ssr: { resolve: { conditions } },
     test: {
@@ -19,6 +28,9 @@ export function definePackageConfig(extra: Pick<ViteUserConfig, 'oxc'> = {}): Vi
       outputFile: { json: '.vitest/results.json' },
       testTimeout: 30_000,
       hookTimeout: 30_000,
+      ...(coverage === undefined
+        ? {}
+        : { coverage: { enabled: true, provider: 'v8' as const, include: ['src/**/*.ts'], reporter: ['text-summary'], reportsDirectory: '.vitest/coverage', thresholds: coverage } }),
     },
   });
 }

@@ -1,19 +1,5 @@
 import { definePackageConfig } from '../../vitest.shared.ts';
 
-const config = definePackageConfig();
 // Core holds the protocol logic every adapter relies on: its test run fails when coverage drops
-// below these floors (set a little under what the suite reaches, so a real loss shows).
-export default {
-  ...config,
-  test: {
-    ...config.test,
-    coverage: {
-      enabled: true,
-      provider: 'v8' as const,
-      include: ['src/**/*.ts'],
-      reporter: ['text-summary'],
-      reportsDirectory: '.vitest/coverage',
-      thresholds: { lines: 95, branches: 87, functions: 93, statements: 92 },
-    },
-  },
-};
+// below these floors.
+export default definePackageConfig({ coverage: { lines: 95, branches: 87, functions: 93, statements: 92 } });
