@@ -4,13 +4,12 @@
 // synchronous and cannot wait.
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
+import type { createProxyMiddleware, Options, Plugin, RequestHandler as ProxyHandler } from 'http-proxy-middleware';
 import { ConfigurationError } from '@portvakt/core';
 import { assertTokenSource, resolveTokenRequest } from '@portvakt/core/internal';
 import type { BearerToken, TokenRequest, TokenSource } from '@portvakt/core';
 import { isBodyConsumed } from './consumed-body.js';
 import { ownProblem, problemFor, sendProblem } from './errors.js';
-import { loadHttpProxyMiddleware } from './load-http-proxy-middleware.js';
 import type { ClaimsResolver } from './claims.js';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
@@ -63,7 +62,40 @@ const BODY_ALREADY_READ = new ConfigurationError(
 );
 
 function proxyUnavailable(cause: unknown): ConfigurationError {
-  return new ConfigurationError('http-proxy-middleware', 'could not be loaded, so maskinportenProxy() cannot start: install version 3 or 4 (npm i http-proxy-middleware).', { cause });
+  return new ConfigurationError(
+    'http-proxy-middleware',
+    'could not be loaded, so maskinportenProxy() cannot start: install version 3 or 4 (npm i http-proxy-middleware). It is loaded at run time and never bundled, so a bundled app needs it installed where the bundle runs.',
+    { cause },
+  );
+}
+
+// http-proxy-middleware is an optional peer, loaded when the first proxy is created. Its name must
+// not be a literal in an import(): bundlers (esbuild, tsup, webpack) resolve every literal import
+// at build time, even one that never runs, and so failed to bundle an app that uses only the
+// middleware and has not installed it. A name passed as a parameter is left to run time, where
+// Node resolves it like any import: from the app's node_modules unbundled, from beside the bundle
+// bundled (it is never put in a bundle). The comments keep webpack from turning the import into an
+// empty context and Vite from warning. tsc turns this import() into require() in the CommonJS
+// build, as it did the literal one, so CommonJS (and Jest, which has no require(esm)) loads major 3
+// through require; major 4 is ESM only and needs Node's require(esm) there.
+const HTTP_PROXY_MIDDLEWARE = 'http-proxy-middleware';
+
+type CreateProxyMiddleware = typeof createProxyMiddleware;
+
+function importAtRunTime(specifier: string): Promise<{ createProxyMiddleware?: unknown; default?: { createProxyMiddleware?: unknown } }> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+}
+
+let loading: Promise<CreateProxyMiddleware> | undefined;
+
+/** Imports http-proxy-middleware once per process (3 or 4; both export createProxyMiddleware); rejects when it is not installed. */
+function loadHttpProxyMiddleware(): Promise<CreateProxyMiddleware> {
+  loading ??= importAtRunTime(HTTP_PROXY_MIDDLEWARE).then((module) => {
+    const create = module.createProxyMiddleware ?? module.default?.createProxyMiddleware;
+    if (typeof create !== 'function') throw new TypeError('http-proxy-middleware has no createProxyMiddleware export');
+    return create as CreateProxyMiddleware;
+  });
+  return loading;
 }
 
 /** Checks every option; returns the proxy's own token request. */
