@@ -1,12 +1,13 @@
 // @portvakt/core/internal: the plumbing the other @portvakt/* packages share with core (option
-// checks, bodies and aborts, redaction, the presets). Not a public API: names here can change in
-// any release. Applications import from '@portvakt/core'.
+// checks, bodies and aborts, redaction, environments and discovery). Not a public API: names here
+// can change in any release. Applications import from '@portvakt/core'.
 export { createAbortScope, describeNetworkError, discardBody, inspectSymbol, isLoopbackHostname, isTransientStatus, parseJsonObject, readBodyText, refuseUnknownOptions } from './shared/index.js';
 export { describeValue, redactSecrets } from './redact.js';
 export { nameErrorClass } from './errors.js';
-export { ENVIRONMENTS } from './environments/index.js';
-export type { EnvironmentEndpoints } from './environments/index.js';
-export { problemWithEndpointUrl } from './environments/urls.js';
+// The one environment and discovery implementation, shared by the client and the verifier.
+export { ENVIRONMENTS, fetchJsonDocument, MAX_CONFIGURATION_DOCUMENT_BYTES, MetadataCache, planVerifierEnvironment, problemWithEndpointUrl } from './environments/index.js';
+export type { DiscoveredEndpointName, DiscoveredEndpoints, DocumentRequest, EnvironmentEndpoints, EnvironmentKind, MetadataCacheOptions, VerifierEnvironmentPlan } from './environments/index.js';
+export { MAX_TOKEN_LENGTH } from './transport/response.js';
 // Used by the adapters: the token-source check, claims resolved and copied, the grant for tools.
 export { assertTokenSource } from './token-source.js';
 export { copyTokenRequest, createGrant, normalizeTokenRequest, resolveTokenRequest } from './grant/index.js';

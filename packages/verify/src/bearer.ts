@@ -3,8 +3,7 @@
  * every adapter. Only the header is read: tokens in query strings or form bodies leak into logs
  * and are not accepted.
  */
-import { describeValue } from '@portvakt/core/internal';
-import { MAX_TOKEN_LENGTH } from './compact.js';
+import { describeValue, MAX_TOKEN_LENGTH } from '@portvakt/core/internal';
 import { InvalidTokenError, MissingTokenError } from './errors.js';
 
 // RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="

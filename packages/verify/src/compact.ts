@@ -3,14 +3,14 @@
  * checked: size, compact JWS form, header and payload as JSON objects without duplicate members,
  * the algorithm, `crit` and `kid`. Cheap, and they refuse most junk without touching the key set.
  */
-import { describeValue } from '@portvakt/core/internal';
-import { parseJsonObject } from '@portvakt/core/internal';
+import { describeValue, MAX_TOKEN_LENGTH, parseJsonObject } from '@portvakt/core/internal';
 import { InvalidTokenError } from './errors.js';
 import { findDuplicateMember } from './json-members.js';
 
 /**
- * Tokens longer than this are refused before any parsing. Maskinporten's tokens are a few
- * kilobytes, and a request header is kept under 8 KB (protocol.md section 7).
+ * Tokens longer than this (16 KiB) are refused before any parsing. Maskinporten's tokens are a few
+ * kilobytes, and a request header is kept under 8 KB (protocol.md section 7). Defined once, in
+ * core, for the tokens a client accepts and the tokens a verifier checks; re-exported here.
  *
  * @example
  * ```ts
@@ -18,7 +18,7 @@ import { findDuplicateMember } from './json-members.js';
  * if (token.length > MAX_TOKEN_LENGTH) return res.status(401).end(); // what verify() would say
  * ```
  */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
+export { MAX_TOKEN_LENGTH };
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 

@@ -4,6 +4,7 @@
 // attempt bounded by a timeout; the answer is checked before anyone sees it.
 import { AltinnExchangeError, EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../errors.js';
 import { createAbortScope, describeNetworkError, discardBody, isTransientStatus, readBodyText, sleep } from '../shared/index.js';
+import { MAX_TOKEN_LENGTH } from '../transport/response.js';
 
 export interface ExchangeSettings {
   exchangeUrl: string;
@@ -21,7 +22,6 @@ export interface ExchangedToken {
 }
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const MAX_TOKEN_LENGTH = 16_384;
 const MAX_LIFETIME_SECONDS = 86_400;
 /** How far Altinn's clock may be ahead of ours (an `iat` in the future) or behind (an old `iat`). */
 const CLOCK_SKEW_SECONDS = 60;

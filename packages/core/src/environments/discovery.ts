@@ -1,102 +1,117 @@
 /**
- * RFC 8414 metadata discovery. Digdir asks clients to configure themselves from the metadata
- * document and to cache it for about a day (protocol.md sections 1.1 and 7).
+ * RFC 8414 metadata discovery, for the client (`token_endpoint`) and the verifier (`jwks_uri`).
+ * Digdir asks clients to configure themselves from the metadata document and to cache it for
+ * about a day (protocol.md sections 1.1 and 7).
  *
  * Caching rules:
- * - The first fetch is shared by every concurrent `resolve()`; a failure is not cached, so the next
- *   `resolve()` tries again.
+ * - One fetch at a time, shared by every concurrent `resolve()` (1 000 cold callers, one request).
  * - A document is served from memory until `ttl` has passed; the next `resolve()` after that
  *   fetches it again (one shared fetch) and waits for it.
  * - If that re-fetch fails, the previous document keeps being served, and no new fetch is tried
- *   for `min(ttl, 60 s)`, so an unreachable metadata endpoint costs one waiting caller a minute,
- *   not every caller. Maskinporten's issuer and token endpoint practically never change, so a
- *   day-old document is far better than no token.
+ *   for `min(ttl, 60 s)`: an unreachable metadata endpoint costs one waiting caller a minute, not
+ *   every caller. Maskinporten's issuer and endpoints practically never change, so a day-old
+ *   document is far better than none.
+ * - While there is no document, a failure is not kept as a result, but it backs off: the next
+ *   fetch starts 1 s after it, then 2, 4, 8, ... up to 60 s after each further failure, and a
+ *   caller inside that window gets the last failure at once. So an endpoint that stays down makes
+ *   at most 6 fetches in its first 60 s (at 0, 1, 3, 7, 15 and 31 s), then one a minute.
  */
-import { AbortedError, EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../errors.js';
+import { AbortedError, MalformedResponseError } from '../errors.js';
 import type { Clock } from '../types.js';
-import { createAbortScope, describeNetworkError, discardBody, isTransientStatus, parseJsonObject, readBodyText, raceAbort } from '../shared/index.js';
+import { raceAbort } from '../shared/index.js';
+import { fetchJsonDocument } from './documents.js';
 import { kindOfIssuer } from './presets.js';
+import type { EnvironmentKind } from './presets.js';
 import { problemWithEndpointUrl } from './urls.js';
-import type { ResolvedEnvironment } from './types.js';
 
-/** How long a failed re-fetch keeps us from trying again, at most. */
-const RETRY_AFTER_FAILED_REFRESH_MS = 60_000;
+/** How long a failed re-fetch, with a document in hand, keeps us from trying again, at most. */
+export const STALE_RETRY_MS = 60_000;
+/** While there is no document: the wait after the first failure, doubled after each further one... */
+export const FIRST_FAILURE_BACKOFF_MS = 1000;
+/** ...up to this. */
+export const MAX_FAILURE_BACKOFF_MS = 60_000;
 
-/** Fetches and validates one metadata document. One attempt; the cache decides when to try again. */
-export async function fetchMetadata(fetchImpl: typeof fetch, metadataUrl: string, timeoutMs: number): Promise<ResolvedEnvironment> {
-  const where = `the Maskinporten metadata document at ${metadataUrl}`;
-  const scope = createAbortScope([], { ms: timeoutMs, cause: 'attempt' });
-  try {
-    let response: Response;
-    try {
-      // Never follow a redirect: the document decides where grants go, so it must come from the
-      // URL that was configured.
-      response = await fetchImpl(metadataUrl, { method: 'GET', headers: { accept: 'application/json' }, redirect: 'manual', signal: scope.signal });
-    } catch (error) {
-      if (scope.cause !== undefined) throw new TimeoutError(`Timed out after ${timeoutMs} ms fetching ${where}.`, timeoutMs);
-      throw new EndpointUnavailableError(`Could not fetch ${where}: ${describeNetworkError(error)}.`, { attempts: 1 });
-    }
-    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
-      discardBody(response);
-      throw new MalformedResponseError(`${capitalise(where)} answered with a redirect (HTTP ${response.status}); redirects are never followed. Configure the final URL.`, response.status);
-    }
-    if (!response.ok) {
-      discardBody(response);
-      const transient = isTransientStatus(response.status);
-      if (transient) throw new EndpointUnavailableError(`${capitalise(where)} is unavailable (HTTP ${response.status}).`, { status: response.status, attempts: 1 });
-      throw new MalformedResponseError(`${capitalise(where)} answered HTTP ${response.status}: check the metadata URL.`, response.status);
-    }
-    let text: string;
-    try {
-      text = await readBodyText(response);
-    } catch (error) {
-      if (error instanceof MalformedResponseError) throw error;
-      if (scope.cause !== undefined) throw new TimeoutError(`Timed out after ${timeoutMs} ms reading ${where}.`, timeoutMs);
-      throw new EndpointUnavailableError(`The connection broke while reading ${where}: ${describeNetworkError(error)}.`, { attempts: 1 });
-    }
-    return parseMetadata(text, where, response.status);
-  } finally {
-    scope.dispose();
-  }
+/** The metadata members a cache can be asked for, by the name they get in the resolved value. */
+const MEMBERS = { tokenEndpoint: 'token_endpoint', jwksUri: 'jwks_uri' } as const;
+
+/** `tokenEndpoint` (the client's) or `jwksUri` (the verifier's). */
+export type DiscoveredEndpointName = keyof typeof MEMBERS;
+
+/**
+ * What a metadata document says, for one reader: the issuer (verbatim), its kind, and the one
+ * endpoint the reader needs. Other members are not read, so a document is refused only for what
+ * its reader would use.
+ * @example
+ * ```ts
+ * const { issuer, jwksUri }: DiscoveredEndpoints<'jwksUri'> = await cache.resolve();
+ * ```
+ */
+export type DiscoveredEndpoints<N extends DiscoveredEndpointName> = { readonly issuer: string; readonly kind: EnvironmentKind } & { readonly [K in N]: string };
+
+const WHAT = 'the Maskinporten metadata document';
+
+/** Checks the issuer and the one endpoint a reader needs; the rest of the document is not read. */
+function readMetadata<N extends DiscoveredEndpointName>(document: Record<string, unknown>, status: number, metadataUrl: string, endpoint: N): DiscoveredEndpoints<N> {
+  const where = `${WHAT} at ${metadataUrl}`;
+  const read = (member: string): string => {
+    const value = document[member];
+    if (typeof value !== 'string' || value === '') throw new MalformedResponseError(`The Maskinporten metadata document at ${metadataUrl} has no "${member}" string.`, status);
+    const problem = problemWithEndpointUrl(value);
+    if (problem !== undefined) throw new MalformedResponseError(`The "${member}" in ${where} is unusable: ${problem}`, status);
+    return value;
+  };
+  // The issuer is kept verbatim: it becomes the grant's aud and is compared with a token's iss.
+  const issuer = read('issuer');
+  const value = read(MEMBERS[endpoint]);
+  return Object.freeze({ issuer, kind: kindOfIssuer(issuer), [endpoint]: value }) as DiscoveredEndpoints<N>;
 }
 
-function parseMetadata(text: string, where: string, status: number): ResolvedEnvironment {
-  const document = parseJsonObject(text);
-  if (document === undefined) throw new MalformedResponseError(`${capitalise(where)} is not a JSON object.`, status);
-  const { issuer, token_endpoint: tokenEndpoint } = document;
-  if (typeof issuer !== 'string' || issuer === '') throw new MalformedResponseError(`${capitalise(where)} has no "issuer" string.`, status);
-  const issuerProblem = problemWithEndpointUrl(issuer);
-  if (issuerProblem !== undefined) throw new MalformedResponseError(`The "issuer" in ${where} is unusable: ${issuerProblem}`, status);
-  if (typeof tokenEndpoint !== 'string' || tokenEndpoint === '') {
-    throw new MalformedResponseError(`${capitalise(where)} has no "token_endpoint" string.`, status);
-  }
-  const endpointProblem = problemWithEndpointUrl(tokenEndpoint);
-  if (endpointProblem !== undefined) throw new MalformedResponseError(`The "token_endpoint" in ${where} is unusable: ${endpointProblem}`, status);
-  // The issuer is kept verbatim: it becomes the grant's aud (protocol.md section 2.3).
-  return Object.freeze({ issuer, tokenEndpoint, kind: kindOfIssuer(issuer) });
+/**
+ * The options of a {@link MetadataCache}.
+ * @example
+ * ```ts
+ * const options: MetadataCacheOptions<'jwksUri'> = { fetch, clock: Date, metadataUrl, ttlMs: 86_400_000, timeoutMs: 5000, endpoint: 'jwksUri' };
+ * ```
+ */
+export interface MetadataCacheOptions<N extends DiscoveredEndpointName> {
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  readonly metadataUrl: string;
+  readonly ttlMs: number;
+  /** The time one fetch may take, body included. */
+  readonly timeoutMs: number;
+  /** The endpoint the reader needs from the document. */
+  readonly endpoint: N;
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** The cached, shared, TTL-bound view of one metadata URL. */
-export class MetadataCache {
-  readonly #fetch: typeof fetch;
-  readonly #clock: Clock;
-  readonly #metadataUrl: string;
-  readonly #ttlMs: number;
-  readonly #timeoutMs: number;
-  #document: { value: ResolvedEnvironment; fetchedAt: number } | undefined;
-  #inFlight: Promise<ResolvedEnvironment> | undefined;
+/**
+ * The cached, shared, TTL-bound view of one metadata URL, by the rules at the top of this file.
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache } from '@portvakt/core/internal';
+ * const metadata = new MetadataCache({ fetch, clock: Date, metadataUrl, ttlMs: 86_400_000, timeoutMs: 5000, endpoint: 'jwksUri' });
+ * const { issuer, jwksUri } = await metadata.resolve();
+ * ```
+ */
+export class MetadataCache<N extends DiscoveredEndpointName> {
+  readonly #options: MetadataCacheOptions<N>;
+  #document: { value: DiscoveredEndpoints<N>; fetchedAt: number } | undefined;
+  #inFlight: Promise<DiscoveredEndpoints<N>> | undefined;
+  /** No fetch starts before this (after a failure). */
   #retryAt = 0;
+  /** Failures in a row while there is no document; they set the back-off. */
+  #failures = 0;
+  /** The last failure while there is no document: what a caller inside the back-off gets. */
+  #lastFailure: unknown;
+  #fetches = 0;
 
-  constructor(options: { fetch: typeof fetch; clock: Clock; metadataUrl: string; ttlMs: number; timeoutMs: number }) {
-    this.#fetch = options.fetch;
-    this.#clock = options.clock;
-    this.#metadataUrl = options.metadataUrl;
-    this.#ttlMs = options.ttlMs;
-    this.#timeoutMs = options.timeoutMs;
+  constructor(options: MetadataCacheOptions<N>) {
+    this.#options = { ...options };
+  }
+
+  get metadataUrl(): string {
+    return this.#options.metadataUrl;
   }
 
   /** The issuer of the last document fetched, if any. */
@@ -104,31 +119,51 @@ export class MetadataCache {
     return this.#document?.value.issuer;
   }
 
-  resolve(signal?: AbortSignal): Promise<ResolvedEnvironment> {
+  /** How many fetches were started. */
+  get fetches(): number {
+    return this.#fetches;
+  }
+
+  /**
+   * The document's issuer and endpoint: from memory while it is fresh (or while a failed re-fetch
+   * backs off), else from one shared fetch. A caller's abort ends only that caller's wait.
+   */
+  resolve(signal?: AbortSignal): Promise<DiscoveredEndpoints<N>> {
     if (signal?.aborted) return Promise.reject(new AbortedError());
-    const now = this.#clock.now();
+    const now = this.#options.clock.now();
     const document = this.#document;
-    if (document !== undefined && (now - document.fetchedAt < this.#ttlMs || now < this.#retryAt)) {
-      return Promise.resolve(document.value);
+    if (document !== undefined && (now - document.fetchedAt < this.#options.ttlMs || now < this.#retryAt)) return Promise.resolve(document.value);
+    if (this.#inFlight === undefined) {
+      if (document === undefined && now < this.#retryAt) return Promise.reject(this.#lastFailure);
+      this.#inFlight = this.#refresh().finally(() => {
+        this.#inFlight = undefined;
+      });
     }
-    this.#inFlight ??= this.#refresh().finally(() => {
-      this.#inFlight = undefined;
-    });
-    // A caller's abort ends only that caller's wait; the shared fetch goes on for the others.
+    // The shared fetch goes on for the others when this caller stops waiting.
     return raceAbort(this.#inFlight, signal, () => new AbortedError());
   }
 
-  async #refresh(): Promise<ResolvedEnvironment> {
+  async #refresh(): Promise<DiscoveredEndpoints<N>> {
+    const { fetch, clock, metadataUrl, timeoutMs, ttlMs, endpoint } = this.#options;
+    this.#fetches += 1;
     try {
-      const value = await fetchMetadata(this.#fetch, this.#metadataUrl, this.#timeoutMs);
-      this.#document = { value, fetchedAt: this.#clock.now() };
+      const request = { url: metadataUrl, what: WHAT, accept: 'application/json', timeoutMs };
+      const value = await fetchJsonDocument(fetch, request, (body, status) => readMetadata(body, status, metadataUrl, endpoint));
+      this.#document = { value, fetchedAt: clock.now() };
       this.#retryAt = 0;
+      this.#failures = 0;
+      this.#lastFailure = undefined;
       return value;
     } catch (error) {
       const previous = this.#document;
-      if (previous === undefined) throw error;
-      this.#retryAt = this.#clock.now() + Math.min(this.#ttlMs, RETRY_AFTER_FAILED_REFRESH_MS);
-      return previous.value;
+      if (previous !== undefined) {
+        this.#retryAt = clock.now() + Math.min(ttlMs, STALE_RETRY_MS);
+        return previous.value;
+      }
+      this.#failures += 1;
+      this.#lastFailure = error;
+      this.#retryAt = clock.now() + Math.min(MAX_FAILURE_BACKOFF_MS, FIRST_FAILURE_BACKOFF_MS * 2 ** (this.#failures - 1));
+      throw error;
     }
   }
 }

@@ -1,5 +1,12 @@
-export { ENVIRONMENTS } from './presets.js';
-export type { EnvironmentEndpoints } from './presets.js';
+export { ENVIRONMENTS, MASKINPORTEN_HOSTS } from './presets.js';
+export type { EnvironmentEndpoints, EnvironmentKind } from './presets.js';
 export { createEnvironmentSource } from './source.js';
 export type { EnvironmentDependencies } from './source.js';
 export type { EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './types.js';
+export { DEFAULT_METADATA_TTL_SECONDS, MAX_METADATA_TTL_SECONDS, planClientEnvironment, planVerifierEnvironment } from './option.js';
+export type { ClientEnvironmentPlan, DiscoveryPlan, VerifierEnvironmentPlan } from './option.js';
+export { FIRST_FAILURE_BACKOFF_MS, MAX_FAILURE_BACKOFF_MS, MetadataCache, STALE_RETRY_MS } from './discovery.js';
+export type { DiscoveredEndpointName, DiscoveredEndpoints, MetadataCacheOptions } from './discovery.js';
+export { fetchJsonDocument, MAX_CONFIGURATION_DOCUMENT_BYTES } from './documents.js';
+export type { DocumentRequest } from './documents.js';
+export { problemWithEndpointUrl, requireEndpointUrl, requireIssuer } from './urls.js';

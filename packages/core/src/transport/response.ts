@@ -35,8 +35,19 @@ export type AttemptOutcome =
 /** OAuth error fields are short; a longer one is cut so a hostile server cannot flood logs. */
 const MAX_OAUTH_FIELD = 1000;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
-/** Far above any JWT Maskinporten issues, far below what breaks an HTTP header. */
-const MAX_TOKEN_LENGTH = 16_384;
+/**
+ * The longest access token Portvakt accepts, in characters: from the token endpoint, from Altinn's
+ * exchange, and in a request a verifier checks. Far above any JWT Maskinporten issues (a few
+ * kilobytes), far below what breaks an HTTP header (servers keep them under 8-16 KB; protocol.md
+ * section 7).
+ *
+ * @example
+ * ```ts
+ * import { MAX_TOKEN_LENGTH } from '@portvakt/core';
+ * if (token.length > MAX_TOKEN_LENGTH) throw new Error('not a Maskinporten token');
+ * ```
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 const MIN_EXPIRES_IN = 1;
 const MAX_EXPIRES_IN = 86_400;
 

@@ -31,11 +31,13 @@ describe('presets', () => {
       test: {
         issuer: 'https://test.maskinporten.no/',
         tokenEndpoint: 'https://test.maskinporten.no/token',
+        jwksUri: 'https://test.maskinporten.no/jwk',
         metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server',
       },
       prod: {
         issuer: 'https://maskinporten.no/',
         tokenEndpoint: 'https://maskinporten.no/token',
+        jwksUri: 'https://maskinporten.no/jwk',
         metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server',
       },
     });
@@ -93,7 +95,7 @@ describe('validation', () => {
     [{ issuer: 'https://maskinporten.no/token', tokenEndpoint: 'https://maskinporten.no/token' }, 'environment.issuer', /exactly "https:\/\/maskinporten.no\/"/],
     [{ issuer: 'https://x.example.no/', tokenEndpoint: 'https://x.example.no/token', metadataUrl: 'https://x.example.no/m' }, 'environment', /not both/],
     [{ issuer: 'https://x.example.no/', tokenEndpoint: 'https://x.example.no/token', metadataTtl: 5 }, 'environment.metadataTtl', /only with metadataUrl/],
-    [{ issuer: 'https://x.example.no/', token_endpoint: 'https://x.example.no/token' }, 'environment.token_endpoint', /not an environment option/],
+    [{ issuer: 'https://x.example.no/', token_endpoint: 'https://x.example.no/token' }, 'environment.token_endpoint', /not an option here: did you mean "tokenEndpoint"\?/],
     [{ metadataUrl: 'http://x.example.no/.well-known/oauth-authorization-server' }, 'environment.metadataUrl', /must use https/],
     [{ metadataUrl: '' }, 'environment.metadataUrl', /non-empty/],
     [{ metadataUrl: 'https://x.example.no/m', metadataTtl: 0 }, 'environment.metadataTtl', /above 0/],
@@ -183,13 +185,18 @@ describe('metadata discovery', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('does not cache a failed first fetch', async () => {
+  it('does not cache a failed first fetch, but waits 1 s before the next one', async () => {
     server.handler = (_req, res) => sendJson(res, 500, 'oops');
     const source = discover();
     const error = await source.resolve().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EndpointUnavailableError);
     expect((error as EndpointUnavailableError).status).toBe(500);
     server.handler = (_req, res) => sendJson(res, 200, document);
+    // Inside the back-off the last failure is answered at once, without a request.
+    clock.advance(999);
+    await expect(source.resolve()).rejects.toBe(error);
+    expect(server.requests).toHaveLength(1);
+    clock.advance(1);
     expect((await source.resolve()).issuer).toBe('http://127.0.0.1/issuer/');
     expect(server.requests).toHaveLength(2);
   });
