@@ -46,6 +46,7 @@ export type { EnvironmentEndpoints, EnvironmentOption } from './environments/ind
 export type { TransportOptions } from './transport/index.js';
 export { createAuthorizedFetch } from './fetch/index.js';
 export type { AuthorizedFetchOptions } from './fetch/index.js';
+export { MAX_TOKEN_LENGTH } from './transport/response.js';
 export { fromEnv } from './env.js';
 export type { EnvClientOptions } from './env.js';
 // end transport, environments, origins, fetch, env
