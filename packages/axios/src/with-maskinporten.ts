@@ -197,7 +197,7 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
         response = await adapter(config);
       } catch (error) {
         if (!shouldRetry(error, config, attached.token)) throw error;
-        // protocol.md section 7: on a 401 from the API, drop the cached token and retry once. The
+        // docs/maskinporten-rules.md §7: on a 401 from the API, drop the cached token and retry once. The
         // client drops it only if it is still the cached one, and concurrent callers share one
         // fetch, so 100 requests refused at once cause one new token.
         client.invalidate(attached.token);

@@ -129,7 +129,7 @@ function keyFromEnv(env: Env): KeyInput {
       pkcs12 = new Uint8Array(Buffer.from(compact, 'base64'));
     }
     if (pkcs12.byteLength === 0) throw new ConfigurationError(pkcs12Path !== undefined ? 'MASKINPORTEN_PKCS12_PATH' : 'MASKINPORTEN_PKCS12_BASE64', 'is empty.');
-    // A certificate registered in self-service signs with its kid instead of x5c (protocol.md section 10).
+    // A certificate registered in self-service signs with its kid instead of x5c (docs/maskinporten-rules.md §10).
     return kid === undefined ? { pkcs12, passphrase } : { pkcs12, passphrase, kid };
   }
 
@@ -241,7 +241,7 @@ export function fromEnv(env: Env = process.env): EnvClientOptions {
   const algorithm = read(env, 'MASKINPORTEN_ALGORITHM')?.trim();
   if (algorithm !== undefined) {
     if (!(GRANT_ALGORITHMS as readonly string[]).includes(algorithm)) {
-      throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512 (protocol.md section 2.1), not ${describeValue(algorithm)}.`);
+      throw new ConfigurationError('MASKINPORTEN_ALGORITHM', `must be RS256, RS384 or RS512, the algorithms Maskinporten takes for grants, not ${describeValue(algorithm)}.`);
     }
     options.algorithm = algorithm as GrantAlgorithm;
   }

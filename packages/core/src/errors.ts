@@ -397,7 +397,7 @@ export class ClientClosedError extends PortvaktError {
 
 /**
  * Altinn's authentication API refused to exchange the Maskinporten token for an Altinn token
- * (protocol.md section 5.7): `status` is its HTTP status. A 401 or 403 usually means the
+ * (docs/maskinporten-rules.md §5.7): `status` is its HTTP status. A 401 or 403 usually means the
  * Maskinporten token lacks what Altinn needs (scope, organisation), or came from the other
  * environment (a test token at production Altinn). Not retried.
  *

@@ -1,6 +1,6 @@
 // What to do about each MP-nnn code Maskinporten documents in its error descriptions.
 /**
- * Remediation hints for the MP codes Maskinporten documents (protocol.md section 3.4).
+ * Remediation hints for the MP codes Maskinporten documents (docs/maskinporten-rules.md §3.4).
  * @example
  * ```ts
  * console.log(MP_CODE_HINTS['MP-110']);

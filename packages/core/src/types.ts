@@ -5,7 +5,7 @@
 import type { JsonWebKey } from 'node:crypto';
 
 /**
- * RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (protocol.md section 2.1).
+ * RSA PKCS#1 v1.5 algorithms Maskinporten accepts for grants (docs/maskinporten-rules.md §2.1).
  * @example
  * ```ts
  * const alg: GrantAlgorithm = 'RS256';
@@ -105,7 +105,7 @@ export interface TokenRequest {
 }
 
 /**
- * A consent to act on, for a consent token (protocol.md section 5.4): the consent request's UUID
+ * A consent to act on, for a consent token (docs/maskinporten-rules.md §5.4): the consent request's UUID
  * and the party who consented, as Altinn's URN (`urn:altinn:person:identifier-no:<pid>` or
  * `urn:altinn:organization:identifier-no:<orgno>`).
  *

@@ -7,7 +7,7 @@ import type { SigningAlgorithm, SigningKey } from './simulator/signing-keys.js';
 
 /**
  * Claims for {@link TokenFactory.mint}; anything not given gets a Maskinporten-like default. The
- * named fields build the claim shapes of protocol.md sections 3.3 and 5 (delegation, audience,
+ * named fields build the claim shapes of docs/maskinporten-rules.md §3.3 and §5 (delegation, audience,
  * pid, system user, consent); any other key is set as a raw claim, and a raw claim set to
  * `undefined` is left out (to mint a token without, say, `client_id`).
  *

@@ -134,7 +134,7 @@ describe('POST /token rules: each violation rejected, the valid form accepted', 
 describe('issued access tokens', () => {
   const jwks = () => createRemoteJWKSet(new URL(sim.jwksUri));
 
-  it('carry the claims of protocol.md 3.3 and verify against /jwk', async () => {
+  it('carry the claims of docs/maskinporten-rules.md §3.3 and verify against /jwk', async () => {
     const res = await postToken(sim.tokenEndpoint, kidGrant({ resource: 'https://api.example.no', pid: '01010199999' }));
     const { payload, protectedHeader } = await jwtVerify(res.json.access_token as string, jwks(), { issuer: sim.issuer });
     expect(protectedHeader.alg).toBe('RS256');

@@ -1,5 +1,5 @@
 /**
- * The claims of a Maskinporten access token (protocol.md section 3.3, delegation 5.1, audience 5.2,
+ * The claims of a Maskinporten access token (docs/maskinporten-rules.md §3.3, delegation 5.1, audience 5.2,
  * system user 5.3, consent 5.4, pid 5.5), type-checked and given names in Maskinporten's words.
  * Claims Maskinporten always sets are required; the others are checked when present.
  */
@@ -8,7 +8,7 @@ import { InvalidTokenError } from './errors.js';
 
 /**
  * An organisation as Maskinporten writes it: `{ authority: 'iso6523-actorid-upis', ID: '0192:<orgno>' }`
- * for Norwegian organisations, other authorities for European eSeals (protocol.md section 5.6).
+ * for Norwegian organisations, other authorities for European eSeals (docs/maskinporten-rules.md §5.6).
  * @example
  * ```ts
  * const consumer: OrganizationIdentifier = { authority: 'iso6523-actorid-upis', ID: '0192:910753614' };
@@ -252,7 +252,7 @@ function authorizationDetailsOf(value: unknown): { systemUser: SystemUserClaims 
   if (!Array.isArray(value)) throw invalid('authorization_details', 'must be an array');
   for (const entry of value as unknown[]) {
     if (!isRecord(entry) || typeof entry.type !== 'string') throw invalid('authorization_details', 'must hold objects with a string "type"');
-    // Maskinporten issues one system user or one consent per token (protocol.md sections 5.3, 5.4):
+    // Maskinporten issues one system user or one consent per token (docs/maskinporten-rules.md §5.3, §5.4):
     // two of a kind would leave the API guessing which one the token is for. Unknown types are
     // left in `payload`.
     if (entry.type === 'urn:altinn:systemuser') {

@@ -9,7 +9,7 @@ import { findDuplicateMember } from './json-members.js';
 
 /**
  * Tokens longer than this (16 KiB) are refused before any parsing. Maskinporten's tokens are a few
- * kilobytes, and a request header is kept under 8 KB (protocol.md section 7). Defined once, in
+ * kilobytes, and a request header is kept under 8 KB (docs/maskinporten-rules.md §7). Defined once, in
  * core, for the tokens a client accepts and the tokens a verifier checks; re-exported here.
  *
  * @example
@@ -71,7 +71,7 @@ export function decodeAccessToken(token: string, algorithms: ReadonlySet<string>
   if (header.enc !== undefined) throw new InvalidTokenError('encrypted', 'The token header has "enc": encrypted tokens are not accepted.');
   const { alg, kid } = header;
   if (typeof alg !== 'string' || !algorithms.has(alg)) {
-    // protocol.md section 3.3: Maskinporten signs with RSA PKCS#1 v1.5 only. `none`, HMAC (the
+    // docs/maskinporten-rules.md §3.3: Maskinporten signs with RSA PKCS#1 v1.5 only. `none`, HMAC (the
     // public key used as a shared secret) and every other family are refused by name.
     throw new InvalidTokenError('unsupported_algorithm', `The token's alg ${describeValue(alg)} is not accepted; expected one of ${[...algorithms].join(', ')}.`);
   }

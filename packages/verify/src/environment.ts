@@ -1,7 +1,7 @@
 /**
  * Where a verifier gets its issuer and key set. The option is read, and the metadata fetched and
  * cached, by core's environment module, the one the client uses too (`@portvakt/core/internal`):
- * - `'test'` / `'prod'`: the presets, with their JWKS URLs (protocol.md section 1.1);
+ * - `'test'` / `'prod'`: the presets, with their JWKS URLs (docs/maskinporten-rules.md §1.1);
  * - `{ metadataUrl, metadataTtl? }`: RFC 8414 discovery, reading `issuer` and `jwks_uri`;
  * - `{ issuer, jwksUri }` (a `tokenEndpoint` may stay, so one object serves client and verifier);
  * - `{ issuer, jwks }`: a fixed key set, for tests and for setups that ship the keys with the app.

@@ -1,5 +1,5 @@
 /**
- * Maskinporten's signing keys, fetched once and cached. The rules (protocol.md sections 1.3, 6.3:
+ * Maskinporten's signing keys, fetched once and cached. The rules (docs/maskinporten-rules.md §1.3, §6.3:
  * cache the key set, select the key by `kid`, Maskinporten rotates its key):
  * - The first load is shared by every concurrent verification (one fetch for 10 000 callers). A
  *   failed first load is not cached, but the next one starts at most once a second.

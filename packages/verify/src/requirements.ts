@@ -25,8 +25,8 @@ export interface TokenRequirements {
   /** Organisation numbers (9 digits) allowed as `consumer`. */
   consumers?: string | readonly string[] | undefined;
   /**
-   * Organisation numbers allowed as `supplier`: the token must be delegated (protocol.md section
-   * 5.1) by one of these. A token without `supplier` is refused.
+   * Organisation numbers allowed as `supplier`: the token must be delegated
+   * (docs/maskinporten-rules.md §5.1) by one of these. A token without `supplier` is refused.
    */
   suppliers?: string | readonly string[] | undefined;
 }

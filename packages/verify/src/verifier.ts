@@ -1,6 +1,6 @@
 /**
- * The verifier an API provider puts in front of its routes. The checks are those of protocol.md
- * section 6, in this order: size and form, header (algorithm, `crit`, `kid`), claim types, issuer,
+ * The verifier an API provider puts in front of its routes. The checks are those of docs/maskinporten-rules.md
+ * §6, in this order: size and form, header (algorithm, `crit`, `kid`), claim types, issuer,
  * key, signature (jose), times, then the API's requirements (audience, scope, consumer, supplier).
  * The issuer is checked before the key is looked up, so tokens from another environment are
  * refused without touching the key set.
@@ -22,7 +22,7 @@ import { combineRequirements, compileRequirements, enforceRequirements, NO_REQUI
 import type { CompiledRequirements, TokenRequirements } from './requirements.js';
 
 /**
- * The algorithms Maskinporten signs access tokens with: RSA PKCS#1 v1.5 (protocol.md section 3.3;
+ * The algorithms Maskinporten signs access tokens with: RSA PKCS#1 v1.5 (docs/maskinporten-rules.md §3.3;
  * RS256 only until 2023, RS384 and RS512 since). A key in the key set that names its `alg` is used
  * for that algorithm only.
  */
@@ -223,7 +223,7 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
     if (hit !== undefined) return hit;
     const decoded = decodeAccessToken(token, ALGORITHMS);
     const claims = readClaims(decoded.payload);
-    // protocol.md sections 1.1 and 6.1: `iss` is exactly the environment's issuer, trailing slash
+    // docs/maskinporten-rules.md §1.1 and §6.1: `iss` is exactly the environment's issuer, trailing slash
     // included. A test token at a production API stops here, before the key set is touched (with
     // discovery, once the metadata has named the issuer).
     const known = keys.issuer;

@@ -1,4 +1,4 @@
-// Valid tokens of every shape Maskinporten issues (protocol.md sections 3.3 and 5, and the example
+// Valid tokens of every shape Maskinporten issues (docs/maskinporten-rules.md §3.3 and §5, and the example
 // bodies of section 8) are accepted, and their claims come back typed and named.
 import { describe, expect, it } from 'vitest';
 import { createTokenFactory } from '@portvakt/testing';
@@ -135,7 +135,7 @@ describe('valid tokens of every shape', () => {
     await expect(v.verify(await other.mint())).resolves.toMatchObject({ scopes: ['portvakt:test'] });
   });
 
-  it('the decoded example bodies of protocol.md section 8 (TV4 plain, TV4 delegated, TV5 system user, TV6 consent)', async () => {
+  it('the decoded example bodies of docs/maskinporten-rules.md §8 (§8.4 plain, §8.4 delegated, §8.5 system user, §8.6 consent)', async () => {
     const clock = manualClock(1_740_737_600_000);
     const at = createMaskinportenVerifier({ environment: { issuer: factory.issuer, jwks: factory.jwks }, clock, clockTolerance: 300 });
     const iat = Math.floor(clock.now() / 1000);

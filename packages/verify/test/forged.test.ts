@@ -53,7 +53,7 @@ const scopeRefused = (name: string, token: Case['token'], requirements?: TokenRe
 const orgRefused = (name: string, token: Case['token'], requirements: TokenRequirements): Case => ({ name, token, code: 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED', status: 403, requirements });
 
 const cases: Case[] = [
-  // The algorithm: only RSA PKCS#1 v1.5, as Maskinporten signs (protocol.md section 3.3).
+  // The algorithm: only RSA PKCS#1 v1.5, as Maskinporten signs (docs/maskinporten-rules.md §3.3).
   invalid('alg none with no signature', 'unsupported_algorithm', () => forge({}, { header: { alg: 'none' }, signature: 'none' })),
   invalid('alg "None" (case variant)', 'unsupported_algorithm', () => forge({}, { header: { alg: 'None' }, signature: 'none' })),
   invalid('alg none with a signature', 'unsupported_algorithm', () => forge({}, { header: { alg: 'none' } })),

@@ -22,7 +22,7 @@ export const keygenSpec: CommandSpec = {
   details: 'Writes <kid>.private.jwk.json and <kid>.private.pem (0600) and <kid>.public.jwks.json.\nThe private files are secrets: keep them out of version control.',
 };
 
-// Digdir allows letters, digits, '.', '_' and '-' in a kid (protocol.md section 4.2).
+// Digdir allows letters, digits, '.', '_' and '-' in a kid (docs/maskinporten-rules.md §4.2).
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
 
 export function checkKid(kid: string, command: string): string {

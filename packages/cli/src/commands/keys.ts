@@ -1,5 +1,5 @@
 // portvakt keys rotate | prune: a client's key set through Digdir's self-service API
-// (protocol.md section 4.2): add a new key next to the old one, wait until Maskinporten accepts
+// (docs/maskinporten-rules.md §4.2): add a new key next to the old one, wait until Maskinporten accepts
 // it, and later drop the old one. Every write replaces the whole set, at most 5 keys.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -17,12 +17,12 @@ export interface StepResult {
   details?: Record<string, unknown>;
 }
 
-/** Maskinporten's environments (protocol.md section 1.1). */
+/** Maskinporten's environments (docs/maskinporten-rules.md §1.1). */
 const PRESETS = {
   test: { issuer: 'https://test.maskinporten.no/', metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server' },
   prod: { issuer: 'https://maskinporten.no/', metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server' },
 } as const;
-/** Maskinporten accepts a grant whose iat is within 10 s of its clock (protocol.md section 7). */
+/** Maskinporten accepts a grant whose iat is within 10 s of its clock (docs/maskinporten-rules.md §7). */
 const CLOCK_LIMIT_MS = 10_000;
 const CLOCK_WARN_MS = 5_000;
 const CERTIFICATE_WARN_DAYS = 30;

@@ -1,4 +1,4 @@
-// A new client key, as Digdir's self-service takes it: RSA 2048, RS256 (protocol.md section 4.2).
+// A new client key, as Digdir's self-service takes it: RSA 2048, RS256 (docs/maskinporten-rules.md §4.2).
 import { createPrivateKey, generateKeyPair } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { publicJwkOf } from './public-jwk.js';

@@ -2,7 +2,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 
-/** A public RSA JWK ready for upload: `kty`, `e`, `n`, `kid`, `alg`, `use` (protocol.md section 4.2 and TV9). */
+/** A public RSA JWK ready for upload: `kty`, `e`, `n`, `kid`, `alg`, `use` (docs/maskinporten-rules.md §4.2 and §8.9). */
 export interface PublicJwk {
   kty: 'RSA';
   e: string;
@@ -40,7 +40,7 @@ export function publicJwkOf(key: KeyObject | JsonWebKey, kid: string): PublicJwk
  *
  * @example
  * ```ts
- * jwkThumbprint({ kty: 'RSA', e: 'AQAB', n }); // '4i9H8E3qEBWBMt_4EnxL31JvtY5ehvruMH2MtSp-row' for TV9
+ * jwkThumbprint({ kty: 'RSA', e: 'AQAB', n }); // '4i9H8E3qEBWBMt_4EnxL31JvtY5ehvruMH2MtSp-row' for §8.9
  * ```
  */
 export function jwkThumbprint(jwk: { e?: unknown; n?: unknown }): string {

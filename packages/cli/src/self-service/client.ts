@@ -1,12 +1,13 @@
-// A client of Digdir's self-service API for a Maskinporten client's key set (protocol.md sections
-// 1.4, 4.2, 4.3): GET /clients/{id}/jwks reads it, POST replaces the whole set. The caller is an
+// A client of Digdir's self-service API for a Maskinporten client's key set
+// (docs/maskinporten-rules.md §1.4, §4.2, §4.3): GET /clients/{id}/jwks reads it, POST replaces the
+// whole set. The caller is an
 // admin client, a Maskinporten client of its own with the scope idporten:dcr.modify.
 import type { TokenSource } from '@portvakt/core';
 import { CommandError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 
 /**
- * The self-service API's base URLs (protocol.md section 1.4).
+ * The self-service API's base URLs (docs/maskinporten-rules.md §1.4).
  * @example
  * ```ts
  * createSelfServiceClient({ admin, baseUrl: SELF_SERVICE_URLS.test });
@@ -17,9 +18,9 @@ export const SELF_SERVICE_URLS = Object.freeze({
   prod: 'https://api.samarbeid.digdir.no',
 });
 
-/** The scope that lets an admin client change a client's keys (protocol.md section 4.3). */
+/** The scope that lets an admin client change a client's keys (docs/maskinporten-rules.md §4.3). */
 export const SELF_SERVICE_SCOPE = 'idporten:dcr.modify';
-/** Digdir keeps at most this many keys on a client (protocol.md section 4.2). */
+/** Digdir keeps at most this many keys on a client (docs/maskinporten-rules.md §4.2). */
 export const MAX_CLIENT_KEYS = 5;
 
 /** A key in a client's set as the API returns it: at least `kid`; other members are kept as they are. */

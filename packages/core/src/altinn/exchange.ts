@@ -1,5 +1,5 @@
 // One exchange of a Maskinporten token for an Altinn token at Altinn's authentication API
-// (protocol.md section 5.7): GET .../exchange/maskinporten with the Maskinporten token as bearer;
+// (docs/maskinporten-rules.md §5.7): GET .../exchange/maskinporten with the Maskinporten token as bearer;
 // the answer is the Altinn JWT as plain text. Transient failures are retried with backoff, each
 // attempt bounded by a timeout; the answer is checked before anyone sees it.
 import { AltinnExchangeError, EndpointUnavailableError, MalformedResponseError, TimeoutError } from '../errors.js';

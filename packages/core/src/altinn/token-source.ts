@@ -1,5 +1,6 @@
-// Altinn 3 APIs take an Altinn token, exchanged from a Maskinporten token (protocol.md section
-// 5.7). This token source has the client's getToken/invalidate shape, so every adapter takes it as
+// Altinn 3 APIs take an Altinn token, exchanged from a Maskinporten token
+// (docs/maskinporten-rules.md §5.7). This token source has the client's getToken/invalidate shape,
+// so every adapter takes it as
 // it takes a client, and caches Altinn tokens with the same cache as the client: single-flight,
 // refresh-ahead, the safety margin, and a still-valid token served through an outage.
 import { EventEmitter, setMaxListeners } from 'node:events';
@@ -16,7 +17,7 @@ import type { TokenSource } from '../token-source.js';
 import type { Clock, GetTokenOptions, TokenRequest } from '../types.js';
 import { exchangeOnce } from './exchange.js';
 
-/** Altinn's token exchange for Maskinporten tokens, per environment (protocol.md section 5.7). */
+/** Altinn's token exchange for Maskinporten tokens, per environment (docs/maskinporten-rules.md §5.7). */
 export const ALTINN_EXCHANGE_URLS = Object.freeze({
   tt02: 'https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten',
   prod: 'https://platform.altinn.no/authentication/api/v1/exchange/maskinporten',

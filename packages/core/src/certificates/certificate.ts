@@ -1,5 +1,5 @@
 // Enterprise certificates (virksomhetssertifikat): organisation number, validity and which
-// environment's CA issued them (protocol.md section 4.1).
+// environment's CA issued them (docs/maskinporten-rules.md §4.1).
 import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors.js';
 

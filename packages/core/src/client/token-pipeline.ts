@@ -88,7 +88,7 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     return {
       accessToken: response.accessToken,
       tokenType: response.tokenType,
-      // Anchored on when the request was sent; the token itself is opaque (protocol.md section 10).
+      // Anchored on when the request was sent; the token itself is opaque (docs/maskinporten-rules.md §10).
       expiresAt: sentAt + response.expiresIn * 1000,
       issuedAt: sentAt,
       scope: response.scope ?? request.scope,

@@ -1,7 +1,7 @@
 /**
  * RFC 8414 metadata discovery, for the client (`token_endpoint`) and the verifier (`jwks_uri`).
  * Digdir asks clients to configure themselves from the metadata document and to cache it for
- * about a day (protocol.md sections 1.1 and 7).
+ * about a day (docs/maskinporten-rules.md §1.1 and §7).
  *
  * Caching rules:
  * - One fetch at a time, shared by every concurrent `resolve()` (1 000 cold callers, one request).

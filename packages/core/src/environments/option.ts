@@ -12,7 +12,7 @@ import { ENVIRONMENTS, kindOfIssuer } from './presets.js';
 import type { EnvironmentKind } from './presets.js';
 import { requireEndpointUrl, requireIssuer } from './urls.js';
 
-/** Digdir: cache the metadata document for about 24 hours (protocol.md section 7). */
+/** Digdir: cache the metadata document for about 24 hours (docs/maskinporten-rules.md §7). */
 export const DEFAULT_METADATA_TTL_SECONDS = 86_400;
 export const MAX_METADATA_TTL_SECONDS = 366 * 86_400;
 
@@ -89,7 +89,7 @@ function stringHint(value: string, role: Role): string {
   const lower = value.trim().toLowerCase();
   if (lower === 'test' || lower === 'prod') return `must be '${lower}' in lower case.`;
   if (lower === 'production' || lower === 'prd' || lower === 'produksjon') return `use 'prod' for production.`;
-  if (lower === 'ver2' || lower === 'ver1' || lower === 'yt2') return `the ${lower} environment is retired (protocol.md section 1.2): use 'test'.`;
+  if (lower === 'ver2' || lower === 'ver1' || lower === 'yt2') return `the ${lower} environment is retired: use 'test'.`;
   if (URL.canParse(value)) return `a URL needs a form: { metadataUrl: ${describeValue(value)} } for a metadata document, or ${role.explicit}.`;
   return `${describeValue(value)} is not an environment: use ${role.forms}.`;
 }

@@ -1,5 +1,5 @@
 /**
- * Maskinporten's environments, verbatim from protocol.md section 1.1. The issuer keeps its trailing
+ * Maskinporten's environments, verbatim from docs/maskinporten-rules.md §1.1. The issuer keeps its trailing
  * slash: the grant's `aud` and the token's `iss` must equal it exactly (sections 2.3 and 6.1), or
  * Maskinporten answers MP-110 and a verifier refuses every token.
  */
@@ -24,7 +24,7 @@ export interface EnvironmentEndpoints {
 }
 
 /**
- * The two current Maskinporten environments (protocol.md section 1.1).
+ * The two current Maskinporten environments (docs/maskinporten-rules.md §1.1).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * Which Maskinporten to talk to. One of:
- * - `'test'` or `'prod'`: the presets in {@link ENVIRONMENTS} (protocol.md section 1.1);
+ * - `'test'` or `'prod'`: the presets in {@link ENVIRONMENTS} (docs/maskinporten-rules.md §1.1);
  * - `{ issuer, tokenEndpoint }`: explicit URLs, for a simulator or a proxy. The issuer is used
  *   verbatim as the grant's `aud`;
  * - `{ metadataUrl, metadataTtl? }`: an RFC 8414 metadata document (NAIS's

@@ -44,7 +44,7 @@ export function requireIssuer(value: unknown, field: string, consequence: (issue
   const url = new URL(issuer);
   if (url.protocol === 'https:' && MASKINPORTEN_HOSTS.has(url.hostname) && url.port === '') {
     const expected = `https://${url.hostname}/`;
-    // protocol.md section 2.3: aud must equal the issuer exactly, trailing slash included, and the
+    // docs/maskinporten-rules.md §2.3: aud must equal the issuer exactly, trailing slash included, and the
     // token endpoint is no longer accepted as aud; section 6.1: iss is exactly the issuer.
     if (issuer !== expected) throw new ConfigurationError(field, `Maskinporten's issuer is exactly "${expected}" (with the trailing slash, no path); ${consequence(issuer)}`);
   }

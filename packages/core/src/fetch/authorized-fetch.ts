@@ -109,7 +109,7 @@ export function createAuthorizedFetch(client: TokenSource, options: AuthorizedFe
       });
 
       if (response.status === 401 && attached !== undefined && !retriedAfter401 && isReplayableBody(body)) {
-        // protocol.md section 7: on a 401 from the API, drop the cached token and retry once.
+        // docs/maskinporten-rules.md §7: on a 401 from the API, drop the cached token and retry once.
         retriedAfter401 = true;
         discardBody(response);
         client.invalidate(attached);

@@ -1,4 +1,4 @@
-// The JWT grant (RFC 7523) exactly as Maskinporten wants it: protocol.md sections 2 and 10.
+// The JWT grant (RFC 7523) exactly as Maskinporten wants it: docs/maskinporten-rules.md §2 and §10.
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import type { Signer } from '../types.js';
@@ -26,7 +26,7 @@ export function validateGrantLifetime(value: unknown, field = 'grantLifetime'): 
 function encodedHeader(signer: Signer): string {
   let header = headerCache.get(signer);
   if (header === undefined) {
-    // Exactly alg plus one of kid/x5c: no typ, no x5t (protocol.md section 10).
+    // Exactly alg plus one of kid/x5c: no typ, no x5t (docs/maskinporten-rules.md §10).
     const json = signer.x5c ? { alg: signer.alg, x5c: [...signer.x5c] } : { alg: signer.alg, kid: signer.kid };
     header = Buffer.from(JSON.stringify(json)).toString('base64url');
     headerCache.set(signer, header);
@@ -60,7 +60,7 @@ export function grantClaims(input: { issuer: string; clientId: string; request: 
   if (r.consent !== undefined) {
     claims.authorization_details = [{ type: 'urn:altinn:consent', id: r.consent.id, from: r.consent.from }];
   }
-  // Deprecated by Digdir, still accepted (protocol.md section 10).
+  // Deprecated by Digdir, still accepted (docs/maskinporten-rules.md §10).
   if (r.onBehalfOf !== undefined) claims.iss_onbehalfof = r.onBehalfOf;
   return claims;
 }

@@ -1,4 +1,4 @@
-// Normalisation and validation of what a token is requested for (protocol.md sections 2.2, 5, 10).
+// Normalisation and validation of what a token is requested for (docs/maskinporten-rules.md §2.2, §5, §10).
 // The normalised form is both what goes into the grant and what makes the cache key, so two
 // requests that Maskinporten would treat the same ("a b" and "b a") share one token.
 import { ConfigurationError } from '../errors.js';
@@ -14,7 +14,7 @@ import type { TokenRequest } from '../types.js';
  */
 export interface NormalizedTokenRequest {
   scope: string;
-  /** Always an array: the grant page says "currently only array supported" (protocol.md section 10). */
+  /** Always an array: the grant page says "currently only array supported" (docs/maskinporten-rules.md §10). */
   resource?: string[];
   consumerOrg?: string;
   pid?: string;
@@ -119,7 +119,7 @@ function checkShape(request: unknown, allowed: ReadonlySet<string>, fieldPrefix:
   checkFields(request, allowed, fieldPrefix);
 }
 
-/** Every claim but the scope, validated (protocol.md sections 5 and 10). */
+/** Every claim but the scope, validated (docs/maskinporten-rules.md §5 and §10). */
 function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedTokenRequest, 'scope'> {
   const out: Omit<NormalizedTokenRequest, 'scope'> = {};
   if (r.resource !== undefined) {
@@ -140,7 +140,7 @@ function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedT
     out.consumerOrg = r.consumerOrg;
   }
   if (r.pid !== undefined) {
-    // protocol.md section 10: Maskinporten checks the pid's syntax only (11 digits), so do we; its
+    // docs/maskinporten-rules.md §10: Maskinporten checks the pid's syntax only (11 digits), so do we; its
     // own documentation example (01010199999) has no valid check digits.
     if (typeof r.pid !== 'string' || !PID.test(r.pid)) {
       throw new ConfigurationError(`${fieldPrefix}pid`, 'must be an 11-digit fødselsnummer or d-number (digits only).');
@@ -171,7 +171,7 @@ function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedT
     if (!CONSENT_PERSON.test(from) && (organisation === undefined || !isValidOrganizationNumber(organisation))) {
       throw new ConfigurationError(`${fieldPrefix}consent.from`, 'must be "urn:altinn:person:identifier-no:<11-digit pid>" or "urn:altinn:organization:identifier-no:<9-digit organisation number>".');
     }
-    // One authorization_details entry per request (protocol.md sections 5.3 and 5.4).
+    // One authorization_details entry per request (docs/maskinporten-rules.md §5.3 and §5.4).
     if (out.systemUser !== undefined) throw new ConfigurationError(`${fieldPrefix}consent`, 'cannot be combined with systemUser: ask for a consent token and a system-user token separately.');
     out.consent = { id: consent.id.toLowerCase(), from };
   }
@@ -179,7 +179,7 @@ function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedT
     if (typeof r.onBehalfOf !== 'string' || r.onBehalfOf.trim() === '' || r.onBehalfOf.length > 255) {
       throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'must be the onbehalfof value registered on your client (a non-empty string). It is deprecated: prefer consumerOrg.');
     }
-    // protocol.md section 2.2: iss_onbehalfof and consumer_org are mutually exclusive.
+    // docs/maskinporten-rules.md §2.2: iss_onbehalfof and consumer_org are mutually exclusive.
     if (out.consumerOrg !== undefined) throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'cannot be combined with consumerOrg: the two are mutually exclusive (and iss_onbehalfof is deprecated).');
     out.onBehalfOf = r.onBehalfOf;
   }

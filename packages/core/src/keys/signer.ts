@@ -1,4 +1,4 @@
-// Turning every supported key form into a Signer (protocol.md sections 2.1, 4 and 10).
+// Turning every supported key form into a Signer (docs/maskinporten-rules.md §2.1, §4 and §10).
 import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { inspectCertificate } from '../certificates/certificate.js';
@@ -24,10 +24,10 @@ export interface LoadedSigner extends Signer {
   readonly certificate: CertificateInfo | undefined;
 }
 
-/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 (protocol.md section 2.1). */
+/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 (docs/maskinporten-rules.md §2.1). */
 export const GRANT_ALGORITHMS: readonly GrantAlgorithm[] = ['RS256', 'RS384', 'RS512'];
 const HASH: Record<GrantAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
-// Digdir allows letters, digits, '.', '_' and '-' in a kid (protocol.md section 4.2).
+// Digdir allows letters, digits, '.', '_' and '-' in a kid (docs/maskinporten-rules.md §4.2).
 const KID = /^[A-Za-z0-9._-]{1,200}$/;
 
 function checkAlg(value: unknown, field: string): GrantAlgorithm {
@@ -130,7 +130,7 @@ function optionalKid(value: unknown, field: string): string | undefined {
 /**
  * A certificate signer. With `kid` (a certificate registered in self-service) the grant names the
  * registered certificate by kid instead of carrying x5c: Digdir's grant page says kid "can and
- * must be used by clients having a pre-registered certificate" (protocol.md section 10).
+ * must be used by clients having a pre-registered certificate" (docs/maskinporten-rules.md §10).
  */
 function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantAlgorithm, kid: string | undefined): LoadedSigner {
   checkRsa(key);

@@ -1,6 +1,6 @@
 /**
  * Transport options and their validation. Maskinporten publishes no rate limits or retry policy
- * (protocol.md section 9, Q20), so these defaults are ours: a few quick attempts, never hammering.
+ * (docs/maskinporten-rules.md §9, Q20), so these defaults are ours: a few quick attempts, never hammering.
  */
 import { ConfigurationError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * Reading the token endpoint's answer (protocol.md sections 3.1 and 3.4). The body is parsed
+ * Reading the token endpoint's answer (docs/maskinporten-rules.md §3.1 and §3.4). The body is parsed
  * defensively and never copied into an error: a success body holds the token, and an error body
  * contributes only the OAuth fields, with anything token-like masked.
  */
@@ -19,9 +19,9 @@ import { parseDateHeader } from './retry.js';
 export interface TokenEndpointResponse {
   readonly accessToken: string;
   readonly tokenType: string;
-  /** Seconds, as Maskinporten sent it (protocol.md section 3.2: never assume a lifetime). */
+  /** Seconds, as Maskinporten sent it (docs/maskinporten-rules.md §3.2: never assume a lifetime). */
   readonly expiresIn: number;
-  /** The granted scopes, for information only (protocol.md section 3.1). */
+  /** The granted scopes, for information only (docs/maskinporten-rules.md §3.1). */
   readonly scope: string | undefined;
 }
 
@@ -38,8 +38,8 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 /**
  * The longest access token Portvakt accepts, in characters: from the token endpoint, from Altinn's
  * exchange, and in a request a verifier checks. Far above any JWT Maskinporten issues (a few
- * kilobytes), far below what breaks an HTTP header (servers keep them under 8-16 KB; protocol.md
- * section 7).
+ * kilobytes), far below what breaks an HTTP header (servers keep them under 8-16 KB; docs/maskinporten-rules.md
+ * §7).
  *
  * @example
  * ```ts
@@ -93,7 +93,7 @@ function oauthField(value: string): string {
   return redactSecrets(value.length > MAX_OAUTH_FIELD ? `${value.slice(0, MAX_OAUTH_FIELD)}...` : value);
 }
 
-/** protocol.md section 3.1: access_token, token_type, expires_in, and an optional scope. */
+/** docs/maskinporten-rules.md §3.1: access_token, token_type, expires_in, and an optional scope. */
 export function parseTokenResponse(text: string, status: number): TokenEndpointResponse {
   const body = parseJsonObject(text);
   if (body === undefined) throw new MalformedResponseError(`The token response (HTTP ${status}) is not a JSON object.`, status);
@@ -103,7 +103,7 @@ export function parseTokenResponse(text: string, status: number): TokenEndpointR
   if (typeof accessToken !== 'string' || accessToken.length === 0 || accessToken.length > MAX_TOKEN_LENGTH || !VISIBLE_ASCII.test(accessToken)) {
     throw new MalformedResponseError(`The token response (HTTP ${status}) has no valid "access_token" (a string of visible ASCII characters).`, status);
   }
-  // protocol.md section 3.1: token_type is Bearer. DPoP-bound tokens would need a proof on every
+  // docs/maskinporten-rules.md §3.1: token_type is Bearer. DPoP-bound tokens would need a proof on every
   // request, which Portvakt does not send, so any other type is refused rather than attached.
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
     throw new MalformedResponseError(`The token response (HTTP ${status}) has no "token_type" of Bearer.`, status);

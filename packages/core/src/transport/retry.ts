@@ -1,7 +1,7 @@
 /**
  * When to retry a token request and how long to wait. Maskinporten documents no rate limits
- * (protocol.md section 9, Q20); we retry only failures that say "try again later" and never an
- * OAuth error, whose answer will not change (protocol.md section 7: a retry always gets a new grant).
+ * (docs/maskinporten-rules.md §9, Q20); we retry only failures that say "try again later" and never an
+ * OAuth error, whose answer will not change (docs/maskinporten-rules.md §7: a retry always gets a new grant).
  */
 
 const HTTP_DATE_MONTH = /\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/;

@@ -1,5 +1,5 @@
 /**
- * The token request (protocol.md section 2.4): a form POST of the grant to the token endpoint, with
+ * The token request (docs/maskinporten-rules.md §2.4): a form POST of the grant to the token endpoint, with
  * a per-attempt timeout, an overall deadline, retries for transient failures and a one-time clock
  * correction when Maskinporten rejects the grant's `iat`.
  */
@@ -16,14 +16,14 @@ import { fullJitterBackoff, parseRetryAfter } from './retry.js';
 const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /**
- * Maskinporten accepts an `iat` within 10 s of its clock (protocol.md section 2.2). The `Date`
+ * Maskinporten accepts an `iat` within 10 s of its clock (docs/maskinporten-rules.md §2.2). The `Date`
  * header has one-second resolution, so only an offset above 2 s is worth correcting.
  */
 const CLOCK_OFFSET_THRESHOLD_MS = 2_000;
 
 /**
  * The grant is rejected on time: MP-130 (expired, used too late, clock skew) or the description
- * "Issue time is after now" (protocol.md section 3.4).
+ * "Issue time is after now" (docs/maskinporten-rules.md §3.4).
  */
 function isIssueTimeRejection(error: TokenEndpointError): boolean {
   return error.mpCode === 'MP-130' || /issue time|\biat\b/i.test(error.errorDescription ?? '');
@@ -43,7 +43,7 @@ function isIssueTimeRejection(error: TokenEndpointError): boolean {
 export interface TokenRequestArgs {
   readonly tokenEndpoint: string;
   /**
-   * Builds a fresh grant for each attempt (protocol.md section 7: a grant is never reused).
+   * Builds a fresh grant for each attempt (docs/maskinporten-rules.md §7: a grant is never reused).
    * `nowMs` is the local clock plus the offset learnt from Maskinporten.
    */
   readonly createAssertion: (nowMs: number) => Promise<string>;
@@ -77,7 +77,7 @@ export interface TransportObserver {
 
 /**
  * The result of a token request. `sentAt` is the local clock when the successful attempt was sent:
- * the token's lifetime is anchored there (protocol.md section 10).
+ * the token's lifetime is anchored there (docs/maskinporten-rules.md §10).
  *
  * @example
  * ```ts

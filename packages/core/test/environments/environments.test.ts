@@ -26,7 +26,7 @@ function captureError(fn: () => unknown): unknown {
 }
 
 describe('presets', () => {
-  it('has the exact issuers and endpoints of protocol.md 1.1', () => {
+  it('has the exact issuers and endpoints of docs/maskinporten-rules.md §1.1', () => {
     expect(ENVIRONMENTS).toEqual({
       test: {
         issuer: 'https://test.maskinporten.no/',

@@ -19,7 +19,7 @@ function thrownBy(fn: () => unknown): ConfigurationError {
 }
 
 describe('presets', () => {
-  it('carry the JWKS URLs of protocol.md 1.1, and the issuer hosts come from them', () => {
+  it('carry the JWKS URLs of docs/maskinporten-rules.md §1.1, and the issuer hosts come from them', () => {
     expect(planVerifierEnvironment('test')).toEqual({ form: 'fixed', issuer: 'https://test.maskinporten.no/', kind: 'test', jwksUri: 'https://test.maskinporten.no/jwk' });
     expect(planVerifierEnvironment('prod')).toEqual({ form: 'fixed', issuer: 'https://maskinporten.no/', kind: 'prod', jwksUri: 'https://maskinporten.no/jwk' });
     expect(planClientEnvironment('prod')).toEqual({ form: 'fixed', issuer: 'https://maskinporten.no/', kind: 'prod', tokenEndpoint: 'https://maskinporten.no/token' });

@@ -35,7 +35,7 @@ describe('createGrant', () => {
     expect(claims.exp - claims.iat).toBe(120);
   });
 
-  it('sends resource as an array, also for one audience given as a string (protocol.md section 10)', async () => {
+  it('sends resource as an array, also for one audience given as a string (docs/maskinporten-rules.md §10)', async () => {
     const { claims } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's', resource: 'https://api.example.no' }, undefined), nowMs: Date.now(), lifetimeSeconds: 60, signer }));
     expect(claims.resource).toEqual(['https://api.example.no']);
   });
@@ -129,7 +129,7 @@ describe('request validation and the cache key', () => {
   });
 
   it('checks a pid for its syntax only, as Maskinporten does: the docs\' own example is accepted', () => {
-    // protocol.md section 10: 11 digits; 01010199999 has no valid check digits.
+    // docs/maskinporten-rules.md §10: 11 digits; 01010199999 has no valid check digits.
     expect(normalizeTokenRequest({ scope: 's', pid: '01010199999' }, undefined).pid).toBe('01010199999');
     expect(isValidPersonIdentifier('01010199999')).toBe(false);
   });

@@ -16,12 +16,12 @@ export function createIssuerKey(): IssuerKey {
   return { kid, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
 }
 
-/** ISO 6523 organisation identifier as Maskinporten writes it (protocol.md section 3.3). */
+/** ISO 6523 organisation identifier as Maskinporten writes it (docs/maskinporten-rules.md §3.3). */
 export function orgIdentifier(orgno: string) {
   return { authority: 'iso6523-actorid-upis', ID: `0192:${orgno}` };
 }
 
-/** Signs an access token shaped like Maskinporten's: RS256, `kid` header, claims of protocol.md 3.3. */
+/** Signs an access token shaped like Maskinporten's: RS256, `kid` header, claims of docs/maskinporten-rules.md §3.3. */
 export async function signAccessToken(key: IssuerKey, claims: Record<string, unknown>, iat: number, exp: number): Promise<string> {
   return new SignJWT({ ...claims, token_type: 'Bearer', iat, exp, jti: randomBytes(32).toString('base64url') })
     .setProtectedHeader({ alg: 'RS256', kid: key.kid })

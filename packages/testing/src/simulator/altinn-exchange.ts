@@ -1,4 +1,4 @@
-// Altinn's token exchange (protocol.md section 5.7), as the simulator serves it beside /token:
+// Altinn's token exchange (docs/maskinporten-rules.md §5.7), as the simulator serves it beside /token:
 // GET /authentication/api/v1/exchange/maskinporten with a Maskinporten token as bearer. It accepts
 // only a valid, unexpired token from the simulator's own issuer (checked against the simulator's
 // published keys) and answers with an Altinn-shaped JWT as plain text, signed by a key of its own

@@ -1,4 +1,4 @@
-// The rules Maskinporten applies to a JWT grant (protocol.md sections 2 and 4), in the order a
+// The rules Maskinporten applies to a JWT grant (docs/maskinporten-rules.md §2 and §4), in the order a
 // client would meet them. Each violation becomes a GrantRejection with Maskinporten's error shape.
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -91,15 +91,15 @@ function isOrgno(value: unknown): value is string {
 async function signingKey(header: Record<string, unknown>, client: SimulatorClient, ctx: GrantContext): Promise<{ key: KeyObject; amr: AcceptedGrant['clientAmr'] }> {
   if (typeof header.kid === 'string') {
     const kid = header.kid;
-    // A key written through self-service is unknown to /token until it has propagated (protocol.md section 4.2).
+    // A key written through self-service is unknown to /token until it has propagated (docs/maskinporten-rules.md §4.2).
     const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === kid && ctx.isKeyPending?.(client.clientId, kid) !== true);
     if (jwk) {
-      // A registered key lives a year; an expired one gives MP-121 (protocol.md section 3.4).
+      // A registered key lives a year; an expired one gives MP-121 (docs/maskinporten-rules.md §3.4).
       const exp = (jwk as { exp?: unknown }).exp;
       if (typeof exp === 'number' && exp * 1000 <= ctx.now) throw reject.auth('MP-121', `The key "${header.kid}" registered on the client has expired: upload it again or rotate to a new key.`);
       return { key: createPublicKey({ key: jwk, format: 'jwk' }), amr: 'private_key_jwt' };
     }
-    // A certificate registered in self-service is named by its kid (protocol.md section 10).
+    // A certificate registered in self-service is named by its kid (docs/maskinporten-rules.md §10).
     const registered = client.registeredCertificates?.find((c) => c.kid === header.kid);
     if (!registered) throw reject.auth('MP-124', `Unknown key id (kid) "${header.kid}" for client.`);
     const cert = new X509Certificate(registered.certificatePem);

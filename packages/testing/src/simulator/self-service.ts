@@ -1,4 +1,4 @@
-// Digdir's self-service API for a client's key set (protocol.md sections 1.4, 4.2 and 4.3), as the
+// Digdir's self-service API for a client's key set (docs/maskinporten-rules.md §1.4, §4.2 and §4.3), as the
 // simulator serves it: GET /clients/{client_id}/jwks reads the set, POST or PUT replaces the whole
 // set. The caller is an admin client: a Maskinporten token from this simulator whose scope holds
 // idporten:dcr.modify (idporten:dcr.read is enough to read), for a client its organisation owns.
@@ -13,7 +13,7 @@ import type { SimulatorClient } from './types.js';
 export const SELF_SERVICE_PATH = /^\/clients\/([^/]+)\/jwks$/;
 export const SELF_SERVICE_MODIFY_SCOPE = 'idporten:dcr.modify';
 const READ_SCOPES = new Set(['idporten:dcr.read', 'idporten:dcr.modify', 'idporten:dcr.write']);
-/** Digdir's limits on a client's key set (protocol.md section 4.2). */
+/** Digdir's limits on a client's key set (docs/maskinporten-rules.md §4.2). */
 const MAX_KEYS = 5;
 const MIN_BITS = 2048;
 const KID = /^[A-Za-z0-9._-]{1,200}$/;

@@ -88,7 +88,7 @@ function systemUserId(clientId: string, orgno: string, externalRef: string | und
 }
 
 /**
- * Starts a local Maskinporten on 127.0.0.1 that enforces the real grant rules (protocol.md) and
+ * Starts a local Maskinporten on 127.0.0.1 that enforces the real grant rules (docs/maskinporten-rules.md) and
  * issues RS256 access tokens, with fault injection and a request log for tests.
  *
  * @example
@@ -180,7 +180,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     if (typeof claims.pid === 'string') body.pid = claims.pid;
     if (grant.consent !== undefined) {
       const { consent } = grant;
-      // protocol.md section 5.4 and TV6: the token adds to, consented, validTo and consentRights.
+      // docs/maskinporten-rules.md §5.4 and §8.6: the token adds to, consented, validTo and consentRights.
       body.authorization_details = [{
         type: 'urn:altinn:consent',
         id: consent.id.toLowerCase(),
@@ -288,7 +288,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (isToken) return handleToken(req, res, record, body);
       if (path === '/.well-known/oauth-authorization-server' && req.method === 'GET') {
         record.status = 200;
-        // The fields Maskinporten's TEST metadata has (protocol.md section 1.3).
+        // The fields Maskinporten's TEST metadata has (docs/maskinporten-rules.md §1.3).
         return send(res, 200, {
           issuer,
           token_endpoint: `${url}/token`,

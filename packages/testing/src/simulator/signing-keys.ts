@@ -1,14 +1,14 @@
 /**
  * Maskinporten's own signing keys, as the simulator and the token factory hold them: one key signs,
  * and the key set at `/jwk` publishes it with the one it replaced, so a rotation can be rehearsed
- * the way Maskinporten does it (protocol.md section 1.1: it rotates its signing key; APIs select
+ * the way Maskinporten does it (docs/maskinporten-rules.md §1.1: it rotates its signing key; APIs select
  * the key by `kid`).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import type { IssuerKey } from './access-token.js';
 
-/** The algorithms Maskinporten signs access tokens with (protocol.md section 3.3). */
+/** The algorithms Maskinporten signs access tokens with (docs/maskinporten-rules.md §3.3). */
 export type SigningAlgorithm = 'RS256' | 'RS384' | 'RS512';
 
 /** A signing key of any of Maskinporten's algorithms; `publicKeyPem` for forging tests. */

@@ -29,7 +29,7 @@ export interface SimulatorClient {
   consents?: SimulatorConsent[];
   /**
    * Enterprise certificates registered in self-service under a kid: a grant with that `kid` is
-   * checked against the certificate (protocol.md section 10, "Certificate with kid").
+   * checked against the certificate (docs/maskinporten-rules.md §10, "Certificate with kid").
    */
   registeredCertificates?: { kid: string; certificatePem: string }[];
   /** Values this client may send as the deprecated `iss_onbehalfof`; unset: any non-empty value. */
@@ -39,7 +39,7 @@ export interface SimulatorClient {
 }
 
 /**
- * A consent registered for a client (protocol.md section 5.4).
+ * A consent registered for a client (docs/maskinporten-rules.md §5.4).
  * @example
  * ```ts
  * const consent: SimulatorConsent = { id: '0a7d59f8-8c62-4312-9fb4-62456664c96f', from: 'urn:altinn:person:identifier-no:05848998356', validTo: '2028-01-01T14:30:00+00:00' };
