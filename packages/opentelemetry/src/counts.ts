@@ -1,17 +1,92 @@
-// Counts kept in plain numbers and handed to OpenTelemetry at collection time. A cache hit is the
-// hot path (about a hundred nanoseconds); a synchronous counter would hash its attributes on every
-// call and cost several times the hit itself, so hits, misses and refreshes are counted in plain
-// numbers and reported by observable counters instead. Hits are counted by core itself (the
-// cacheHitCount channel's live tallies), as even a listener call per hit costs a tenth of a hit.
+// The cap on client and scope pairs that every instrument goes through, and the counts kept in
+// plain numbers and handed to OpenTelemetry at collection time.
+//
+// A cache hit is the hot path (about a hundred nanoseconds); a synchronous counter would hash its
+// attributes on every call and cost several times the hit itself, so hits, misses and refreshes
+// are counted in plain numbers and reported by observable counters instead. Hits are counted by
+// core itself (the cacheHitCount channel's live tallies), as even a listener call per hit costs a
+// tenth of a hit.
 import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import { PORTVAKT_ATTRIBUTES } from './names.js';
 
-/** Beyond this many client and scope pairs, new pairs are counted under the scope `(other)`. */
+/** How many client and scope pairs get a series of their own; later pairs are counted under `(other)`. */
 export const MAX_PAIRS = 1_000;
+
+/** The scope that pairs past the cap are recorded under (core's tallies use it too, past their own cap). */
+export const OTHER_SCOPE = '(other)';
+
+/**
+ * How many of core's hit tallies are held strongly. Past this, the ones that changed least
+ * recently are held through a `WeakRef`: still read at each collection while their client lives,
+ * but no longer keeping a closed client's tally in memory.
+ */
+export const MAX_HELD_TALLIES = 10_000;
+
+/** A client id and scope as recorded: the scope itself, or `(other)` past the cap. */
+export interface Pair {
+  readonly clientId: string;
+  readonly scope: string;
+  /** `portvakt.client.id` and `portvakt.scope`, frozen. */
+  readonly attributes: Attributes;
+}
+
+function makePair(clientId: string, scope: string): Pair {
+  return Object.freeze({ clientId, scope, attributes: Object.freeze({ [PORTVAKT_ATTRIBUTES.clientId]: clientId, [PORTVAKT_ATTRIBUTES.scope]: scope }) });
+}
+
+/**
+ * The one table of pairs an instrumentation records, shared by every instrument and the spans, so
+ * a pair has a series of its own everywhere or is `(other)` everywhere. A pair is known by its
+ * client id and scope, not by the client: clients with one id share their pairs, however many are
+ * created and closed. The first `limit` pairs seen keep their scope for the life of the
+ * instrumentation (their series do too: a cumulative series is exported until the process ends);
+ * a pair first seen after that is counted under its client id and the scope `(other)`. Scopes past
+ * the cap are not remembered, so they cost no memory either.
+ */
+export class PairCap {
+  readonly #limit: number;
+  readonly #named = new Map<string, Map<string, Pair>>();
+  readonly #other = new Map<string, Pair>();
+  #size = 0;
+
+  constructor(limit = MAX_PAIRS) {
+    this.#limit = limit;
+  }
+
+  /** The pair `clientId` and `scope` are recorded as. */
+  pairOf(clientId: string, scope: string): Pair {
+    let byScope = this.#named.get(clientId);
+    const known = byScope?.get(scope);
+    if (known !== undefined) return known;
+    if (scope === OTHER_SCOPE || this.#size >= this.#limit) return this.#otherOf(clientId);
+    if (byScope === undefined) {
+      byScope = new Map();
+      this.#named.set(clientId, byScope);
+    }
+    const pair = makePair(clientId, scope);
+    byScope.set(scope, pair);
+    this.#size++;
+    return pair;
+  }
+
+  /** `portvakt.client.id` and `portvakt.scope` of the pair, for an instrument's attributes. */
+  attributesOf(clientId: string, scope: string): Attributes {
+    return this.pairOf(clientId, scope).attributes;
+  }
+
+  #otherOf(clientId: string): Pair {
+    let pair = this.#other.get(clientId);
+    if (pair === undefined) {
+      pair = makePair(clientId, OTHER_SCOPE);
+      this.#other.set(clientId, pair);
+    }
+    return pair;
+  }
+}
 
 interface Cell {
   n: number;
-  readonly attributes: Attributes;
+  readonly pair: Pair;
 }
 
 /** A cache event's payload: core makes one per cache key and reuses it for every event of that key. */
@@ -21,13 +96,17 @@ export interface PairEvent {
 }
 
 /**
- * Monotonic counts per client id and scope. The cell of an event is found by the payload's
- * identity (one WeakMap lookup, nothing allocated), and by its client id and scope the first time.
+ * Monotonic counts per pair of the cap. The cell of an event is found by the payload's identity
+ * (one WeakMap lookup, nothing allocated), and through the cap the first time.
  */
 export class PairCounts {
+  readonly #cap: PairCap;
   readonly #byEvent = new WeakMap<PairEvent, Cell>();
-  readonly #byClient = new Map<string, Map<string, Cell>>();
-  #pairs = 0;
+  readonly #cells = new Map<Pair, Cell>();
+
+  constructor(cap: PairCap) {
+    this.#cap = cap;
+  }
 
   increment(event: PairEvent): void {
     const cell = this.#byEvent.get(event);
@@ -36,30 +115,19 @@ export class PairCounts {
   }
 
   #add(event: PairEvent): void {
-    const { clientId } = event;
-    let scope = event.scope;
-    let byScope = this.#byClient.get(clientId);
-    if (byScope === undefined) {
-      byScope = new Map();
-      this.#byClient.set(clientId, byScope);
-    }
-    let cell = byScope.get(scope);
-    if (cell === undefined && this.#pairs >= MAX_PAIRS) {
-      scope = '(other)';
-      cell = byScope.get(scope);
-    }
+    const pair = this.#cap.pairOf(event.clientId, event.scope);
+    let cell = this.#cells.get(pair);
     if (cell === undefined) {
-      this.#pairs++;
-      cell = { n: 0, attributes: { [PORTVAKT_ATTRIBUTES.clientId]: clientId, [PORTVAKT_ATTRIBUTES.scope]: scope } };
-      byScope.set(scope, cell);
+      cell = { n: 0, pair };
+      this.#cells.set(pair, cell);
     }
     cell.n++;
-    // Frozen payloads are reused (core's); any other object is counted by value each time.
+    // Frozen payloads are reused (core's); any other object is looked up by value each time.
     if (Object.isFrozen(event)) this.#byEvent.set(event, cell);
   }
 
   observe(result: ObservableResult): void {
-    for (const byScope of this.#byClient.values()) for (const cell of byScope.values()) result.observe(cell.n, cell.attributes);
+    for (const cell of this.#cells.values()) result.observe(cell.n, cell.pair.attributes);
   }
 }
 
@@ -70,27 +138,88 @@ export interface HitTally {
   readonly hits: number;
 }
 
+interface TallyState {
+  readonly pair: Pair;
+  /** The tally's `hits` already added to the pair's total. */
+  counted: number;
+  /** Set while the tally is held weakly. */
+  weak: WeakRef<HitTally> | undefined;
+}
+
 /**
  * Hits from core's live tallies: a hit costs the instrumentation nothing but core's increment.
  * Each tally is read relative to its count when this instrumentation first saw it (the hit that
  * published it included), so a tally that was counting for an earlier listener starts from zero.
+ *
+ * Every client instance has a tally per scope; the tallies of one pair add up to the pair's total,
+ * which is folded in at each collection and kept when the client goes. Tallies are held strongly
+ * up to `maxHeld`; past that the least recently changed are held weakly, so closed clients do not
+ * stay in memory, and are still read at each collection for as long as their client lives.
  */
 export class HitTallies {
-  readonly #base = new Map<HitTally, number>();
-  readonly #attributes = new Map<string, Attributes>();
+  readonly #cap: PairCap;
+  readonly #maxHeld: number;
+  readonly #states = new WeakMap<HitTally, TallyState>();
+  /** Read at every collection; least recently changed first. */
+  readonly #held = new Set<HitTally>();
+  readonly #loose = new Set<WeakRef<HitTally>>();
+  readonly #totals = new Map<Pair, number>();
+
+  constructor(cap: PairCap, maxHeld = MAX_HELD_TALLIES) {
+    this.#cap = cap;
+    this.#maxHeld = maxHeld;
+  }
 
   see(tally: HitTally): void {
-    if (!this.#base.has(tally) && this.#base.size < MAX_PAIRS) this.#base.set(tally, tally.hits - 1);
+    const state = this.#states.get(tally);
+    if (state === undefined) {
+      const pair = this.#cap.pairOf(tally.clientId, tally.scope);
+      this.#states.set(tally, { pair, counted: tally.hits - 1, weak: undefined });
+      if (!this.#totals.has(pair)) this.#totals.set(pair, 0);
+      this.#held.add(tally);
+    } else if (state.weak !== undefined) {
+      // Published again (every 1024 hits): busy, so held strongly again.
+      this.#loose.delete(state.weak);
+      state.weak = undefined;
+      this.#held.add(tally);
+    }
   }
 
   observe(result: ObservableResult): void {
-    // Two clients with one client id have a tally each: report their sum.
-    const sums = new Map<string, number>();
-    for (const [tally, base] of this.#base) {
-      const pair = `${tally.clientId}\n${tally.scope}`;
-      sums.set(pair, (sums.get(pair) ?? 0) + tally.hits - base);
-      if (!this.#attributes.has(pair)) this.#attributes.set(pair, { [PORTVAKT_ATTRIBUTES.clientId]: tally.clientId, [PORTVAKT_ATTRIBUTES.scope]: tally.scope });
+    for (const tally of [...this.#held]) {
+      if (this.#fold(tally)) {
+        // To the end: the ones at the front are the ones that changed least recently.
+        this.#held.delete(tally);
+        this.#held.add(tally);
+      }
     }
-    for (const [pair, n] of sums) result.observe(n, this.#attributes.get(pair)!);
+    for (const ref of [...this.#loose]) {
+      const tally = ref.deref();
+      if (tally === undefined) this.#loose.delete(ref);
+      else if (this.#fold(tally)) {
+        this.#loose.delete(ref);
+        this.#states.get(tally)!.weak = undefined;
+        this.#held.add(tally);
+      }
+    }
+    // Let go of the least recently changed past the limit, their hits so far counted.
+    for (const tally of this.#held) {
+      if (this.#held.size <= this.#maxHeld) break;
+      this.#held.delete(tally);
+      const weak = new WeakRef(tally);
+      this.#states.get(tally)!.weak = weak;
+      this.#loose.add(weak);
+    }
+    for (const [pair, n] of this.#totals) result.observe(n, pair.attributes);
+  }
+
+  /** Adds the tally's new hits to its pair's total; whether there were any. */
+  #fold(tally: HitTally): boolean {
+    const state = this.#states.get(tally)!;
+    const hits = tally.hits;
+    if (hits === state.counted) return false;
+    this.#totals.set(state.pair, (this.#totals.get(state.pair) ?? 0) + hits - state.counted);
+    state.counted = hits;
+    return true;
   }
 }

@@ -4,6 +4,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Link, Span, Tracer } from '@opentelemetry/api';
 import type { DiagnosticsPayloads } from '@portvakt/core';
+import type { PairCap } from './counts.js';
 import { PORTVAKT_ATTRIBUTES as A, PORTVAKT_SPANS } from './names.js';
 
 /** Spans still open beyond this are ended as abandoned; a fetch is bounded by its deadline anyway. */
@@ -17,14 +18,17 @@ interface OpenFetch {
 /** The spans of the fetches in flight, keyed by core's `fetchId`. */
 export class FetchSpans {
   readonly #tracer: Tracer;
+  readonly #cap: PairCap;
   readonly #open = new Map<number, OpenFetch>();
 
-  constructor(tracer: Tracer) {
+  /** `cap` names the scope on the span as on the metrics: `(other)` for a pair past the cap. */
+  constructor(tracer: Tracer, cap: PairCap) {
     this.#tracer = tracer;
+    this.#cap = cap;
   }
 
   start(e: DiagnosticsPayloads['fetchStart']): void {
-    const attributes = { [A.clientId]: e.clientId, [A.scope]: e.scope, [A.fetchReason]: e.reason, ...(e.issuer === undefined ? {} : { [A.issuer]: e.issuer }) };
+    const attributes = { ...this.#cap.attributesOf(e.clientId, e.scope), [A.fetchReason]: e.reason, ...(e.issuer === undefined ? {} : { [A.issuer]: e.issuer }) };
     let span: Span;
     if (e.reason === 'miss') {
       span = this.#tracer.startSpan(PORTVAKT_SPANS.fetch, { kind: SpanKind.INTERNAL, attributes }, context.active());

@@ -4,9 +4,10 @@
 import diagnostics from 'node:diagnostics_channel';
 import { metrics, trace } from '@opentelemetry/api';
 import type { Attributes, MeterProvider, ObservableCallback, ObservableResult, TracerProvider } from '@opentelemetry/api';
-import { DIAGNOSTICS_CHANNELS } from '@portvakt/core';
+import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
+import { refuseUnknownOptions } from '@portvakt/core/internal';
 import type { DiagnosticsPayloads } from '@portvakt/core';
-import { HitTallies, PairCounts } from './counts.js';
+import { HitTallies, PairCap, PairCounts } from './counts.js';
 import { FetchSpans } from './fetch-spans.js';
 import { PORTVAKT_ATTRIBUTES as A, PORTVAKT_METRICS as M } from './names.js';
 
@@ -48,6 +49,20 @@ export interface PortvaktInstrumentation {
 
 type Key = keyof DiagnosticsPayloads;
 
+const OPTION_NAMES = ['meterProvider', 'tracerProvider'] as const;
+
+/** A misspelt provider (`meterprovider`) would otherwise send everything to the global no-op provider, silently. */
+function checkOptions(options: PortvaktInstrumentationOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object such as { meterProvider, tracerProvider }.');
+  refuseUnknownOptions(options, OPTION_NAMES, '', { owner: 'instrumentPortvakt()' });
+  if (options.meterProvider !== undefined && typeof (options.meterProvider as Partial<MeterProvider>).getMeter !== 'function') {
+    throw new ConfigurationError('meterProvider', 'must be an OpenTelemetry MeterProvider (an object with getMeter()), such as the SDK\'s MeterProvider.');
+  }
+  if (options.tracerProvider !== undefined && typeof (options.tracerProvider as Partial<TracerProvider>).getTracer !== 'function') {
+    throw new ConfigurationError('tracerProvider', 'must be an OpenTelemetry TracerProvider (an object with getTracer()), such as the SDK\'s BasicTracerProvider.');
+  }
+}
+
 /**
  * Records Portvakt's token fetches, cache and Redis store as OpenTelemetry metrics, and each token
  * fetch as a span that joins the caller's trace. Call it once at start-up, after the OpenTelemetry
@@ -71,8 +86,12 @@ type Key = keyof DiagnosticsPayloads;
  * ```
  */
 export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {}): PortvaktInstrumentation {
+  checkOptions(options);
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME);
-  const spans = new FetchSpans((options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME));
+  // One cap for every instrument and the spans: a pair is named everywhere or `(other)` everywhere.
+  const cap = new PairCap();
+  const pairOf = (e: { clientId: string; scope: string }) => cap.attributesOf(e.clientId, e.scope);
+  const spans = new FetchSpans((options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME), cap);
 
   const fetchDuration = meter.createHistogram(M.fetchDuration, {
     unit: 's',
@@ -90,9 +109,9 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
     advice: { explicitBucketBoundaries: LOCK_WAIT_BUCKETS },
   });
 
-  const hits = new HitTallies();
-  const misses = new PairCounts();
-  const refreshes = new PairCounts();
+  const hits = new HitTallies(cap);
+  const misses = new PairCounts(cap);
+  const refreshes = new PairCounts(cap);
   /** Each certificate client's notAfter (epoch ms), by client id. */
   const certificates = new Map<string, number>();
   const observables: [{ removeCallback(cb: ObservableCallback): void }, ObservableCallback][] = [];
@@ -120,15 +139,15 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
     fetchStart: (e) => spans.start(e),
     fetchRetry: (e) => {
       spans.retry(e);
-      fetchRetries.add(1, { [A.clientId]: e.clientId, [A.scope]: e.scope, [A.retryReason]: e.reason });
+      fetchRetries.add(1, { ...pairOf(e), [A.retryReason]: e.reason });
     },
     fetchEnd: (e) => {
       spans.end(e);
-      fetchDuration.record(e.durationMs / 1000, { [A.clientId]: e.clientId, [A.scope]: e.scope, [A.fetchReason]: e.reason, [A.fetchOutcome]: 'success' });
+      fetchDuration.record(e.durationMs / 1000, { ...pairOf(e), [A.fetchReason]: e.reason, [A.fetchOutcome]: 'success' });
     },
     fetchError: (e) => {
       spans.error(e);
-      const failure: Attributes = { [A.clientId]: e.clientId, [A.scope]: e.scope, [A.errorType]: e.code, ...(e.mpCode === undefined ? {} : { [A.mpCode]: e.mpCode }) };
+      const failure: Attributes = { ...pairOf(e), [A.errorType]: e.code, ...(e.mpCode === undefined ? {} : { [A.mpCode]: e.mpCode }) };
       fetchDuration.record(e.durationMs / 1000, { ...failure, [A.fetchReason]: e.reason, [A.fetchOutcome]: 'failure' });
       if (e.reason === 'refresh') refreshFailures.add(1, failure);
     },

@@ -2,7 +2,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DIAGNOSTICS_CHANNELS } from '@portvakt/core';
+import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
 import { createTestPki } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
@@ -295,5 +295,27 @@ describe('uninstrument', () => {
     expect(await second.points(M.cacheHits)).toEqual([]);
     expect(await telemetry.points(M.cacheHits)).toEqual([{ attributes: base, value: 1 }]);
     await second.shutdown();
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ meterprovider: {} }, 'meterprovider', /did you mean "meterProvider"/],
+    [{ tracerprovider: {} }, 'tracerprovider', /did you mean "tracerProvider"/],
+    [{ meterProviders: {} }, 'meterProviders', /did you mean "meterProvider"/],
+    [{ meterProvider: { forceFlush() {} } }, 'meterProvider', /getMeter/],
+    [{ tracerProvider: 'otel' }, 'tracerProvider', /getTracer/],
+  ])('refuses %o, naming the field and the fix, and subscribes to nothing', (options, field, fix) => {
+    const before = Object.values(DIAGNOSTICS_CHANNELS).filter((name) => diagnostics.channel(name).hasSubscribers).length;
+    let caught: unknown;
+    try {
+      instrumentPortvakt(options as never);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigurationError);
+    expect((caught as ConfigurationError).field).toBe(field);
+    expect((caught as Error).message).toMatch(fix);
+    expect(Object.values(DIAGNOSTICS_CHANNELS).filter((name) => diagnostics.channel(name).hasSubscribers).length).toBe(before);
   });
 });

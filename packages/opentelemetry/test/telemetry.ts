@@ -29,13 +29,25 @@ export interface Telemetry {
 
 let contextManager: AsyncLocalStorageContextManager | undefined;
 
-export function startTelemetry(): Telemetry {
+export interface TelemetryOptions {
+  /**
+   * The SDK's own limit of series per instrument (2000 by default), past which it folds series
+   * into one `otel.metric.overflow` series. Raised by a test that measures Portvakt's own cap.
+   */
+  cardinalityLimit?: number;
+}
+
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (contextManager === undefined) {
     contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
   }
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: metricExporter,
+    exportIntervalMillis: 3_600_000,
+    ...(options.cardinalityLimit === undefined ? {} : { cardinalityLimits: { default: options.cardinalityLimit } }),
+  });
   const meterProvider = new MeterProvider({ readers: [reader] });
   const spans = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });

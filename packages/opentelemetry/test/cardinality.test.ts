@@ -1,0 +1,121 @@
+// The cap on client and scope pairs, against the real simulator and the SDK's reader: one app with
+// more scopes than the cap, and many short-lived clients of one client id, must give every
+// instrument a bounded number of series and still count every call.
+import { afterEach, expect, it } from 'vitest';
+import type { MaskinportenClient, StoredToken, TokenStore } from '@portvakt/core';
+import type { MaskinportenSimulator } from '@portvakt/testing';
+import { instrumentPortvakt, PORTVAKT_ATTRIBUTES as A, PORTVAKT_METRICS as M, PORTVAKT_SPANS } from '@portvakt/opentelemetry';
+import type { PortvaktInstrumentation } from '@portvakt/opentelemetry';
+import { ORG, clientFor, key, manualClock, startSim, until } from './simulator.ts';
+import { startTelemetry } from './telemetry.ts';
+import type { Point, Telemetry } from './telemetry.ts';
+
+/** The documented cap (docs/observability.md). */
+const CAP = 1_000;
+const SCOPES = Array.from({ length: 1_500 }, (_, i) => `test:many-${i}`);
+const SHORT_LIVED = 1_000;
+
+let sim: MaskinportenSimulator | undefined;
+let client: MaskinportenClient | undefined;
+let telemetry: Telemetry | undefined;
+let instrumentation: PortvaktInstrumentation | undefined;
+afterEach(async () => {
+  instrumentation?.uninstrument();
+  await client?.close();
+  await sim?.close();
+  await telemetry?.shutdown();
+  client = sim = telemetry = instrumentation = undefined;
+});
+
+/** A shared token store in memory (what @portvakt/redis is for a fleet): the short-lived clients share one token. */
+function memoryStore(): TokenStore {
+  const tokens = new Map<string, StoredToken>();
+  return {
+    async load(storeKey, fetch, { minValidUntil }) {
+      const known = tokens.get(storeKey);
+      if (known !== undefined && known.expiresAt >= minValidUntil) return known;
+      const fresh = await fetch();
+      tokens.set(storeKey, fresh);
+      return fresh;
+    },
+  };
+}
+
+const total = (points: Point[]) => points.reduce((sum, p) => sum + p.value, 0);
+const scopesOf = (points: Point[]) => new Set(points.map((p) => p.attributes[A.scope]));
+
+it('gives every instrument at most 1,000 scopes plus (other), with 1,500 scopes and 1,000 short-lived clients of one id, and counts every call', { timeout: 180_000 }, async () => {
+  // The SDK's limit is raised above anything this run makes, so what is measured is Portvakt's cap.
+  telemetry = startTelemetry({ cardinalityLimit: 100_000 });
+  instrumentation = instrumentPortvakt({ meterProvider: telemetry.meterProvider, tracerProvider: telemetry.tracerProvider });
+  const clock = manualClock();
+  sim = await startSim({ clock, clients: [{ clientId: 'client-1', orgno: ORG, scopes: ['test:scope', ...SCOPES], jwks: [key.publicJwk] }] });
+  const options = { clock, cache: { jitter: 0 } };
+
+  // 1,000 clients of one id, each created, used (a miss and a hit) and closed: one pair between
+  // them. Behind a shared store, so only the first asks the simulator; each still fetches (from the store).
+  const store = memoryStore();
+  for (let i = 0; i < SHORT_LIVED; i++) {
+    const shortLived = clientFor(sim, { clock, cache: { jitter: 0, store } });
+    await shortLived.getToken();
+    await shortLived.getToken();
+    await shortLived.close();
+  }
+
+  // One client asks for 1,500 scopes: a miss and a hit each. The fetches of the scopes around the
+  // cap are retried once, so the retry counter has scopes on both sides of it.
+  client = clientFor(sim, options);
+  let retries = 0;
+  for (const [i, scope] of SCOPES.entries()) {
+    if (i >= CAP - 20 && i < CAP + 20) {
+      sim.inject({ kind: 'status', status: 503 }, { times: 1 });
+      retries++;
+    }
+    await client.getToken({ scope });
+    await client.getToken({ scope });
+  }
+
+  // Past the refresh point each scope's hit starts a refresh-ahead, which Maskinporten refuses
+  // (a 400 is not retried: one request each).
+  clock.advance(70_000);
+  sim.inject({ kind: 'status', status: 400, body: { error: 'invalid_scope' } }, { times: SCOPES.length });
+  for (const scope of SCOPES) await client.getToken({ scope });
+  const fetches = SHORT_LIVED + 2 * SCOPES.length;
+  const fetchSpans = () => telemetry!.spans.getFinishedSpans().filter((s) => s.name === PORTVAKT_SPANS.fetch);
+  await until(() => fetchSpans().length === fetches, 'the refresh spans');
+
+  const collected = await telemetry.collect();
+  const points = (name: string) => collected.get(name)?.points ?? [];
+  const capped = [M.fetchDuration, M.fetchRetries, M.cacheHits, M.cacheMisses, M.cacheRefreshes, M.cacheRefreshFailures];
+  // The number of scopes each instrument has a series for (soft: a failure shows every instrument).
+  for (const name of capped) {
+    const scopes = scopesOf(points(name));
+    expect.soft(scopes.size, `${name}: scopes`).toBeLessThanOrEqual(CAP + 1);
+    expect.soft(scopes.has('(other)'), `${name}: has (other)`).toBe(true);
+    expect.soft(points(name).every((p) => p.attributes[A.clientId] === 'client-1'), `${name}: client id`).toBe(true);
+  }
+  const spanScopes = scopesOf(fetchSpans().map((s) => ({ attributes: s.attributes, value: 1 })));
+  expect.soft(spanScopes.size, 'span scopes').toBeLessThanOrEqual(CAP + 1);
+  expect.soft(spanScopes.has('(other)'), 'spans: has (other)').toBe(true);
+
+  // Nothing is dropped: the totals are the number of calls, whichever series they went to.
+  expect({
+    hits: total(points(M.cacheHits)),
+    misses: total(points(M.cacheMisses)),
+    refreshes: total(points(M.cacheRefreshes)),
+    refreshFailures: total(points(M.cacheRefreshFailures)),
+    fetches: total(points(M.fetchDuration)),
+    retries: total(points(M.fetchRetries)),
+  }, 'totals').toEqual({
+    hits: SHORT_LIVED + 2 * SCOPES.length,
+    misses: SHORT_LIVED + SCOPES.length,
+    refreshes: SCOPES.length,
+    refreshFailures: SCOPES.length,
+    fetches,
+    retries,
+  });
+  // The short-lived clients share one pair: its hits and misses are the sum of theirs.
+  const base = { [A.clientId]: 'client-1', [A.scope]: 'test:scope' };
+  expect(points(M.cacheMisses).find((p) => p.attributes[A.scope] === 'test:scope')).toEqual({ attributes: base, value: SHORT_LIVED });
+  expect(points(M.cacheHits).find((p) => p.attributes[A.scope] === 'test:scope')).toEqual({ attributes: base, value: SHORT_LIVED });
+});
