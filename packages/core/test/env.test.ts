@@ -1,15 +1,16 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { fromEnv } from '@portvakt/core';
+import { generateClientKey } from '@portvakt/testing';
 import { ConfigurationError } from '../src/errors.js';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'my-kid', alg: 'RS256', use: 'sig' };
-const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+// generateClientKey never exports a KeyObject the generator made (that can deadlock Node 20.20).
+const clientKey = generateClientKey({ kid: 'my-kid' });
+const jwk = { ...clientKey.privateJwk, use: 'sig' };
+const pem = clientKey.privateKeyPem;
 const dir = mkdtempSync(join(tmpdir(), 'portvakt-env-'));
 const pemPath = join(dir, 'key.pem');
 const p12Path = join(dir, 'cert.p12');

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,9 +81,13 @@ describe('loadSigner: every key form', () => {
 });
 
 describe('loadSigner: refusals with a fix', () => {
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+  // Each pair comes out of the generator already encoded, and is exported only from an imported
+  // KeyObject: exporting one the generator made can deadlock Node 20.20 when a GC starts in between.
+  const spki = { type: 'spki', format: 'pem' } as const;
+  const pkcs8 = { type: 'pkcs8', format: 'pem' } as const;
+  const ec = { privateKey: createPrivateKey(generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: spki, privateKeyEncoding: pkcs8 }).privateKey) };
+  const small = { privateKey: createPrivateKey(generateKeyPairSync('rsa', { modulusLength: 1024, publicKeyEncoding: spki, privateKeyEncoding: pkcs8 }).privateKey) };
+  const pss = { privateKey: createPrivateKey(generateKeyPairSync('rsa-pss', { modulusLength: 2048, publicKeyEncoding: spki, privateKeyEncoding: pkcs8 }).privateKey) };
   const rows: [string, () => unknown, new (...a: never[]) => Error, RegExp][] = [
     ['an EC key', () => loadSigner({ pem: ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), kid: 'k' }), KeyError, /RSA/],
     ['an EC JWK', () => loadSigner({ jwk: { ...ec.privateKey.export({ format: 'jwk' }), kid: 'k' } }), KeyError, /RSA/],

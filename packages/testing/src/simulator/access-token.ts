@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 
@@ -10,10 +10,18 @@ export interface IssuerKey {
 }
 
 export function createIssuerKey(): IssuerKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  const kid = createHash('sha256').update(der).digest('base64url').slice(0, 22);
-  return { kid, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
+  // The generator encodes both halves itself, before any JavaScript (and so any GC) can run, and
+  // the KeyObjects are imported from those bytes: exporting a KeyObject the generator made can
+  // deadlock Node 20.20 when a GC starts in between (see fixtures/keys.ts). The simulator and the
+  // Altinn stand-in make one of these at every start.
+  const { publicKey: spki, privateKey: pkcs8 } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  const kid = createHash('sha256').update(spki).digest('base64url').slice(0, 22);
+  const publicJwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  return { kid, privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }), publicJwk: { ...publicJwk, kid, alg: 'RS256', use: 'sig' } };
 }
 
 /** ISO 6523 organisation identifier as Maskinporten writes it (docs/maskinporten-rules.md §3.3). */
