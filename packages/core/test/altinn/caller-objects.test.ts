@@ -147,6 +147,42 @@ describe('the Maskinporten client and createAuthorizedFetch own the claims they 
   });
 });
 
+describe('arrays a caller changes in place after the call', () => {
+  const RESOURCE_A = 'https://api.customer-a.example/';
+  const RESOURCE_B = 'https://api.customer-b.example/';
+  /** The audience and scope a token was issued for, read from the token itself. */
+  const grantOf = (token: string) => {
+    const payload = payloadOf(token);
+    return { aud: payload.aud, scope: payload.scope };
+  };
+  const sources = [
+    { name: 'the Maskinporten client', pick: (p: { maskinporten: MaskinportenClient; altinn: AltinnTokenSource }) => p.maskinporten },
+    { name: 'the Altinn token source', pick: (p: { maskinporten: MaskinportenClient; altinn: AltinnTokenSource }) => p.altinn },
+  ];
+  for (const source of sources) {
+    it(`${source.name}: a resource array and a scope array changed after the call move no token`, async () => {
+      const clock = manualClock();
+      const parts = await setUp(clock);
+      const tokens = source.pick(parts);
+      const resource = [RESOURCE_A];
+      const scope = ['altinn:read'];
+      const first = await tokens.getToken({ resource, scope });
+      const issuedFor = grantOf(first.accessToken);
+      expect(issuedFor.aud).toEqual([RESOURCE_A]);
+      resource[0] = RESOURCE_B;
+      scope.push('altinn:other');
+      // Past half the lifetime: the hit refreshes in the background, with the slot's own copy.
+      clock.advance(60_000);
+      await tokens.getToken({ resource: [RESOURCE_A], scope: 'altinn:read' });
+      await expect.poll(async () => (await tokens.getToken({ resource: [RESOURCE_A], scope: 'altinn:read' })).accessToken).not.toBe(first.accessToken);
+      expect(grantOf((await tokens.getToken({ resource: [RESOURCE_A], scope: 'altinn:read' })).accessToken)).toEqual(issuedFor);
+      // The other audience gets a token of its own, not the first one.
+      const other = await tokens.getToken({ resource: [RESOURCE_B], scope: 'altinn:read' });
+      expect(grantOf(other.accessToken).aud).toEqual([RESOURCE_B]);
+    });
+  }
+});
+
 describe('exchange answers out of time are refused', () => {
   const unsigned = (claims: Record<string, unknown>) =>
     `${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
