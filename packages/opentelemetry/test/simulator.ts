@@ -31,8 +31,8 @@ export function clientFor(sim: MaskinportenSimulator, overrides: Partial<Maskinp
   });
 }
 
-export async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+export async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 10; i++) {
     if (cond()) return;
     await new Promise((r) => setTimeout(r, 10));
   }
