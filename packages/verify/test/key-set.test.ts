@@ -83,7 +83,8 @@ describe('the first verifications', () => {
 describe('unknown kids and the cooldown', () => {
   it('a flood of unknown kids refetches at most once per cooldown, and each is refused 401 unknown_key', async () => {
     const clock = manualClock();
-    const verifier = verifierFor(clock, { cooldown: 30 });
+    // A fetch timeout far above what a loaded machine needs: a timed-out refetch would be a 503.
+    const verifier = verifierFor(clock, { cooldown: 30, timeout: 60_000 });
     const valid = await simulatorToken();
     await verifier.verify(valid);
     const before = jwkFetches();
@@ -92,7 +93,7 @@ describe('unknown kids and the cooldown', () => {
     // Three simulated minutes, 25 forged tokens a second, a valid one among them.
     for (let second = 0; second < 180; second++) {
       const errors = await Promise.all(Array.from({ length: 25 }, async () => rejectionOf(verifier.verify(await unknownKidToken()))));
-      expect(errors.every((e) => e.reason === 'unknown_key' && e.status === 401)).toBe(true);
+      expect(errors.map((e) => `${e.reason} ${e.status}`).filter((answer) => answer !== 'unknown_key 401')).toEqual([]);
       await expect(verifier.verify(valid)).resolves.toBeTruthy();
       while (fetchTimes.length < jwkFetches() - before) fetchTimes.push(clock.now());
       clock.advance(1000);

@@ -297,7 +297,8 @@ describe('redirects', () => {
 describe('timeouts, deadline and abort', () => {
   it('retries an attempt that times out, then succeeds', async () => {
     script.push(hang);
-    const result = await transport({ attemptTimeout: 50 }).instance.requestToken({ tokenEndpoint: server.url('/token'), createAssertion: grants().createAssertion });
+    // Long enough for the second attempt to answer on a loaded machine; the first never answers.
+    const result = await transport({ attemptTimeout: 1_000 }).instance.requestToken({ tokenEndpoint: server.url('/token'), createAssertion: grants().createAssertion });
     expect(result.attempts).toBe(2);
   });
 
