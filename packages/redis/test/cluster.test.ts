@@ -5,7 +5,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
-import { createRedisTokenStore } from '@portvakt/redis';
+import { createRedisTokenStore, valkeyOptions } from '@portvakt/redis';
 import { IOREDIS_MAJOR, buildPackages, runFleet } from './fleet.js';
 import { startRedisCluster } from './redis-server.js';
 import type { RedisCluster } from './redis-server.js';
@@ -48,11 +48,13 @@ it('4 processes with 150 cold callers each over 3 scopes make exactly 1 token re
   expect(keys.filter((k) => k.endsWith(':lock'))).toEqual([]);
 }, 120_000);
 
-it('a token and its lock hash to one slot, with the default prefix and with one of your own', async () => {
-  const cluster3 = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), { redisOptions: { maxRetriesPerRequest: 1 } });
+it('a token and its lock hash to one slot, with the default prefix and with one of your own, through a Cluster made as docs/redis.md shows', async () => {
+  const { host, port, ...redisOptions } = valkeyOptions(`valkey://127.0.0.1:${cluster.ports[0]}`);
+  const cluster3 = new Cluster([{ host, port }], { redisOptions: { ...redisOptions, maxRetriesPerRequest: 1 }, enableOfflineQueue: false });
   try {
     for (const prefix of ['portvakt:token:', 'app:{tenant-7}:', 'odd}{prefix:']) {
-      const store = createRedisTokenStore({ redis: cluster3, keyPrefix: prefix, operationTimeout: 2_000 });
+      // The first load waits for the Cluster to find its slots (offline queue off, as the guide says).
+      const store = createRedisTokenStore({ redis: cluster3, keyPrefix: prefix, operationTimeout: 5_000 });
       const k = 'c0ffee'.repeat(10);
       let fetched = 0;
       const got = await store.load(k, async () => (fetched++, { accessToken: 'eyJslot', tokenType: 'Bearer', expiresAt: Date.now() + 60_000, issuedAt: Date.now(), scope: 's' }), { minValidUntil: Date.now() });

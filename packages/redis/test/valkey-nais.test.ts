@@ -1,6 +1,11 @@
 // Valkey as NAIS hands it over, on a real redis-server: a TLS port with a test CA, the variables
 // NAIS injects, and the ACL of a NAIS `readwrite` user (no INFO). Runs on ioredis 5 and 6.
+import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,10 +14,11 @@ import type { StoredToken } from '@portvakt/core';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { createRedisTokenStore, valkeyOptions } from '@portvakt/redis';
-import { IOREDIS_MAJOR } from './fleet.js';
+import { IOREDIS_MAJOR, buildPackages } from './fleet.js';
 import { NAIS_READ_ACL, NAIS_READWRITE_ACL, addAclUser, createTestTls, freePort, startRedisServer } from './redis-server.js';
 import type { RedisServer, TestTls } from './redis-server.js';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const key = generateClientKey({ kid: 'nais-key' });
 const RW_PASSWORD = 'AVNS_readwrite-Secret_0001';
 const R_PASSWORD = 'AVNS_readonly-Secret_0002';
@@ -235,4 +241,56 @@ describe('the token store under the NAIS readwrite ACL', () => {
     expect(await admin.keys('nais:read:*')).toEqual([]);
     await client.close();
   });
+});
+
+// The README's NAIS example imports 'ioredis', which is 5 outside Vitest's alias: it runs in the 5 project only.
+describe.skipIf(IOREDIS_MAJOR === '6')("the README's NAIS example, as printed, on the built packages", () => {
+  beforeAll(() => {
+    buildPackages();
+  }, 120_000);
+
+  it('gets one token through the store on the NAIS variables, with nothing on stderr (no ready-check warning)', async () => {
+    const readme = readFileSync(path.join(here, '../README.md'), 'utf8');
+    const example = /## On NAIS \(Valkey\)[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("valkeyOptions('tokens')");
+    const dir = mkdtempSync(path.join(tmpdir(), 'portvakt-readme-'));
+    const caFile = path.join(dir, 'ca.pem');
+    writeFileSync(caFile, tls.ca);
+    sim.reset();
+    try {
+      const instance = Object.fromEntries(Object.entries(naisEnv()).map(([name, value]) => [name.replace(/_SESSIONS$/, '_TOKENS'), value]));
+      const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', example!], {
+          cwd: path.join(here, '..'),
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH,
+            ...instance,
+            // How the test's CA reaches the example unchanged; NAIS' certificates are publicly trusted.
+            NODE_EXTRA_CA_CERTS: caFile,
+            MASKINPORTEN_CLIENT_ID: 'nais-app',
+            MASKINPORTEN_CLIENT_JWK: JSON.stringify(key.privateJwk),
+            MASKINPORTEN_SCOPES: 'nav:aareg',
+            MASKINPORTEN_ISSUER: sim.issuer,
+            MASKINPORTEN_TOKEN_ENDPOINT: sim.tokenEndpoint,
+            PORTVAKT_TOKEN_KEY: Buffer.alloc(32, 3).toString('base64'),
+          },
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+        child.once('exit', (code) => resolve({ status: code, stdout: out, stderr: err }));
+      });
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      expect(stdout).toMatch(/^\[AccessToken Bearer /);
+      expect(sim.tokenRequestCount()).toBe(1);
+      const written = (await admin.keys('portvakt:token:*')).filter((k) => !k.endsWith(':lock'));
+      expect(written).toHaveLength(1);
+      expect(await admin.get(written[0]!)).toMatch(/^v1\./);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
