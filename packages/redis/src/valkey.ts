@@ -38,10 +38,13 @@ export interface ValkeyOptionsInput {
  * ```
  */
 export interface ValkeyConnectionOptions {
+  /** The server's host name or address, from the URL or `VALKEY_HOST_<NAME>`. */
   host: string;
+  /** The server's port; 6379 when the URL has none. */
   port: number;
   /** The ACL user; absent for the default user. */
   username?: string;
+  /** The user's password; masked when the options are inspected or serialised. */
   password?: string;
   /** The database number from a URL path (`/2`); absent for 0. */
   db?: number;
