@@ -141,12 +141,12 @@ function parsePort(text: string, field: string): number {
   return port;
 }
 
-/** The instance's names NAIS set under another suffix, for the "did you mean" of a missing variable. */
+/** The suffixes NAIS set variables under, for the "did you mean" of a missing variable. */
 function otherInstances(env: Env): string[] {
   const found = new Set<string>();
   for (const name of Object.keys(env)) {
     const match = /^(?:VALKEY|REDIS)_(?:URI|HOST)_(.+)$/.exec(name);
-    if (match?.[1] !== undefined && !match[1].startsWith('REPLICA')) found.add(match[1]);
+    if (match?.[1] !== undefined) found.add(match[1]);
   }
   return [...found].sort();
 }

@@ -37,6 +37,7 @@ describe('the instance name', () => {
     ['USER_SESSIONS', 'USER_SESSIONS'],
     ['User-Sessions', 'USER_SESSIONS'],
     ['cache.v2', 'CACHE_V2'],
+    ['replica-cache', 'REPLICA_CACHE'],
   ])('%s reads the variables ending _%s, as NAIS names them', (name, suffix) => {
     expect(valkeyEnvSuffix(name)).toBe(suffix);
     expect(valkeyOptions(name, { env: nais(suffix) })).toMatchObject({ host: 'valkey-team-user-sessions-nav-dev.aivencloud.com', port: 26483 });
@@ -115,6 +116,15 @@ describe('a URL', () => {
 
   it('merges extra TLS settings (a private CA) and lets them override the server name', () => {
     expect(valkeyOptions('valkeys://valkey.example:1', { tls: { ca: 'PEM', servername: 'other.example' } }).tls).toEqual({ ca: 'PEM', servername: 'other.example' });
+  });
+
+  it('copies the TLS settings: changing the object afterwards, or freezing it, changes nothing', () => {
+    const tls: { ca: string; servername?: string } = { ca: 'PEM' };
+    const options = valkeyOptions('valkeys://valkey.example:1', { tls });
+    tls.ca = 'OTHER';
+    tls.servername = 'evil.example';
+    expect(options.tls).toEqual({ ca: 'PEM', servername: 'valkey.example' });
+    expect(valkeyOptions('valkeys://valkey.example:1', { tls: Object.freeze({ ca: 'PEM' }) }).tls).toEqual({ ca: 'PEM', servername: 'valkey.example' });
   });
 
   it('reads no variables for a URL', () => {

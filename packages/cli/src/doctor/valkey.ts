@@ -3,7 +3,7 @@
 // NAIS' users may not run it (docs/maskinporten-rules.md §11.2). Nothing here reports a password.
 import { randomUUID } from 'node:crypto';
 import { isPortvaktError } from '@portvakt/core';
-import { valkeyOptions } from '@portvakt/redis';
+import { valkeyEnvSuffix, valkeyOptions } from '@portvakt/redis';
 import type { ValkeyConnectionOptions } from '@portvakt/redis';
 import type { Redis as RedisClient } from 'ioredis';
 import { stringFlag } from '../args.js';
@@ -145,7 +145,7 @@ export async function checkValkey(target: string, env: Readonly<Record<string, s
     if (!isPortvaktError(error) || error.code !== 'ERR_PORTVAKT_CONFIGURATION') throw error;
     return { name: 'valkey', status: 'fail', summary: error.message, fix: urlGiven ? 'give a valkeys://host:port URL (with user:password@ if the server needs them).' : `set ${error.field} (NAIS sets the VALKEY_* variables for each instance in spec.valkey of nais.yaml).` };
   }
-  const instance = urlGiven ? undefined : target.trim().toLowerCase().replace(/[^a-z0-9]/g, '_').toUpperCase();
+  const instance = urlGiven ? undefined : valkeyEnvSuffix(target.trim());
   const where = endpointOf(options);
   const user = options.username === undefined ? 'the default user' : `user ${options.username}`;
   const details: Record<string, unknown> = { target: urlGiven ? where : target.trim(), host: options.host, port: options.port, tls: options.tls !== undefined, username: options.username ?? 'default' };
