@@ -1,6 +1,6 @@
 // portvakt doctor --valkey: the built bin against a real redis-server with a TLS port, the
 // variables NAIS injects, and the ACL NAIS gives its users (no INFO).
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
@@ -13,6 +13,7 @@ const RW_PASSWORD = 'AVNS_doctor-ReadWrite_0001';
 const R_PASSWORD = 'AVNS_doctor-ReadOnly_0002';
 const key = generateClientKey({ kid: 'doctor-valkey' });
 let tls: TestTls;
+let dir: string;
 let caFile: string;
 let tlsPort: number;
 let server: RedisServer;
@@ -27,7 +28,8 @@ interface DoctorReport {
 beforeAll(async () => {
   buildCli();
   tls = createTestTls();
-  caFile = path.join(tempDir(), 'ca.pem');
+  dir = tempDir();
+  caFile = path.join(dir, 'ca.pem');
   writeFileSync(caFile, tls.ca);
   tlsPort = await freePort();
   server = await startRedisServer({ args: tls.serverArgs(tlsPort) });
@@ -41,6 +43,7 @@ afterAll(async () => {
   await silent?.stop();
   await server?.stop();
   tls?.remove();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A healthy Maskinporten set-up, the test CA for Node, and what NAIS injects for the `sessions` instance. */

@@ -54,7 +54,10 @@ export async function startRedisServer(options: { port?: number; args?: readonly
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
+      // A server that does not shut down in 5 s is killed.
+      const timer = setTimeout(kill, 5_000);
       await exited;
+      clearTimeout(timer);
     }
     rmSync(dir, { recursive: true, force: true });
   };
