@@ -111,7 +111,9 @@ function parseUrl(text: string, field: string, fix: string): Endpoint {
   }
   const tls = SCHEMES[url.protocol];
   if (tls === undefined) {
-    throw new ConfigurationError(field, `has the scheme ${describeValue(url.protocol.slice(0, 20))}: it must be valkeys:// or rediss:// (TLS), or valkey:// or redis://. ${fix}`);
+    // Only a short scheme is shown (http:, unix:): a long one may be a password in the wrong place.
+    const scheme = url.protocol.length <= 8 ? `the scheme ${describeValue(url.protocol)}` : 'a scheme that is not one of these';
+    throw new ConfigurationError(field, `has ${scheme}: it must be valkeys:// or rediss:// (TLS), or valkey:// or redis://. ${fix}`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === '') throw new ConfigurationError(field, `has no host name. ${fix}`);
