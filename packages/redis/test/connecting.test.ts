@@ -1,6 +1,6 @@
 // A store whose ioredis client is still connecting (a process that has just started, or a
 // reconnect) waits for it to be ready instead of failing its first command and fetching alone.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { StoredToken } from '@portvakt/core';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { createRedisTokenStore } from '@portvakt/redis';
+import { IOREDIS_MAJOR, buildPackages, runFleet } from './fleet.js';
 import { freePort, startRedisServer, startSilentServer } from './redis-server.js';
 import type { RedisServer } from './redis-server.js';
 
@@ -43,34 +44,17 @@ afterAll(async () => {
   await server.stop();
 });
 
-interface ChildResult { ok: number; failed: number; tokens: number; statusAtFirstCall: string }
-
-/** Starts `count` replicas at once (test/fleet-child.mjs); resolves with what each printed. */
-function runFleet(count: number, args: { redisPort: number; callers: number; rounds: number; operationTimeout: number | 'default' }): Promise<ChildResult[]> {
-  return Promise.all(Array.from({ length: count }, () => new Promise<ChildResult>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(here, 'fleet-child.mjs'), sim.issuer, sim.tokenEndpoint, JSON.stringify(key.privateJwk), String(args.redisPort), String(args.callers), String(args.rounds), String(args.operationTimeout)],
-      { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildResult) : reject(new Error(`child exited ${code}: ${out}`))));
-  })));
-}
-
 describe('freshly started processes on the built packages, with the README settings', () => {
   beforeAll(() => {
-    // The children run plain Node on the built packages.
-    const build = spawnSync(process.execPath, [path.resolve(here, '../../../node_modules/typescript/bin/tsc'), '-b', path.resolve(here, '../tsconfig.json')], { stdio: 'inherit' });
-    expect(build.status).toBe(0);
+    buildPackages();
   }, 120_000);
 
   it('8 processes with 200 concurrent cold callers each make exactly 1 token request', async () => {
     sim.reset();
     // A generous operation timeout keeps this test about single-flight: on a loaded machine a
     // 200 ms budget can run out and (correctly) make a replica fetch on its own.
-    const results = await runFleet(8, { redisPort: server.port, callers: 200, rounds: 1, operationTimeout: 2_000 });
+    const results = await runFleet(8, { sim, privateJwk: key.privateJwk, redis: server.port, callers: 200, rounds: 1, operationTimeout: 2_000 });
+    expect(new Set(results.map((r) => r.ioredis.split('.')[0]))).toEqual(new Set([IOREDIS_MAJOR]));
     // Every replica called while its client was still connecting.
     expect(results.map((r) => r.statusAtFirstCall).filter((s) => s === 'ready')).toEqual([]);
     expect(results.map((r) => r.failed)).toEqual(Array(8).fill(0));
@@ -78,15 +62,18 @@ describe('freshly started processes on the built packages, with the README setti
     expect(sim.tokenRequestCount()).toBe(1);
   }, 120_000);
 
-  it('with nothing listening on the Redis port, every call succeeds: each process fetches for itself, round after round', async () => {
+  // On ioredis 6 the in-process tests below (a Redis that never answers, one stopped mid-run in
+  // redis.test.ts) cover a client that never gets ready; these 16 process starts would only add time.
+  it.skipIf(IOREDIS_MAJOR === '6')('with nothing listening on the Redis port, every call succeeds: each process fetches for itself, round after round', async () => {
     sim.reset();
-    const results = await runFleet(8, { redisPort: await freePort(), callers: 200, rounds: 2, operationTimeout: 'default' });
+    const results = await runFleet(8, { sim, privateJwk: key.privateJwk, redis: await freePort(), callers: 200, rounds: 2, operationTimeout: 'default' });
     expect(results.map((r) => r.failed)).toEqual(Array(8).fill(0));
     expect(results.reduce((n, r) => n + r.ok, 0)).toBe(3200);
     // One fetch per process and round: the store fell back instead of failing or fetching per caller.
     expect(sim.tokenRequestCount()).toBe(16);
   }, 120_000);
-  it('runs the README example as printed: one token request, the token masked in the output and sealed in Redis', async () => {
+  // The example imports 'ioredis', which is 5 outside Vitest's alias: it runs in the 5 project only.
+  it.skipIf(IOREDIS_MAJOR === '6')('runs the README example as printed: one token request, the token masked in the output and sealed in Redis', async () => {
     const readme = readFileSync(path.join(here, '../README.md'), 'utf8');
     const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toBeDefined();

@@ -9,6 +9,8 @@ import type { CommandIo, Printer } from '../io.js';
 import { CLIENT_FLAGS, REQUEST_FLAGS, resolveClientOptions, tokenRequestOf } from '../options.js';
 import { checkClock, checkKey, checkReachable, checkScopes, checkToken, describeEnvironment } from '../doctor/steps.js';
 import type { StepResult } from '../doctor/steps.js';
+import { VALKEY_FLAGS, valkeySteps } from '../doctor/valkey.js';
+import type { ValkeyStep } from '../doctor/valkey.js';
 import { help } from './shared.js';
 
 export const doctorSpec: CommandSpec = {
@@ -18,6 +20,7 @@ export const doctorSpec: CommandSpec = {
     ...CLIENT_FLAGS,
     ...REQUEST_FLAGS,
     timeout: { type: 'string', value: 'SECONDS', description: 'Timeout of each network check (default 10).' },
+    ...VALKEY_FLAGS,
   },
   details: 'Reads the same options as your service (fromEnv()); flags override. Exits 1 at the first failed step.',
 };
@@ -69,7 +72,7 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
   const flags = parseFlags(doctorSpec, argv);
   if (flags === undefined) return help(print, doctorSpec);
   const timeoutMs = numberFlag(flags, 'timeout', 10, 'doctor') * 1000;
-  const steps = await runSteps(flags, io, timeoutMs);
+  const steps: (StepResult | ValkeyStep)[] = [...(await runSteps(flags, io, timeoutMs)), ...(await valkeySteps(flags, io, timeoutMs))];
   const failed = steps.find((s) => s.status === 'fail');
   const skipped = ORDER.filter((name) => !steps.some((s) => s.name === name));
   if (flags.json === true) {
