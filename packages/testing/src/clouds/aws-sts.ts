@@ -130,7 +130,7 @@ function keyId(prefix: string): string {
  */
 export async function startAwsStsStandIn(options: AwsStsStandInOptions): Promise<AwsStsStandIn> {
   const account = options.account ?? '123456789012';
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const records: AwsAssumeRoleRecord[] = [];
   const issued = new Map<string, { sessionToken: string; expiresAt: number; arn: string; userId: string }>();
   let authenticated = 0;

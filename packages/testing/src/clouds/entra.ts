@@ -93,7 +93,7 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
  * ```
  */
 export async function startEntraStandIn(options: EntraStandInOptions): Promise<EntraStandIn> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   const tls = createLoopbackTlsCertificate();
   const issuedTokens = new Map<string, { clientId: string; expiresAt: number }>();

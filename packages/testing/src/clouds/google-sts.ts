@@ -100,7 +100,7 @@ const SUBJECT_TOKEN_TYPES = new Set(['urn:ietf:params:oauth:token-type:jwt', 'ur
  * ```
  */
 export async function startGoogleStsStandIn(options: GoogleStsStandInOptions): Promise<GoogleStsStandIn> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const federated = new Map<string, { claims: SkyportenClaims; expiresAt: number }>();
   const serviceTokens = new Map<string, { email: string; expiresAt: number }>();
   const tokenIds: (string | undefined)[] = [];
