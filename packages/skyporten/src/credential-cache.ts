@@ -15,11 +15,18 @@ export interface Expiring<T> {
   readonly issuedAtMs: number;
 }
 
-/** Past this, credentials are refreshed rather than served: the SDKs refresh 5 min before expiry. */
+/**
+ * How long before expiry credentials are refreshed rather than served: a cloud SDK that asks again
+ * `sdkWindowMs` before expiry (AWS: 5 min) must find them due by then, so the margin is a little
+ * more than that window (or 10 % of the lifetime, when more), never more than half the lifetime.
+ */
 export function refreshMarginMs(issuedAtMs: number, expiresAtMs: number, sdkWindowMs: number): number {
   const lifetime = Math.max(0, expiresAtMs - issuedAtMs);
   return Math.min(Math.max(sdkWindowMs + 10_000, lifetime * 0.1), lifetime / 2);
 }
+
+/** The refresh margin of credentials that live from `issuedAtMs` to `expiresAtMs`. */
+export type MarginRule = (issuedAtMs: number, expiresAtMs: number) => number;
 
 /** Never served this close to expiry, whatever a failing refresh says. */
 const LAST_MS = 10_000;
@@ -29,14 +36,14 @@ const MAX_BACKOFF_MS = 60_000;
  * One cached credential with its shared exchange.
  * @example
  * ```ts
- * const cache = new CredentialCache(() => exchange(), Date, 300_000);
+ * const cache = new CredentialCache(() => exchange(), Date, (issued, expires) => refreshMarginMs(issued, expires, 300_000));
  * const credentials = await cache.get();
  * ```
  */
 export class CredentialCache<T> {
   readonly #exchange: (signal?: AbortSignal) => Promise<Expiring<T>>;
   readonly #clock: Clock;
-  readonly #sdkWindowMs: number;
+  readonly #margin: MarginRule;
   #current: (Expiring<T> & { refreshAt: number }) | undefined;
   #inFlight: Promise<Expiring<T>> | undefined;
   #retryAt = 0;
@@ -44,10 +51,10 @@ export class CredentialCache<T> {
   #lastFailure: unknown;
   #exchanges = 0;
 
-  constructor(exchange: (signal?: AbortSignal) => Promise<Expiring<T>>, clock: Clock, sdkWindowMs: number) {
+  constructor(exchange: (signal?: AbortSignal) => Promise<Expiring<T>>, clock: Clock, margin: MarginRule) {
     this.#exchange = exchange;
     this.#clock = clock;
-    this.#sdkWindowMs = sdkWindowMs;
+    this.#margin = margin;
   }
 
   /** Exchanges started so far. */
@@ -55,8 +62,8 @@ export class CredentialCache<T> {
     return this.#exchanges;
   }
 
-  /** The credentials in hand, if any, with their expiry. */
-  get current(): Expiring<T> | undefined {
+  /** The credentials in hand, if any, with their expiry and refresh point. */
+  get current(): (Expiring<T> & { readonly refreshAt: number }) | undefined {
     return this.#current;
   }
 
@@ -88,7 +95,7 @@ export class CredentialCache<T> {
     this.#exchanges += 1;
     try {
       const fresh = await this.#exchange();
-      this.#current = { ...fresh, refreshAt: fresh.expiresAtMs - refreshMarginMs(fresh.issuedAtMs, fresh.expiresAtMs, this.#sdkWindowMs) };
+      this.#current = { ...fresh, refreshAt: fresh.expiresAtMs - this.#margin(fresh.issuedAtMs, fresh.expiresAtMs) };
       this.#failures = 0;
       this.#retryAt = 0;
       this.#lastFailure = undefined;

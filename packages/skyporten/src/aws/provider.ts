@@ -3,7 +3,7 @@
 // credentials with their `expiration`, so the SDK asks again in time (docs/maskinporten-rules.md §11.4).
 import { ConfigurationError } from '@portvakt/core';
 import { inspectSymbol, numberOption, refuseUnknownOptions } from '@portvakt/core/internal';
-import { CredentialCache } from '../credential-cache.js';
+import { CredentialCache, refreshMarginMs } from '../credential-cache.js';
 import type { Expiring } from '../credential-cache.js';
 import { COMMON_KEYS, readSkyportenSettings } from '../options.js';
 import type { SkyportenTokenOptions } from '../options.js';
@@ -153,7 +153,7 @@ export function fromSkyporten(options: SkyportenAwsOptions): SkyportenAwsCredent
         throw awsExchangeError(error, undefined, { audience: settings.audience, scope: settings.scope, roleArn }) ?? error;
       }),
     settings.clock,
-    AWS_SDK_WINDOW_MS,
+    (issued, expires) => refreshMarginMs(issued, expires, AWS_SDK_WINDOW_MS),
   );
 
   const provider = (async () => (await cache.get()).value) as SkyportenAwsCredentialProvider;
