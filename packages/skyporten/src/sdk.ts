@@ -3,7 +3,14 @@
 // package to install, instead of Node's bare "Cannot find package".
 import { SkyportenSdkMissingError } from './errors.js';
 
-/** The SDK each cloud entry drives, and the range the package declares for it. */
+/**
+ * The SDK each cloud entry drives, and the peer range the package declares for it.
+ * @example
+ * ```ts
+ * import { CLOUD_SDKS } from '@portvakt/skyporten';
+ * CLOUD_SDKS.aws.sdk; // '@aws-sdk/client-sts'
+ * ```
+ */
 export const CLOUD_SDKS = Object.freeze({
   aws: { entry: '@portvakt/skyporten/aws', sdk: '@aws-sdk/client-sts', range: '^3.600.0' },
   google: { entry: '@portvakt/skyporten/google', sdk: 'google-auth-library', range: '>=9.15.0' },
