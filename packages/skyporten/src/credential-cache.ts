@@ -28,6 +28,9 @@ export function refreshMarginMs(issuedAtMs: number, expiresAtMs: number, sdkWind
 /** The refresh margin of credentials that live from `issuedAtMs` to `expiresAtMs`. */
 export type MarginRule = (issuedAtMs: number, expiresAtMs: number) => number;
 
+/** Credentials as the cache holds them: with the point where they are refreshed. */
+export type Cached<T> = Expiring<T> & { readonly refreshAt: number };
+
 /** Never served this close to expiry, whatever a failing refresh says. */
 const LAST_MS = 10_000;
 const MAX_BACKOFF_MS = 60_000;
@@ -44,8 +47,8 @@ export class CredentialCache<T> {
   readonly #exchange: (signal?: AbortSignal) => Promise<Expiring<T>>;
   readonly #clock: Clock;
   readonly #margin: MarginRule;
-  #current: (Expiring<T> & { refreshAt: number }) | undefined;
-  #inFlight: Promise<Expiring<T>> | undefined;
+  #current: Cached<T> | undefined;
+  #inFlight: Promise<Cached<T>> | undefined;
   #retryAt = 0;
   #failures = 0;
   #lastFailure: unknown;
@@ -63,12 +66,12 @@ export class CredentialCache<T> {
   }
 
   /** The credentials in hand, if any, with their expiry and refresh point. */
-  get current(): (Expiring<T> & { readonly refreshAt: number }) | undefined {
+  get current(): Cached<T> | undefined {
     return this.#current;
   }
 
   /** Fresh credentials: from memory until their refresh point, else from the one shared exchange. */
-  async get(signal?: AbortSignal): Promise<Expiring<T>> {
+  async get(signal?: AbortSignal): Promise<Cached<T>> {
     if (signal?.aborted) throw new AbortedError();
     const now = this.#clock.now();
     const current = this.#current;
@@ -79,10 +82,10 @@ export class CredentialCache<T> {
     });
     if (signal === undefined) return this.#inFlight;
     // The shared exchange goes on for the others when this caller stops waiting.
-    return new Promise<Expiring<T>>((resolve, reject) => {
+    return new Promise<Cached<T>>((resolve, reject) => {
       const onAbort = () => reject(new AbortedError('The wait for cloud credentials was aborted by the caller', { cause: signal.reason }));
       signal.addEventListener('abort', onAbort, { once: true });
-      (this.#inFlight as Promise<Expiring<T>>).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      (this.#inFlight as Promise<Cached<T>>).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
@@ -91,15 +94,16 @@ export class CredentialCache<T> {
     this.#current = undefined;
   }
 
-  async #refresh(): Promise<Expiring<T>> {
+  async #refresh(): Promise<Cached<T>> {
     this.#exchanges += 1;
     try {
       const fresh = await this.#exchange();
-      this.#current = { ...fresh, refreshAt: fresh.expiresAtMs - this.#margin(fresh.issuedAtMs, fresh.expiresAtMs) };
+      const current = Object.freeze({ ...fresh, refreshAt: fresh.expiresAtMs - this.#margin(fresh.issuedAtMs, fresh.expiresAtMs) });
+      this.#current = current;
       this.#failures = 0;
       this.#retryAt = 0;
       this.#lastFailure = undefined;
-      return fresh;
+      return current;
     } catch (error) {
       this.#failures += 1;
       this.#lastFailure = error;

@@ -83,6 +83,7 @@ describe('fromSkyporten() with the AWS SDK', () => {
     const before = sts.assumeRoleRequests.length;
     const all = await Promise.all(Array.from({ length: 500 }, () => credentials()));
     expect(new Set(all).size).toBe(1);
+    expect(Object.isFrozen(all[0])).toBe(true);
     expect(sky.tokenRequestCount()).toBe(1);
     expect(sts.assumeRoleRequests.length - before).toBe(1);
   });
@@ -116,6 +117,17 @@ describe('fromSkyporten() with the AWS SDK', () => {
     vi.setSystemTime(Date.now() + 1_500);
     await credentials().catch(() => undefined);
     expect(credentials.exchanges).toBe(2);
+  });
+
+  it('keeps its own copy of the options: a caller who reuses the object for another role changes nothing', async () => {
+    const client = skyportenClient(sky);
+    clients.push(client);
+    const options = { client, scope: SCOPE, audience: AUDIENCE, roleArn: sts.roleArn('reader'), durationSeconds: 900, region: 'eu-north-1', stsClientConfig: { endpoint: sts.url, maxAttempts: 1 } };
+    const credentials = fromSkyporten(options);
+    Object.assign(options, { scope: OTHER_SCOPE, audience: 'https://wrong.example.no', roleArn: sts.roleArn('other') });
+    options.stsClientConfig.endpoint = 'http://127.0.0.1:9';
+    await expect(credentials()).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/) });
+    expect(sts.assumeRoleRequests.at(-1)).toMatchObject({ roleArn: sts.roleArn('reader'), status: 200 });
   });
 
   it('refuses bad options at creation, naming the field', () => {

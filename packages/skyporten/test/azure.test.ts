@@ -80,6 +80,9 @@ describe('createSkyportenAzureCredential()', () => {
     const requests = entra.tokenRequestCount();
     const tokens = await Promise.all(Array.from({ length: 500 }, () => credential.getToken([STORAGE])));
     expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+    // One frozen answer: no caller can change what the next one gets.
+    expect(new Set(tokens).size).toBe(1);
+    expect(Object.isFrozen(tokens[0])).toBe(true);
     expect(sky.tokenRequestCount()).toBe(1);
     expect(entra.tokenRequestCount() - requests).toBe(1);
     expect(credential.exchanges).toBe(1);

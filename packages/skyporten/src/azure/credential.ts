@@ -143,14 +143,20 @@ export function createSkyportenAzureCredential(options: SkyportenAzureOptions): 
     return cache;
   };
 
+  const answers = new WeakMap<object, AccessToken>();
   const source: SkyportenAzureCredential = {
     async getToken(scopes, getTokenOptions) {
       const list = typeof scopes === 'string' ? [scopes] : [...scopes];
       if (list.length === 0 || list.some((s) => typeof s !== 'string' || s === '')) throw new ConfigurationError('scopes', 'must name at least one scope, e.g. "https://storage.azure.com/.default".');
-      const cache = cacheFor(list, getTokenOptions);
-      const entry = await cache.get(getTokenOptions?.abortSignal as AbortSignal | undefined);
-      const refreshAt = cache.current?.refreshAt;
-      return { ...entry.value, ...(refreshAt === undefined ? {} : { refreshAfterTimestamp: refreshAt }) };
+      const entry = await cacheFor(list, getTokenOptions).get(getTokenOptions?.abortSignal as AbortSignal | undefined);
+      // One frozen answer per Entra token: a hit allocates nothing, and a caller cannot change
+      // what the next caller gets. refreshAfterTimestamp tells @azure/core clients when to ask again.
+      let answer = answers.get(entry);
+      if (answer === undefined) {
+        answer = Object.freeze({ ...entry.value, refreshAfterTimestamp: entry.refreshAt });
+        answers.set(entry, answer);
+      }
+      return answer;
     },
     get exchanges() {
       return exchanges;
