@@ -103,6 +103,22 @@ describe('fromSkyporten() with the AWS SDK', () => {
     expect((error as SkyportenExchangeError).fix).toContain(`:sub" = "0192:991825827;${OTHER_SCOPE}"`);
   });
 
+  it('replaces a token STS saw expired once, then names the clock', async () => {
+    // An STS whose clock runs 10 minutes ahead sees every 120 s token expired.
+    const late = await startAwsStsStandIn({ now: () => Date.now() + 600_000, providers: [{ issuer: sky.issuer, clientIds: [AUDIENCE] }], roles: [{ name: 'reader', issuer: sky.issuer, subjects: [SUBJECT] }] });
+    try {
+      const error = await provider({ roleArn: late.roleArn('reader'), stsClientConfig: { endpoint: late.url, maxAttempts: 1 } })().catch((e: unknown) => e);
+      expect(error).toMatchObject({ cloud: 'aws', cloudCode: 'ExpiredTokenException', problem: 'expired' });
+      expect((error as SkyportenExchangeError).fix).toMatch(/clock/);
+      expect(late.assumeRoleRequests.map((r) => r.errorCode)).toEqual(['ExpiredTokenException', 'ExpiredTokenException']);
+      // The second attempt had a new token: the first was dropped from the client's cache.
+      expect(sky.tokenRequestCount()).toBe(2);
+      expect(late.assumeRoleRequests[1]?.tokenId).not.toBe(late.assumeRoleRequests[0]?.tokenId);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('backs off while STS is unreachable: a caller inside the back-off gets the last failure without a new exchange', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const credentials = provider({ stsClientConfig: { endpoint: 'http://127.0.0.1:9', maxAttempts: 1 } });

@@ -97,6 +97,22 @@ describe('createSkyportenAzureCredential()', () => {
     for (const text of [(error as Error).message, JSON.stringify(error), inspect(error, { depth: 5 })]) expect(text).not.toMatch(JWT);
   });
 
+  it('replaces an assertion Entra saw expired (AADSTS700024) once, then names the clock', async () => {
+    const late = await startEntraStandIn({ now: () => Date.now() + 600_000, tenantId: TENANT, identities: [{ clientId: CLIENT_ID, federatedCredentials: [{ issuer: sky.issuer, subject: SUBJECT, audiences: [AUDIENCE] }] }] });
+    try {
+      const client = skyportenClient(sky);
+      clients.push(client);
+      const credential = createSkyportenAzureCredential({ client, scope: SCOPE, audience: AUDIENCE, tenantId: TENANT, clientId: CLIENT_ID, credentialOptions: { authorityHost: late.authorityHost, disableInstanceDiscovery: true, tlsOptions: { ca: late.ca }, retryOptions: { maxRetries: 0 } } });
+      const error = await credential.getToken(STORAGE).catch((e: unknown) => e);
+      expect(error).toMatchObject({ cloud: 'azure', cloudCode: 'AADSTS700024', problem: 'expired' });
+      expect(late.tokenRequestCount()).toBe(2);
+      expect(sky.tokenRequestCount()).toBe(2);
+      expect(late.assertionIds[1]).not.toBe(late.assertionIds[0]);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('turns a wrong subject into AADSTS70021 naming the subject, and a wrong client id into AADSTS700016', async () => {
     const wrongSubject = await create({ scope: OTHER_SCOPE }).getToken(STORAGE).catch((e: unknown) => e);
     expect(wrongSubject).toMatchObject({ cloudCode: 'AADSTS70021', problem: 'trust' });

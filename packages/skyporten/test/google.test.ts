@@ -87,6 +87,19 @@ describe('createSkyportenGoogleClient()', () => {
     expect((error as SkyportenExchangeError).fix).toContain(`"client::0192:${ORGNO}::${OTHER_SCOPE}"`);
   });
 
+  it('replaces a token STS saw expired once, then names the clock', async () => {
+    const late = await startGoogleStsStandIn({ now: () => Date.now() + 600_000, providers: [{ name: PROVIDER, issuer: sky.issuer, allowedAudiences: [AUDIENCE] }], serviceAccounts: [{ email: EMAIL, members: [{ consumer: `0192:${ORGNO}` }] }] });
+    try {
+      const error = await (await create({ tokenUrl: late.tokenUrl, impersonationUrl: late.impersonationUrl(EMAIL) })).getAccessToken().catch((e: unknown) => e);
+      expect(error).toMatchObject({ cloud: 'google', cloudCode: 'invalid_grant', problem: 'expired' });
+      expect(late.exchangeCount()).toBe(2);
+      expect(sky.tokenRequestCount()).toBe(2);
+      expect(late.exchangedTokenIds[1]).not.toBe(late.exchangedTokenIds[0]);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('refuses a provider name that is not a full workload identity provider name, before any call', async () => {
     await expect(create({ workloadProvider: 'projects/1/locations/global/workloadIdentityPools/p/providers/q' })).rejects.toThrow(/"workloadProvider"/);
     expect(sky.tokenRequestCount()).toBe(0);
