@@ -100,6 +100,23 @@ describe('createSkyportenGoogleClient()', () => {
     }
   });
 
+  it('takes the credentials.json a provider hands out, with Skyporten in place of its token file', async () => {
+    const client = skyportenClient(sky);
+    clients.push(client);
+    const credentials = {
+      type: 'external_account',
+      audience: PROVIDER,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: google.tokenUrl,
+      credential_source: { file: 'token.json', format: { type: 'json', subject_token_field_name: 'access_token' } },
+      service_account_impersonation_url: google.impersonationUrl(EMAIL),
+    };
+    const auth = await createSkyportenGoogleClient({ client, scope: SCOPE, audience: AUDIENCE, credentials });
+    expect((await auth.request<{ serviceAccount: string }>({ url: google.resourceUrl })).data.serviceAccount).toBe(EMAIL);
+    await expect(createSkyportenGoogleClient({ client, scope: SCOPE, audience: AUDIENCE, credentials, workloadProvider: PROVIDER })).rejects.toThrow(/"credentials".*not both/);
+    await expect(createSkyportenGoogleClient({ client, scope: SCOPE, audience: AUDIENCE, credentials: { ...credentials, type: 'service_account' } })).rejects.toThrow(/"credentials.type"/);
+  });
+
   it('refuses a provider name that is not a full workload identity provider name, before any call', async () => {
     await expect(create({ workloadProvider: 'projects/1/locations/global/workloadIdentityPools/p/providers/q' })).rejects.toThrow(/"workloadProvider"/);
     expect(sky.tokenRequestCount()).toBe(0);

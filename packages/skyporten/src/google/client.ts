@@ -38,8 +38,15 @@ export interface SkyportenSubjectTokenSupplier {
  * ```
  */
 export interface SkyportenGoogleOptions extends SkyportenTokenOptions {
-  /** The provider's full name, `//iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>` (the `audience` of a credentials.json). */
-  workloadProvider: string;
+  /** The provider's full name, `//iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>` (the `audience` of a credentials.json); or give `credentials`. */
+  workloadProvider?: string | undefined;
+  /**
+   * The `credentials.json` the provider made with `gcloud iam workload-identity-pools
+   * create-cred-config` (`type: external_account`), instead of `workloadProvider` and
+   * `serviceAccount`: its `audience`, `token_url`, `service_account_impersonation_url` and
+   * `universe_domain` are used; its `credential_source` (a token file) is replaced by Skyporten.
+   */
+  credentials?: Record<string, unknown> | undefined;
   /** The service account to impersonate (its e-mail), as the provider's binding names it; left out, the federated token is used as it is. */
   serviceAccount?: string | undefined;
   /** Google's OAuth scopes for the access token; default `https://www.googleapis.com/auth/cloud-platform`. */
@@ -53,7 +60,7 @@ export interface SkyportenGoogleOptions extends SkyportenTokenOptions {
 }
 
 const SUPPLIER_KEYS = [...COMMON_KEYS];
-const CLIENT_KEYS = [...COMMON_KEYS, 'workloadProvider', 'serviceAccount', 'scopes', 'tokenUrl', 'impersonationUrl', 'clientOptions'];
+const CLIENT_KEYS = [...COMMON_KEYS, 'workloadProvider', 'credentials', 'serviceAccount', 'scopes', 'tokenUrl', 'impersonationUrl', 'clientOptions'];
 const WORKLOAD_PROVIDER = /^\/\/iam\.[a-z.]+\/projects\/\d+\/locations\/[^/]+\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/;
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
@@ -89,6 +96,33 @@ function urlOption(value: unknown, field: string): string | undefined {
   return value;
 }
 
+/** What a provider's credentials.json says, as the options it stands for; checked, naming its fields. */
+function readCredentialsFile(options: SkyportenGoogleOptions): { workloadProvider?: string; serviceAccount?: string; tokenUrl?: string; impersonationUrl?: string; extra: Record<string, unknown> } {
+  const file = options.credentials;
+  if (file === undefined) return { extra: {} };
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigurationError('credentials', 'must be the parsed credentials.json object (type "external_account").');
+  if (options.workloadProvider !== undefined) throw new ConfigurationError('credentials', 'give either credentials (the provider\'s credentials.json) or workloadProvider, not both.');
+  if (file.type !== 'external_account') throw new ConfigurationError('credentials.type', 'must be "external_account": the file gcloud iam workload-identity-pools create-cred-config writes.');
+  const text = (name: string): string | undefined => {
+    const value = file[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') throw new ConfigurationError(`credentials.${name}`, 'must be a non-empty string.');
+    return value;
+  };
+  const impersonationUrl = urlOption(text('service_account_impersonation_url'), 'credentials.service_account_impersonation_url');
+  const serviceAccount = impersonationUrl === undefined ? undefined : /serviceAccounts\/([^/:]+):generateAccessToken$/.exec(impersonationUrl)?.[1];
+  const universe = text('universe_domain');
+  const audience = text('audience');
+  const tokenUrl = urlOption(text('token_url'), 'credentials.token_url');
+  return {
+    ...(audience === undefined ? {} : { workloadProvider: audience }),
+    ...(serviceAccount === undefined ? {} : { serviceAccount: decodeURIComponent(serviceAccount) }),
+    ...(tokenUrl === undefined ? {} : { tokenUrl }),
+    ...(impersonationUrl === undefined ? {} : { impersonationUrl }),
+    extra: universe === undefined ? {} : { universe_domain: universe },
+  };
+}
+
 /**
  * Creates google-auth-library's `IdentityPoolClient` for Skyporten: it exchanges a Skyporten token
  * at Google's STS for the workload identity pool provider, then impersonates `serviceAccount`.
@@ -113,19 +147,25 @@ function urlOption(value: unknown, field: string): string | undefined {
  *   serviceAccount: 'skyportenstorageconsumer@skyporten-poc.iam.gserviceaccount.com',
  * });
  * const storage = new Storage({ authClient, projectId: 'skyporten-poc' });
+ *
+ * // Or from the credentials.json the provider gave you (its credential_source is not used):
+ * const fromFile = await createSkyportenGoogleClient({ client, scope: 'entur:skyporten.demo', audience: 'https://skyporten.entur.org', credentials: JSON.parse(readFileSync('credentials.json', 'utf8')) });
  * ```
  */
 export async function createSkyportenGoogleClient(options: SkyportenGoogleOptions): Promise<IdentityPoolClient> {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object: { client, scope, audience, workloadProvider, serviceAccount }.');
   refuseUnknownOptions(options, CLIENT_KEYS, '');
   const settings = readSkyportenSettings(options);
-  const { workloadProvider, serviceAccount, clientOptions } = options;
+  const fromFile = readCredentialsFile(options);
+  const workloadProvider = options.workloadProvider ?? fromFile.workloadProvider;
+  const serviceAccount = options.serviceAccount ?? fromFile.serviceAccount;
+  const clientOptions = options.clientOptions;
   if (typeof workloadProvider !== 'string' || !WORKLOAD_PROVIDER.test(workloadProvider)) {
     throw new ConfigurationError('workloadProvider', 'must be the provider\'s full name: //iam.googleapis.com/projects/<project number>/locations/global/workloadIdentityPools/<pool>/providers/<provider> (the "audience" of the credentials.json the provider gave you).');
   }
   if (serviceAccount !== undefined && (typeof serviceAccount !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(serviceAccount))) throw new ConfigurationError('serviceAccount', 'must be a service account e-mail, e.g. "reader@project.iam.gserviceaccount.com".');
-  const tokenUrl = urlOption(options.tokenUrl, 'tokenUrl');
-  const impersonationUrl = urlOption(options.impersonationUrl, 'impersonationUrl') ?? (serviceAccount === undefined ? undefined : `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccount}:generateAccessToken`);
+  const tokenUrl = urlOption(options.tokenUrl, 'tokenUrl') ?? fromFile.tokenUrl;
+  const impersonationUrl = urlOption(options.impersonationUrl, 'impersonationUrl') ?? fromFile.impersonationUrl ?? (serviceAccount === undefined ? undefined : `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccount}:generateAccessToken`);
   if (clientOptions !== undefined && (typeof clientOptions !== 'object' || clientOptions === null)) throw new ConfigurationError('clientOptions', 'must be an object of IdentityPoolClient options.');
   const scopes = options.scopes === undefined ? undefined : typeof options.scopes === 'string' ? [options.scopes] : [...options.scopes];
   const asked = { audience: settings.audience, scope: settings.scope, workloadProvider, serviceAccount };
@@ -140,6 +180,7 @@ export async function createSkyportenGoogleClient(options: SkyportenGoogleOption
     },
   };
   const auth = new sdk.IdentityPoolClient({
+    ...fromFile.extra,
     ...clientOptions,
     type: 'external_account',
     audience: workloadProvider,
