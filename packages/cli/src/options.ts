@@ -17,7 +17,7 @@ import { PASSPHRASE_FLAG, passphraseFrom } from './commands/shared.js';
 export const CLIENT_FLAGS: Record<string, FlagSpec> = {
   'env-file': { type: 'string', value: 'FILE', description: 'Read MASKINPORTEN_* variables from this file (over the process environment).' },
   'client-id': { type: 'string', value: 'ID', description: 'The client id (else MASKINPORTEN_CLIENT_ID).' },
-  environment: { type: 'string', value: 'test|prod', description: 'A Maskinporten environment preset (else MASKINPORTEN_ENVIRONMENT).' },
+  environment: { type: 'string', value: 'test|prod|skyporten-test|skyporten-prod', description: 'A Maskinporten environment preset (else MASKINPORTEN_ENVIRONMENT).' },
   'well-known-url': { type: 'string', value: 'URL', description: 'The metadata URL (else MASKINPORTEN_WELL_KNOWN_URL).' },
   issuer: { type: 'string', value: 'URL', description: 'The issuer, with --token-endpoint (else MASKINPORTEN_ISSUER).' },
   'token-endpoint': { type: 'string', value: 'URL', description: 'The token endpoint, with --issuer (else MASKINPORTEN_TOKEN_ENDPOINT).' },

@@ -7,7 +7,7 @@ import type { JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
-import { ENVIRONMENTS } from './environments/presets.js';
+import { ENVIRONMENTS, isPresetName } from './environments/presets.js';
 import { GRANT_ALGORITHMS } from './keys/index.js';
 import { ConfigurationError } from './errors.js';
 import { describeValue } from './redact.js';
@@ -155,8 +155,8 @@ function environmentFromEnv(env: Env): EnvironmentOption {
   const issuer = read(env, 'MASKINPORTEN_ISSUER');
   const tokenEndpoint = read(env, 'MASKINPORTEN_TOKEN_ENDPOINT');
   const preset = read(env, 'MASKINPORTEN_ENVIRONMENT')?.trim();
-  if (preset !== undefined && preset !== 'test' && preset !== 'prod') {
-    throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `must be "test" or "prod", not ${describeValue(preset)}.`);
+  if (preset !== undefined && !isPresetName(preset)) {
+    throw new ConfigurationError('MASKINPORTEN_ENVIRONMENT', `must be "test" or "prod" (or "skyporten-test" or "skyporten-prod" for Skyporten), not ${describeValue(preset)}.`);
   }
   let option: EnvironmentOption;
   let names: Record<string, string>;
@@ -183,7 +183,7 @@ function environmentFromEnv(env: Env): EnvironmentOption {
   } else {
     throw new ConfigurationError(
       'MASKINPORTEN_WELL_KNOWN_URL',
-      'no environment is configured: set MASKINPORTEN_WELL_KNOWN_URL (as NAIS does), MASKINPORTEN_ISSUER with MASKINPORTEN_TOKEN_ENDPOINT, or MASKINPORTEN_ENVIRONMENT=test|prod.',
+      'no environment is configured: set MASKINPORTEN_WELL_KNOWN_URL (as NAIS does), MASKINPORTEN_ISSUER with MASKINPORTEN_TOKEN_ENDPOINT, or MASKINPORTEN_ENVIRONMENT=test|prod|skyporten-test|skyporten-prod.',
     );
   }
   try {

@@ -49,5 +49,7 @@ export type { AuthorizedFetchOptions } from './fetch/index.js';
 export { MAX_TOKEN_LENGTH } from './transport/response.js';
 export { fromEnv } from './env.js';
 export type { EnvClientOptions } from './env.js';
+// Skyporten's environments (cloud credentials from Maskinporten tokens)
+export { SKYPORTEN_ENVIRONMENTS } from './environments/presets.js';
 // end transport, environments, origins, fetch, env
 

@@ -16,3 +16,5 @@ export { MP_CODE_HINTS } from './mp-codes.js';
 export type { UnknownOptionRules } from './shared/option-keys.js';
 export { numberOption, validateClock } from './shared/index.js';
 export type { NumberRule } from './shared/index.js';
+// Skyporten's environments and the issuer rule, for @portvakt/skyporten and the doctor.
+export { SKYPORTEN_ENVIRONMENTS, SKYPORTEN_HOSTS } from './environments/index.js';

@@ -19,3 +19,20 @@ export type { MintClaims, TokenFactory } from './token-factory.js';
 export type { ForgeOptions, MintOptions } from './token-factory.js';
 export { startRecordingApi, startRecordingDualApi } from './recording-api.js';
 export type { RecordingApi, SeenRequest } from './recording-api.js';
+// Local stand-ins for the clouds' Skyporten exchanges (AWS STS, Google STS and IAM Credentials, Entra ID).
+export { startAwsStsStandIn, startEntraStandIn, startGoogleStsStandIn } from './clouds/index.js';
+export type {
+  AwsAssumeRoleRecord,
+  AwsOidcProvider,
+  AwsStsStandIn,
+  AwsStsStandInOptions,
+  AwsWebIdentityRole,
+  EntraFederatedCredential,
+  EntraIdentity,
+  EntraStandIn,
+  EntraStandInOptions,
+  GoogleServiceAccount,
+  GoogleStsStandIn,
+  GoogleStsStandInOptions,
+  GoogleWorkloadProvider,
+} from './clouds/index.js';

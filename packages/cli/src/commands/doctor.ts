@@ -9,6 +9,7 @@ import type { CommandIo, Printer } from '../io.js';
 import { CLIENT_FLAGS, REQUEST_FLAGS, resolveClientOptions, tokenRequestOf } from '../options.js';
 import { checkClock, checkKey, checkReachable, checkScopes, checkToken, describeEnvironment } from '../doctor/steps.js';
 import type { StepResult } from '../doctor/steps.js';
+import { checkSkyporten, SKYPORTEN_FLAGS, skyportenRequested, withSkyportenAudience } from '../doctor/skyporten.js';
 import { VALKEY_FLAGS, valkeySteps } from '../doctor/valkey.js';
 import type { ValkeyStep } from '../doctor/valkey.js';
 import { help } from './shared.js';
@@ -19,6 +20,7 @@ export const doctorSpec: CommandSpec = {
   flags: {
     ...CLIENT_FLAGS,
     ...REQUEST_FLAGS,
+    ...SKYPORTEN_FLAGS,
     timeout: { type: 'string', value: 'SECONDS', description: 'Timeout of each network check (default 10).' },
     ...VALKEY_FLAGS,
   },
@@ -33,7 +35,7 @@ async function runSteps(argv: ReturnType<typeof parseFlags> & object, io: Comman
   let request;
   try {
     resolved = resolveClientOptions(argv, io);
-    request = tokenRequestOf(argv, resolved.options, 'doctor');
+    request = withSkyportenAudience(tokenRequestOf(argv, resolved.options, 'doctor'), argv);
   } catch (error) {
     if (error instanceof UsageError) {
       steps.push({ name: 'options', status: 'fail', summary: error.message, fix: 'give --scope or set MASKINPORTEN_SCOPES.' });
@@ -65,6 +67,7 @@ async function runSteps(argv: ReturnType<typeof parseFlags> & object, io: Comman
   steps.push(token.step);
   if (token.step.status === 'fail' || token.granted === undefined) return steps;
   steps.push(checkScopes(scopes, token.granted));
+  if (skyportenRequested(argv)) steps.push(await checkSkyporten(options, request, argv, timeoutMs));
   return steps;
 }
 
@@ -74,7 +77,7 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
   const timeoutMs = numberFlag(flags, 'timeout', 10, 'doctor') * 1000;
   const steps: (StepResult | ValkeyStep)[] = [...(await runSteps(flags, io, timeoutMs)), ...(await valkeySteps(flags, io, timeoutMs))];
   const failed = steps.find((s) => s.status === 'fail');
-  const skipped = ORDER.filter((name) => !steps.some((s) => s.name === name));
+  const skipped = [...ORDER, ...(skyportenRequested(flags) ? (['skyporten'] as const) : [])].filter((name) => !steps.some((s) => s.name === name));
   if (flags.json === true) {
     print.json({ ok: failed === undefined, steps: [...steps, ...skipped.map((name) => ({ name, status: 'skipped', summary: 'not run: an earlier step failed' }))] });
   } else {

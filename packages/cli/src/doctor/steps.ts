@@ -10,7 +10,7 @@ import { jwkThumbprint } from '../keys/public-jwk.js';
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
 export interface StepResult {
-  name: 'options' | 'key' | 'metadata' | 'clock' | 'token' | 'scopes';
+  name: 'options' | 'key' | 'metadata' | 'clock' | 'token' | 'scopes' | 'skyporten';
   status: StepStatus;
   summary: string;
   fix?: string;
@@ -21,6 +21,9 @@ export interface StepResult {
 const PRESETS = {
   test: { issuer: 'https://test.maskinporten.no/', metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server' },
   prod: { issuer: 'https://maskinporten.no/', metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server' },
+  // Skyporten (docs/maskinporten-rules.md §5.9): no trailing slash, an OpenID configuration.
+  'skyporten-test': { issuer: 'https://test.sky.maskinporten.no', metadataUrl: 'https://test.sky.maskinporten.no/.well-known/openid-configuration' },
+  'skyporten-prod': { issuer: 'https://sky.maskinporten.no', metadataUrl: 'https://sky.maskinporten.no/.well-known/openid-configuration' },
 } as const;
 /** Maskinporten accepts a grant whose iat is within 10 s of its clock (docs/maskinporten-rules.md §7). */
 const CLOCK_LIMIT_MS = 10_000;
@@ -116,7 +119,7 @@ export interface Reachability {
 /** Reads the metadata (or, for explicit endpoints, reaches the token endpoint), with timings. */
 export async function checkReachable(options: EnvClientOptions, timeoutMs: number, fetchImpl: typeof fetch): Promise<Reachability> {
   const environment = options.environment as unknown;
-  const preset = typeof environment === 'string' ? PRESETS[environment as 'test' | 'prod'] : undefined;
+  const preset = typeof environment === 'string' ? PRESETS[environment as keyof typeof PRESETS] : undefined;
   const explicit = environment as { metadataUrl?: string; tokenEndpoint?: string };
   const metadataUrl = preset?.metadataUrl ?? explicit.metadataUrl;
   const url = metadataUrl ?? explicit.tokenEndpoint ?? '';

@@ -1,5 +1,5 @@
-export { ENVIRONMENTS, MASKINPORTEN_HOSTS } from './presets.js';
-export type { EnvironmentEndpoints, EnvironmentKind } from './presets.js';
+export { ENVIRONMENTS, MASKINPORTEN_HOSTS, SKYPORTEN_ENVIRONMENTS, SKYPORTEN_HOSTS } from './presets.js';
+export type { EnvironmentEndpoints, EnvironmentKind, PresetName } from './presets.js';
 export { createEnvironmentSource } from './source.js';
 export type { EnvironmentDependencies } from './source.js';
 export type { EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './types.js';

@@ -8,8 +8,8 @@
 import { ConfigurationError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import { refuseUnknownOptions } from '../shared/index.js';
-import { ENVIRONMENTS, kindOfIssuer } from './presets.js';
-import type { EnvironmentKind } from './presets.js';
+import { ENVIRONMENTS, isPresetName, kindOfIssuer, presetOf } from './presets.js';
+import type { EnvironmentKind, PresetName } from './presets.js';
 import { requireEndpointUrl, requireIssuer } from './urls.js';
 
 /** Digdir: cache the metadata document for about 24 hours (docs/maskinporten-rules.md §7). */
@@ -62,7 +62,7 @@ interface Role {
 }
 
 const CLIENT: Role = {
-  forms: `'test', 'prod', { issuer, tokenEndpoint } or { metadataUrl }`,
+  forms: `'test', 'prod', 'skyporten-test', 'skyporten-prod', { issuer, tokenEndpoint } or { metadataUrl }`,
   keys: ['issuer', 'tokenEndpoint', 'metadataUrl', 'metadataTtl'],
   explicit: '{ issuer, tokenEndpoint }',
   notBoth: 'give either metadataUrl (discovery) or issuer and tokenEndpoint (explicit), not both: the metadata document decides the issuer and token endpoint.',
@@ -70,7 +70,7 @@ const CLIENT: Role = {
 };
 
 const VERIFIER: Role = {
-  forms: `'test', 'prod', { metadataUrl }, { issuer, jwksUri } or { issuer, jwks }`,
+  forms: `'test', 'prod', 'skyporten-test', 'skyporten-prod', { metadataUrl }, { issuer, jwksUri } or { issuer, jwks }`,
   // tokenEndpoint is accepted (and checked), so one object can configure a client and a verifier.
   keys: ['issuer', 'jwksUri', 'jwks', 'tokenEndpoint', 'metadataUrl', 'metadataTtl'],
   explicit: '{ issuer, jwksUri }',
@@ -90,6 +90,8 @@ function stringHint(value: string, role: Role): string {
   if (lower === 'test' || lower === 'prod') return `must be '${lower}' in lower case.`;
   if (lower === 'production' || lower === 'prd' || lower === 'produksjon') return `use 'prod' for production.`;
   if (lower === 'ver2' || lower === 'ver1' || lower === 'yt2') return `the ${lower} environment is retired: use 'test'.`;
+  if (lower === 'skyporten-test' || lower === 'skyporten-prod') return `must be '${lower}' in lower case.`;
+  if (lower === 'skyporten' || lower === 'sky' || lower === 'sky-test' || lower === 'sky-prod') return `Skyporten's presets are 'skyporten-test' and 'skyporten-prod'.`;
   if (URL.canParse(value)) return `a URL needs a form: { metadataUrl: ${describeValue(value)} } for a metadata document, or ${role.explicit}.`;
   return `${describeValue(value)} is not an environment: use ${role.forms}.`;
 }
@@ -99,8 +101,8 @@ function stringHint(value: string, role: Role): string {
  * else that is not an object is refused, unknown keys are refused, and `metadataUrl` becomes a
  * discovery plan. What is returned otherwise is the record of an explicit form, not yet checked.
  */
-function readCommon(option: unknown, role: Role, field: string): DiscoveryPlan | { form: 'preset'; name: 'test' | 'prod' } | { form: 'explicit'; record: Record<string, unknown> } {
-  if (option === 'test' || option === 'prod') return { form: 'preset', name: option };
+function readCommon(option: unknown, role: Role, field: string): DiscoveryPlan | { form: 'preset'; name: PresetName } | { form: 'explicit'; record: Record<string, unknown> } {
+  if (isPresetName(option)) return { form: 'preset', name: option };
   if (typeof option === 'string') throw new ConfigurationError(field, stringHint(option, role));
   if (typeof option !== 'object' || option === null || Array.isArray(option)) throw new ConfigurationError(field, `is required and must be ${role.forms}.`);
   refuseUnknownOptions(option, role.keys, `${field}.`);
@@ -137,7 +139,10 @@ function metadataTtlSeconds(value: unknown, field: string): number {
 export function planClientEnvironment(option: unknown, field = 'environment'): ClientEnvironmentPlan {
   const common = readCommon(option, CLIENT, field);
   if (common.form === 'discovered') return common;
-  if (common.form === 'preset') return { form: 'fixed', issuer: ENVIRONMENTS[common.name].issuer, kind: common.name, tokenEndpoint: ENVIRONMENTS[common.name].tokenEndpoint };
+  if (common.form === 'preset') {
+    const { endpoints, kind } = presetOf(common.name);
+    return { form: 'fixed', issuer: endpoints.issuer, kind, tokenEndpoint: endpoints.tokenEndpoint };
+  }
   const read = common.record;
   const issuer = requireIssuer(read.issuer, `${field}.issuer`, CLIENT.wrongIssuer);
   const tokenEndpoint = requireEndpointUrl(read.tokenEndpoint, `${field}.tokenEndpoint`, EXAMPLES.tokenEndpoint);
@@ -158,7 +163,10 @@ export function planClientEnvironment(option: unknown, field = 'environment'): C
 export function planVerifierEnvironment(option: unknown, field = 'environment'): VerifierEnvironmentPlan {
   const common = readCommon(option, VERIFIER, field);
   if (common.form === 'discovered') return common;
-  if (common.form === 'preset') return { form: 'fixed', issuer: ENVIRONMENTS[common.name].issuer, kind: common.name, jwksUri: ENVIRONMENTS[common.name].jwksUri };
+  if (common.form === 'preset') {
+    const { endpoints, kind } = presetOf(common.name);
+    return { form: 'fixed', issuer: endpoints.issuer, kind, jwksUri: endpoints.jwksUri };
+  }
   const read = common.record;
   const issuer = requireIssuer(read.issuer, `${field}.issuer`, VERIFIER.wrongIssuer);
   const kind = kindOfIssuer(issuer);

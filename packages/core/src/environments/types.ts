@@ -1,6 +1,8 @@
 /**
  * Which Maskinporten to talk to. One of:
  * - `'test'` or `'prod'`: the presets in {@link ENVIRONMENTS} (docs/maskinporten-rules.md §1.1);
+ * - `'skyporten-test'` or `'skyporten-prod'`: Skyporten, for cloud credentials (its issuer has no
+ *   trailing slash; docs/maskinporten-rules.md §5.9), in {@link SKYPORTEN_ENVIRONMENTS};
  * - `{ issuer, tokenEndpoint }`: explicit URLs, for a simulator or a proxy. The issuer is used
  *   verbatim as the grant's `aud`;
  * - `{ metadataUrl, metadataTtl? }`: an RFC 8414 metadata document (NAIS's
@@ -17,6 +19,8 @@
 export type EnvironmentOption =
   | 'test'
   | 'prod'
+  | 'skyporten-test'
+  | 'skyporten-prod'
   | { issuer: string; tokenEndpoint: string }
   | { metadataUrl: string; metadataTtl?: number | undefined };
 

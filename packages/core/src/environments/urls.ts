@@ -6,7 +6,7 @@
 import { ConfigurationError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import { isLoopbackParsedHostname } from '../shared/index.js';
-import { MASKINPORTEN_HOSTS } from './presets.js';
+import { MASKINPORTEN_HOSTS, SKYPORTEN_HOSTS } from './presets.js';
 
 /** Why a URL is unusable, phrased as the fix, or undefined when it is fine. */
 export function problemWithEndpointUrl(value: unknown): string | undefined {
@@ -37,7 +37,8 @@ export function requireEndpointUrl(value: unknown, field: string, what: string):
 /**
  * A configured issuer, kept verbatim (it is the grant's `aud` and the token's `iss`), with the
  * obvious Maskinporten mistakes refused: on `maskinporten.no` and `test.maskinporten.no` it is
- * exactly `https://<host>/`. `consequence` says what the mistake would cause, for the message.
+ * exactly `https://<host>/`, and on Skyporten's `sky.maskinporten.no` and `test.sky.maskinporten.no`
+ * exactly `https://<host>`, without the slash. `consequence` says what the mistake would cause.
  */
 export function requireIssuer(value: unknown, field: string, consequence: (issuer: string) => string): string {
   const issuer = requireEndpointUrl(value, field, 'the issuer, for example "https://test.maskinporten.no/"');
@@ -47,6 +48,12 @@ export function requireIssuer(value: unknown, field: string, consequence: (issue
     // docs/maskinporten-rules.md §2.3: aud must equal the issuer exactly, trailing slash included, and the
     // token endpoint is no longer accepted as aud; section 6.1: iss is exactly the issuer.
     if (issuer !== expected) throw new ConfigurationError(field, `Maskinporten's issuer is exactly "${expected}" (with the trailing slash, no path); ${consequence(issuer)}`);
+  }
+  if (url.protocol === 'https:' && SKYPORTEN_HOSTS.has(url.hostname) && url.port === '') {
+    const expected = `https://${url.hostname}`;
+    // docs/maskinporten-rules.md §5.9: Skyporten's issuer has no trailing slash, and the grant's aud
+    // is that issuer exactly: "https://test.sky.maskinporten.no/" is refused with "Invalid JWT claim aud".
+    if (issuer !== expected) throw new ConfigurationError(field, `Skyporten's issuer is exactly "${expected}" (NO trailing slash, unlike Maskinporten's; no path); ${consequence(issuer)}`);
   }
   return issuer;
 }

@@ -11,6 +11,7 @@ import type { AcceptedGrant, GrantContext } from './grant-rules.js';
 import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, SimulatorRequestRecord } from './types.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const SKYPORTEN_METADATA_PATH = '/.well-known/openid-configuration';
 const MAX_BODY = 256 * 1024;
 
 /**
@@ -24,8 +25,10 @@ const MAX_BODY = 256 * 1024;
 export interface MaskinportenSimulator {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** `<url>/`, or `<url>` (no slash) for Skyporten. */
   readonly issuer: string;
   readonly tokenEndpoint: string;
+  /** RFC 8414 metadata, or Skyporten's `/.well-known/openid-configuration`. */
   readonly metadataUrl: string;
   readonly jwksUri: string;
   /** Registers (or replaces) a client. */
@@ -108,6 +111,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   let offset = 0;
   const now = () => clock() + offset;
   const lifetime = options.tokenLifetimeSeconds ?? 120;
+  const skyporten = options.skyporten === true;
   if (!Number.isInteger(lifetime) || lifetime <= 0) throw new TypeError('tokenLifetimeSeconds must be a positive integer');
   const delegationSource = options.delegationSource ?? 'https://tt02.altinn.no/';
   const signingKeys = createSigningKeyRing(createIssuerKey());
@@ -177,6 +181,13 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       body.delegation_source = delegationSource;
     }
     if (claims.resource !== undefined) body.aud = claims.resource;
+    if (skyporten) {
+      // docs/maskinporten-rules.md §5.9: the token's sub is "<consumer ID>;<scope>", which the
+      // clouds' trust is conditioned on, and its aud is the audience the consumer asked for.
+      body.sub = `${(body.consumer as { ID: string }).ID};${scope}`;
+      const resource = claims.resource as string | string[];
+      body.aud = Array.isArray(resource) && resource.length === 1 ? resource[0] : resource;
+    }
     if (typeof claims.pid === 'string') body.pid = claims.pid;
     if (grant.consent !== undefined) {
       const { consent } = grant;
@@ -222,6 +233,8 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (decoded) record.grant = decoded;
       const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess, isKeyPending: selfService.isPending };
       const accepted = await checkGrant(assertion, ctx);
+      // Skyporten issues tokens for an audience only: the provider's cloud trusts that audience.
+      if (skyporten && accepted.claims.resource === undefined) throw reject.request(undefined, 'Skyporten needs resource: the audience the cloud provider trusts.');
       const response = await issue(accepted);
       record.issued = { scope: response.scope, expiresIn: response.expires_in };
       record.status = 200;
@@ -286,7 +299,19 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (fault && applyFault(fault, req, res, record)) return;
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
       if (isToken) return handleToken(req, res, record, body);
-      if (path === '/.well-known/oauth-authorization-server' && req.method === 'GET') {
+      if (skyporten && path === SKYPORTEN_METADATA_PATH && req.method === 'GET') {
+        record.status = 200;
+        // The fields of Skyporten's test metadata (docs/maskinporten-rules.md §1.3 and §5.9).
+        return send(res, 200, {
+          issuer,
+          token_endpoint: `${url}/token`,
+          jwks_uri: `${url}/jwk`,
+          token_endpoint_auth_methods_supported: ['private_key_jwt'],
+          grant_types_supported: [JWT_BEARER],
+          token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512'],
+        });
+      }
+      if (!skyporten && path === '/.well-known/oauth-authorization-server' && req.method === 'GET') {
         record.status = 200;
         // The fields Maskinporten's TEST metadata has (docs/maskinporten-rules.md §1.3).
         return send(res, 200, {
@@ -335,13 +360,14 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('simulator did not get a TCP address');
   url = `http://127.0.0.1:${address.port}`;
-  issuer = options.issuer ?? `${url}/`;
+  // Skyporten's issuer has no trailing slash (docs/maskinporten-rules.md §5.9).
+  issuer = options.issuer ?? (skyporten ? url : `${url}/`);
 
   return {
     url,
     issuer,
     tokenEndpoint: `${url}/token`,
-    metadataUrl: `${url}/.well-known/oauth-authorization-server`,
+    metadataUrl: skyporten ? `${url}${SKYPORTEN_METADATA_PATH}` : `${url}/.well-known/oauth-authorization-server`,
     jwksUri: `${url}/jwk`,
     addClient: (client) => void clients.set(client.clientId, client),
     now,

@@ -76,8 +76,14 @@ export type SimulatorClock = { now(): number } | { offsetMs: number } | { fixed:
 export interface SimulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
-  /** The issuer string; default its own base URL with a trailing slash. */
+  /** The issuer string; default its own base URL with a trailing slash (without one for Skyporten). */
   issuer?: string;
+  /**
+   * Serve Skyporten instead of Maskinporten (docs/maskinporten-rules.md §5.9): the issuer has no
+   * trailing slash, metadata is at `/.well-known/openid-configuration`, a grant must name a
+   * `resource`, and tokens carry `sub: "<consumer ID>;<scope>"` and `aud` the requested audience.
+   */
+  skyporten?: boolean;
   clock?: SimulatorClock;
   /** Lifetime of issued access tokens, seconds (default 120, Maskinporten's client default). */
   tokenLifetimeSeconds?: number;
@@ -122,7 +128,7 @@ export type SimulatorFault =
  * sim.inject({ kind: 'hang' }, { path: '/.well-known/oauth-authorization-server' satisfies SimulatorPath });
  * ```
  */
-export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk' | '/authentication/api/v1/exchange/maskinporten';
+export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/.well-known/openid-configuration' | '/jwk' | '/authentication/api/v1/exchange/maskinporten';
 
 /**
  * One request as the simulator saw it.
