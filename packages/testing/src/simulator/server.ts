@@ -129,6 +129,12 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const altinn = createAltinnExchange({ now, issuer: () => issuer, baseUrl: () => url, lifetimeSeconds: altinnLifetime });
   const propagationMs = options.selfServicePropagationMs ?? 0;
   if (!Number.isFinite(propagationMs) || propagationMs < 0) throw new TypeError('selfServicePropagationMs must be a number of milliseconds, 0 or more');
+  const audienceWithoutResource = options.audienceWithoutResource ?? 'absent';
+  if (audienceWithoutResource !== 'absent' && audienceWithoutResource !== 'unspecified') throw new TypeError("audienceWithoutResource must be 'absent' or 'unspecified'");
+  const pending = options.selfServicePendingRejection;
+  if (pending !== undefined && (!Number.isInteger(pending.status) || pending.status < 400 || pending.status > 599 || typeof pending.error !== 'string' || pending.error === '')) {
+    throw new TypeError('selfServicePendingRejection must be { status: 400-599, error, code?, description? }');
+  }
   const selfService = createSelfService({ now, issuer: () => issuer, publishedKeys: () => signingKeys.published(), clients, propagationMs });
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -177,6 +183,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       body.delegation_source = delegationSource;
     }
     if (claims.resource !== undefined) body.aud = claims.resource;
+    else if (audienceWithoutResource === 'unspecified') body.aud = 'unspecified';
     if (typeof claims.pid === 'string') body.pid = claims.pid;
     if (grant.consent !== undefined) {
       const { consent } = grant;
@@ -207,6 +214,11 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     return { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope };
   }
 
+  function jtiOf(token: string): string | undefined {
+    const claims = decodeGrant(token)?.claims;
+    return typeof claims?.jti === 'string' ? claims.jti : undefined;
+  }
+
   async function handleToken(req: http.IncomingMessage, res: http.ServerResponse, record: SimulatorRequestRecord, body: Promise<string>) {
     try {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -220,10 +232,14 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (!assertion) throw reject.request('MP-011', 'Missing assertion.');
       const decoded = decodeGrant(assertion);
       if (decoded) record.grant = decoded;
-      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess, isKeyPending: selfService.isPending };
+      const ctx: GrantContext = {
+        issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess,
+        isKeyPending: selfService.isPending, pendingKeyRejection: options.selfServicePendingRejection,
+      };
       const accepted = await checkGrant(assertion, ctx);
       const response = await issue(accepted);
-      record.issued = { scope: response.scope, expiresIn: response.expires_in };
+      const jti = jtiOf(response.access_token);
+      record.issued = jti === undefined ? { scope: response.scope, expiresIn: response.expires_in } : { scope: response.scope, expiresIn: response.expires_in, jti };
       record.status = 200;
       send(res, 200, response);
     } catch (err) {
