@@ -16,3 +16,5 @@ export { MP_CODE_HINTS } from './mp-codes.js';
 export type { UnknownOptionRules } from './shared/option-keys.js';
 export { numberOption, validateClock } from './shared/index.js';
 export type { NumberRule } from './shared/index.js';
+// The "did you mean" of option errors, for the CLI's flags.
+export { closestName } from './shared/index.js';

@@ -10,6 +10,8 @@ import { CLIENT_FLAGS, REQUEST_FLAGS, resolveClientOptions, tokenRequestOf } fro
 import { checkClock, checkKey, checkReachable, checkScopes, checkToken, describeEnvironment } from '../doctor/steps.js';
 import type { StepResult } from '../doctor/steps.js';
 import { help } from './shared.js';
+import { commandLine } from '../command-line.js';
+import { checkSelfService, SELF_SERVICE_DOCTOR_FLAGS, SELF_SERVICE_STEPS, selfServiceConfigured } from '../doctor/self-service.js';
 
 export const doctorSpec: CommandSpec = {
   name: 'doctor',
@@ -18,6 +20,7 @@ export const doctorSpec: CommandSpec = {
     ...CLIENT_FLAGS,
     ...REQUEST_FLAGS,
     timeout: { type: 'string', value: 'SECONDS', description: 'Timeout of each network check (default 10).' },
+    ...SELF_SERVICE_DOCTOR_FLAGS,
   },
   details: 'Reads the same options as your service (fromEnv()); flags override. Exits 1 at the first failed step.',
 };
@@ -62,6 +65,7 @@ async function runSteps(argv: ReturnType<typeof parseFlags> & object, io: Comman
   steps.push(token.step);
   if (token.step.status === 'fail' || token.granted === undefined) return steps;
   steps.push(checkScopes(scopes, token.granted));
+  if (steps.at(-1)?.status !== 'fail' && selfServiceConfigured(argv)) steps.push(...(await checkSelfService(argv, io, options, Date.now())));
   return steps;
 }
 
@@ -71,7 +75,8 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
   const timeoutMs = numberFlag(flags, 'timeout', 10, 'doctor') * 1000;
   const steps = await runSteps(flags, io, timeoutMs);
   const failed = steps.find((s) => s.status === 'fail');
-  const skipped = ORDER.filter((name) => !steps.some((s) => s.name === name));
+  const order = selfServiceConfigured(flags) ? [...ORDER, ...SELF_SERVICE_STEPS] : ORDER;
+  const skipped = order.filter((name) => !steps.some((s) => s.name === name));
   if (flags.json === true) {
     print.json({ ok: failed === undefined, steps: [...steps, ...skipped.map((name) => ({ name, status: 'skipped', summary: 'not run: an earlier step failed' }))] });
   } else {
@@ -81,7 +86,7 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
       if (step.fix !== undefined) print.out(`  ${' '.repeat(8)} fix: ${step.fix}`);
     }
     for (const name of skipped) print.out(print.colour.dim(`- ${name.padEnd(8)} not run`));
-    print.out(failed === undefined ? print.colour.ok('The setup works.') : print.colour.bad(`The ${failed.name} step failed: fix it and run \`portvakt doctor\` again.`));
+    print.out(failed === undefined ? print.colour.ok('The setup works.') : print.colour.bad(`The ${failed.name} step failed: fix it and run \`${commandLine(doctorSpec, flags)}\` again.`));
   }
   return failed === undefined ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
 }

@@ -74,35 +74,35 @@ function cutShort(text: string): boolean {
   return begins > ends;
 }
 
-function jwkOf(text: string, source: KeyFileSource, field: string, digest: string): KeyInput {
+function jwkOf(text: string, source: KeyFileSource, digest: string): KeyInput {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     // Never the parser's message: it quotes the text, which holds the key.
-    if (!text.trimEnd().endsWith('}')) fail('incomplete', new KeyError(`The key file ${describeValue(source.file)} holds JSON that stops short (a write still under way?).`), digest);
-    fail('invalid', new KeyError(`The key file ${describeValue(source.file)} is not valid JSON: it must hold one private JWK.`), digest);
+    if (!text.trimEnd().endsWith('}')) fail('incomplete', new KeyError('The key file holds JSON that stops short (a write still under way?).'), digest);
+    fail('invalid', new KeyError('The key file is not valid JSON: it must hold one private JWK.'), digest);
   }
   let jwk = parsed as JsonWebKey & { keys?: unknown };
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) fail('invalid', new KeyError(`The key file ${describeValue(source.file)} must hold one JWK object.`), digest);
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) fail('invalid', new KeyError('The key file must hold one JWK object.'), digest);
   if (Array.isArray(jwk.keys)) {
     const privateKeys = (jwk.keys as unknown[]).filter((k): k is JsonWebKey => typeof k === 'object' && k !== null && 'd' in k);
-    if (privateKeys.length !== 1) fail('invalid', new KeyError(`The key file ${describeValue(source.file)} is a JWK set with ${privateKeys.length} private keys: give a file with one private JWK.`), digest);
+    if (privateKeys.length !== 1) fail('invalid', new KeyError(`The key file is a JWK set with ${privateKeys.length} private keys: give a file with one private JWK.`), digest);
     jwk = privateKeys[0] as JsonWebKey;
   }
-  if (!('d' in jwk)) fail('invalid', new KeyError(`The key file ${describeValue(source.file)} holds a public JWK: give the private key (only its public half is registered with Digdir).`), digest);
+  if (!('d' in jwk)) fail('invalid', new KeyError('The key file holds a public JWK: give the private key (only its public half is registered with Digdir).'), digest);
   return source.kid === undefined ? { jwk } : { jwk, kid: source.kid };
 }
 
 function pemOf(text: string, certificateText: string | undefined, source: KeyFileSource, field: string, digest: string): { form: KeyFileContents['form']; key: KeyInput } {
   if (cutShort(text) || (certificateText !== undefined && cutShort(certificateText))) {
-    fail('incomplete', new KeyError(`The key file ${describeValue(source.file)} stops inside a PEM block (a write still under way?).`), digest);
+    fail('incomplete', new KeyError('The key file stops inside a PEM block (a write still under way?).'), digest);
   }
   const privateKeyPem = PRIVATE_BLOCK.exec(text)?.[0];
-  if (privateKeyPem === undefined) fail('invalid', new KeyError(`The key file ${describeValue(source.file)} has no PEM private key: give the private key, not only a certificate or a public key.`), digest);
+  if (privateKeyPem === undefined) fail('invalid', new KeyError('The key file has no PEM private key: give the private key, not only a certificate or a public key.'), digest);
   const certificates = [...(text.match(CERTIFICATE_BLOCK) ?? []), ...(certificateText?.match(CERTIFICATE_BLOCK) ?? [])];
   if (certificateText !== undefined && certificates.length === 0) {
-    fail('invalid', new KeyError(`The certificate file ${describeValue(source.certificateFile)} holds no PEM certificate.`), digest);
+    fail('invalid', new KeyError('The certificate file holds no PEM certificate.'), digest);
   }
   const passphrase = source.passphrase;
   if (certificates.length > 0) {
@@ -117,7 +117,7 @@ function pkcs12Of(bytes: Buffer, source: KeyFileSource, field: string, digest: s
   try {
     readDer(bytes);
   } catch {
-    fail('incomplete', new KeyError(`The key file ${describeValue(source.file)} is a binary file cut short (a write still under way?), or not a PKCS#12 bundle.`), digest);
+    fail('incomplete', new KeyError('The key file is a binary file cut short (a write still under way?), or not a PKCS#12 bundle.'), digest);
   }
   if (typeof source.passphrase !== 'string') fail('invalid', new ConfigurationError(`${field}.passphrase`, 'is required with a PKCS#12 file (use "" for an unprotected one).'), digest);
   const pkcs12 = new Uint8Array(bytes);
@@ -146,12 +146,12 @@ export function tryReadKeyFile(source: KeyFileSource, field = 'key'): { ok: true
     if (certificateBytes !== undefined) hash.update('\0').update(certificateBytes);
     const digest = hash.digest('hex');
     const text = bytes.toString('utf8');
-    if (text.trim() === '') fail('empty', new KeyError(`The key file ${describeValue(source.file)} is empty.`), digest);
+    if (text.trim() === '') fail('empty', new KeyError('The key file is empty.'), digest);
     let form: KeyFileContents['form'];
     let key: KeyInput;
     if (text.trimStart().startsWith('{')) {
       form = 'jwk';
-      key = jwkOf(text, source, field, digest);
+      key = jwkOf(text, source, digest);
     } else if (text.includes('-----BEGIN')) {
       ({ form, key } = pemOf(text, certificateBytes?.toString('utf8'), source, field, digest));
     } else {
