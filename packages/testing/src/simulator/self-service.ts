@@ -133,9 +133,9 @@ export function createSelfService(parts: Parts): SelfService {
 
       const keys = parseKeySet(body, parts.now());
       if (typeof keys === 'string') return problem(400, 'invalid_request', keys);
-      // Each key written lives a year from now unless it names an earlier exp (Digdir's API
-      // returns exp per key; nais/digdirator's jwk-updater README): posting a key again without
-      // exp restarts its year. MP-121 at /token after that (grant-rules.ts).
+      // Each key written lives a year from now unless it names an earlier exp, and posting a key
+      // again without exp restarts its year (docs/maskinporten-rules.md §4.2, §4.4). MP-121 at
+      // /token after that (grant-rules.ts).
       const expires = Math.floor(parts.now() / 1000) + KEY_LIFETIME_SECONDS;
       const before = new Set((client.jwks ?? []).map((k) => (k as { kid?: string }).kid));
       const times = activation.get(clientId) ?? new Map<string, number>();
