@@ -76,6 +76,7 @@ describe('masking what a server says', () => {
     expect(shown).not.toContain(opaque);
     expect(shown).not.toContain('c2VjcmV0');
     expect(shown).not.toContain('MIIEvQ');
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
     expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     expect(shown).not.toContain('owned');
     expect(shown).toMatch(/^bad token \[redacted\] or \[redacted\]/);
