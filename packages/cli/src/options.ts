@@ -1,11 +1,11 @@
 // Client options for the commands that talk to Maskinporten: fromEnv() over the process
-// environment, an --env-file, and flags, in that order of precedence (flags win).
+// environment, a --dotenv file, and flags, in that order of precedence (flags win).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { fromEnv, isPortvaktError } from '@portvakt/core';
 import type { EnvClientOptions, TokenRequest } from '@portvakt/core';
-import { listFlag, stringFlag } from './args.js';
+import { DOTENV_FLAG, listFlag, stringFlag } from './args.js';
 import type { FlagSpec, ParsedFlags } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -15,7 +15,7 @@ import type { KeyForm } from './keys/key-file.js';
 import { PASSPHRASE_FLAG, passphraseFrom } from './commands/shared.js';
 
 export const CLIENT_FLAGS: Record<string, FlagSpec> = {
-  'env-file': { type: 'string', value: 'FILE', description: 'Read MASKINPORTEN_* variables from this file (over the process environment).' },
+  [DOTENV_FLAG]: { type: 'string', value: 'FILE', description: 'Read MASKINPORTEN_* variables from this env file (over the process environment). Not --env-file: Node.js takes that name for itself.' },
   'client-id': { type: 'string', value: 'ID', description: 'The client id (else MASKINPORTEN_CLIENT_ID).' },
   environment: { type: 'string', value: 'test|prod|skyporten-test|skyporten-prod', description: 'A Maskinporten environment preset (else MASKINPORTEN_ENVIRONMENT).' },
   'well-known-url': { type: 'string', value: 'URL', description: 'The metadata URL (else MASKINPORTEN_WELL_KNOWN_URL).' },
@@ -44,27 +44,34 @@ export interface ResolvedClientOptions {
   /** Where the key came from, for reports: a variable or a file. */
   keySource: string;
   keyForm: KeyForm | 'variables';
+  /** False when no key was given and none was needed (`options.key` is then a placeholder). */
+  hasKey: boolean;
 }
 
-/** The variables a command sees: the process environment, then --env-file. */
-export function environmentOf(flags: ParsedFlags, io: CommandIo, flag = 'env-file'): Record<string, string | undefined> {
-  const file = stringFlag(flags, flag);
-  if (file === undefined) return { ...io.env };
+/** The variables of an env file, or a configuration error (exit 3) naming the flag. */
+export function readEnvFile(file: string, io: CommandIo, flag: string): Record<string, string | undefined> {
   let text: string;
   try {
     text = readFileSync(resolve(io.cwd, file), 'utf8');
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw new CommandError(`The env file ${file} cannot be read${typeof code === 'string' ? ` (${code})` : ''}.`, { exitCode: EXIT_CODES.configuration, fix: 'check the path given to --env-file.' });
+    throw new CommandError(`The env file ${file} cannot be read${typeof code === 'string' ? ` (${code})` : ''}.`, { exitCode: EXIT_CODES.configuration, fix: `check the path given to --${flag}.` });
   }
-  return { ...io.env, ...parseEnv(text) };
+  return parseEnv(text);
+}
+
+/** The variables a command sees: the process environment, then --dotenv. */
+export function environmentOf(flags: ParsedFlags, io: CommandIo, flag = DOTENV_FLAG): Record<string, string | undefined> {
+  const file = stringFlag(flags, flag);
+  if (file === undefined) return { ...io.env };
+  return { ...io.env, ...readEnvFile(file, io, flag) };
 }
 
 /**
  * Resolves client options: fromEnv() over the merged variables, with flags taking the place of
  * the variables they name. Every failure names the variable or flag and the fix.
  */
-export function resolveClientOptions(flags: ParsedFlags, io: CommandIo, resolveOptions: { withoutKey?: boolean; env?: Record<string, string | undefined> } = {}): ResolvedClientOptions {
+export function resolveClientOptions(flags: ParsedFlags, io: CommandIo, resolveOptions: { withoutKey?: boolean; keyOptional?: boolean; env?: Record<string, string | undefined> } = {}): ResolvedClientOptions {
   const env = resolveOptions.env ?? environmentOf(flags, io);
   const set = (name: string, value: string | undefined) => {
     if (value !== undefined) env[name] = value;
@@ -84,7 +91,9 @@ export function resolveClientOptions(flags: ParsedFlags, io: CommandIo, resolveO
   const keyPath = stringFlag(flags, 'key');
   const kid = stringFlag(flags, 'kid');
   let keyFile: ReturnType<typeof readKeyFile> | undefined;
-  if (resolveOptions.withoutKey === true) {
+  const noKeyGiven = keyPath === undefined && !KEY_VARIABLES.some((name) => name !== 'MASKINPORTEN_KID' && !name.endsWith('PASSPHRASE') && (env[name] ?? '').trim() !== '');
+  const keyless = resolveOptions.withoutKey === true || (resolveOptions.keyOptional === true && noKeyGiven);
+  if (keyless) {
     // The caller brings its own key (keys rotate signs with the key it generates).
     for (const name of KEY_VARIABLES) delete env[name];
     env.MASKINPORTEN_CLIENT_JWK = '{}';
@@ -106,7 +115,7 @@ export function resolveClientOptions(flags: ParsedFlags, io: CommandIo, resolveO
     throw error;
   }
   if (keyFile !== undefined) options.key = keyFile.input;
-  return { options, keySource: keyFile?.path ?? keyVariableOf(env), keyForm: keyFile?.form ?? 'variables' };
+  return { options, keySource: keyFile?.path ?? keyVariableOf(env), keyForm: keyFile?.form ?? 'variables', hasKey: !keyless };
 }
 
 function keyVariableOf(env: Record<string, string | undefined>): string {

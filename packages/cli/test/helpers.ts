@@ -77,3 +77,42 @@ export function envFile(dir: string, name: string, variables: Record<string, str
   execFileSync('sh', ['-c', 'umask 077 && cat > "$1"', 'sh', file], { input: `${text}\n` });
   return file;
 }
+
+/** A request the stand-in self-service API received. */
+export interface ApiRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+/**
+ * A stand-in for Digdir's self-service API that answers as a test tells it to (an empty set, a
+ * foreign set, an error that echoes the bearer token): what the simulator, which follows Digdir's
+ * rules, never does.
+ */
+export async function startStandInApi(answer: (request: ApiRequest) => { status: number; body: unknown }): Promise<{ url: string; requests: ApiRequest[]; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const requests: ApiRequest[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const request = { method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, body };
+      requests.push(request);
+      const { status, body: out } = answer(request);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof out === 'string' ? out : JSON.stringify(out));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -126,7 +126,7 @@ describe('portvakt token', () => {
     const byFlags = await runCli(['token', '--client-id', 'app', '--key', pemFile, '--kid', 'app-2026-11', '--issuer', sim.issuer, '--token-endpoint', sim.tokenEndpoint, '--scope', 'demo:read']);
     expect(byFlags.code).toBe(0);
     const file = envFile(dir, 'app.env', clientEnv());
-    const byFile = await runCli(['token', '--env-file', file, '--json']);
+    const byFile = await runCli(['token', '--dotenv', file, '--json']);
     expect(byFile.code).toBe(0);
     expect(JSON.parse(byFile.stdout)).toMatchObject({ scope: 'demo:read' });
     const request = sim.requests.filter((r) => r.path === '/token').at(-1);

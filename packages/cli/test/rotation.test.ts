@@ -24,7 +24,7 @@ async function portvakt(args: string[], env: Record<string, string> = {}): Promi
 
 const keyFile = (kid: string) => path.join(dir, `${kid}.private.jwk.json`);
 const kidsOf = async (clientId: string): Promise<string[]> => {
-  const listed = await portvakt(['keys', 'list', '--client-id', clientId, '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--json']);
+  const listed = await portvakt(['keys', 'list', '--client-id', clientId, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--json']);
   expect(listed.code).toBe(0);
   return (JSON.parse(listed.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 };
@@ -58,7 +58,7 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     expect(made.code).toBe(0);
 
     // 2. register it through the self-service API, with an admin token from `portvakt token --header` (as with curl)
-    const header = await portvakt(['token', '--header', '--env-file', adminEnv, '--scope', 'idporten:dcr.modify']);
+    const header = await portvakt(['token', '--header', '--dotenv', adminEnv, '--scope', 'idporten:dcr.modify']);
     expect(header.code).toBe(0);
     const [name, value] = header.stdout.trim().split(': ') as [string, string];
     const registered = await fetch(`${sim.selfServiceUrl}/clients/app/jwks`, {
@@ -70,7 +70,7 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     const appKey1 = { MASKINPORTEN_CLIENT_JWK: readFileSync(keyFile('app-key-1'), 'utf8') };
     let token: CliResult | undefined;
     for (let attempt = 0; attempt < 100; attempt++) {
-      token = await portvakt(['token', '--env-file', appEnv], appKey1);
+      token = await portvakt(['token', '--dotenv', appEnv], appKey1);
       if (token.code === 0) break;
       expect(token.stderr).toMatch(/MP-124/);
       await sleep(100);
@@ -96,13 +96,13 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     })();
 
     // 4. rotate: a dry run writes nothing; the real one waits until Maskinporten takes the new key
-    const dry = await portvakt(['keys', 'rotate', '--env-file', appEnv, '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'app-key-2', '--dry-run', '--json']);
+    const dry = await portvakt(['keys', 'rotate', '--dotenv', appEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'app-key-2', '--current-key', keyFile('app-key-1'), '--dry-run', '--json']);
     expect(dry.code).toBe(0);
     expect((JSON.parse(dry.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['app-key-1', 'app-key-2']);
     expect(existsSync(keyFile('app-key-2'))).toBe(false);
     expect(await kidsOf('app')).toEqual(['app-key-1']);
 
-    const rotated = await portvakt(['keys', 'rotate', '--env-file', appEnv, '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'app-key-2', '--poll-interval', '0.1', '--wait', '60', '--json']);
+    const rotated = await portvakt(['keys', 'rotate', '--dotenv', appEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'app-key-2', '--current-key', keyFile('app-key-1'), '--poll-interval', '0.1', '--wait', '60', '--json']);
     expect(rotated.code).toBe(0);
     const result = JSON.parse(rotated.stdout) as { before: string[]; keys: string[]; propagation: { attempts: number }; next: string[] };
     expect(result.before).toEqual(['app-key-1']);
@@ -124,10 +124,10 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     const switchedAt = sim.requests.length;
 
     // 5. prune the old key once no one signs with it
-    const dryPrune = await portvakt(['keys', 'prune', '--env-file', appEnv, '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2', '--dry-run', '--json']);
+    const dryPrune = await portvakt(['keys', 'prune', '--dotenv', appEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2', '--dry-run', '--json']);
     expect((JSON.parse(dryPrune.stdout) as { dropped: string[] }).dropped).toEqual(['app-key-1']);
     expect(await kidsOf('app')).toEqual(['app-key-1', 'app-key-2']);
-    const pruned = await portvakt(['keys', 'prune', '--env-file', appEnv, '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2']);
+    const pruned = await portvakt(['keys', 'prune', '--dotenv', appEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2']);
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toMatch(/Dropped app-key-1; app has app-key-2/);
 
@@ -143,44 +143,44 @@ describe('the key lifecycle: keygen, register, token, rotate, prune', () => {
     expect(new Set(serviceKids)).toEqual(new Set(['app-key-2']));
 
     // The old key no longer gets a token; the new one does.
-    const old = await portvakt(['token', '--env-file', appEnv], appKey1);
+    const old = await portvakt(['token', '--dotenv', appEnv], appKey1);
     expect(old.code).toBe(1);
     expect(old.stderr).toMatch(/MP-124/);
-    const fresh = await portvakt(['token', '--env-file', appEnv, '--key', keyFile('app-key-2')]);
+    const fresh = await portvakt(['token', '--dotenv', appEnv, '--key', keyFile('app-key-2')]);
     expect(fresh.code).toBe(0);
   });
 
   it('refuses a sixth key with the fix, a prune that would drop every key, and a missing admin client', async () => {
-    const full = await portvakt(['keys', 'rotate', '--env-file', appEnv, '--client-id', 'full', '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'six']);
+    const full = await portvakt(['keys', 'rotate', '--dotenv', appEnv, '--client-id', 'full', '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--kid', 'six']);
     expect(full.code).toBe(1);
     expect(full.stderr).toMatch(/already has 5 keys/);
     expect(full.stderr).toMatch(/fix: drop old keys first: portvakt keys prune/);
     expect(existsSync(keyFile('six'))).toBe(false);
-    const all = await portvakt(['keys', 'prune', '--client-id', 'full', '--admin-env-file', adminEnv, '--self-service', sim.selfServiceUrl, '--remove', 'full-1', '--remove', 'full-2', '--remove', 'full-3', '--remove', 'full-4', '--remove', 'full-5']);
+    const all = await portvakt(['keys', 'prune', '--client-id', 'full', '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--remove', 'full-1', '--remove', 'full-2', '--remove', 'full-3', '--remove', 'full-4', '--remove', 'full-5']);
     expect(all.code).toBe(2);
     expect(all.stderr).toMatch(/keep at least one/);
-    const noAdmin = await portvakt(['keys', 'rotate', '--env-file', appEnv, '--self-service', sim.selfServiceUrl]);
+    const noAdmin = await portvakt(['keys', 'rotate', '--dotenv', appEnv, '--self-service', sim.selfServiceUrl]);
     expect(noAdmin.code).toBe(2);
-    expect(noAdmin.stderr).toMatch(/--admin-env-file/);
-    const plainHttp = await portvakt(['keys', 'prune', '--client-id', 'app', '--admin-env-file', adminEnv, '--self-service', 'http://api.example.no', '--keep', 'app-key-2']);
+    expect(noAdmin.stderr).toMatch(/--admin-dotenv/);
+    const plainHttp = await portvakt(['keys', 'prune', '--client-id', 'app', '--admin-dotenv', adminEnv, '--self-service', 'http://api.example.no', '--keep', 'app-key-2']);
     expect(plainHttp.code).toBe(2);
     expect(plainHttp.stderr).toMatch(/https/);
   });
 
   it('refuses an admin client without idporten:dcr.modify, naming the scope', async () => {
     const appAsAdmin = envFile(dir, 'not-admin.env', { MASKINPORTEN_CLIENT_ID: 'app', MASKINPORTEN_CLIENT_JWK: readFileSync(keyFile('app-key-2'), 'utf8'), MASKINPORTEN_ISSUER: sim.issuer, MASKINPORTEN_TOKEN_ENDPOINT: sim.tokenEndpoint });
-    const refused = await portvakt(['keys', 'prune', '--client-id', 'app', '--admin-env-file', appAsAdmin, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2']);
+    const refused = await portvakt(['keys', 'prune', '--client-id', 'app', '--admin-dotenv', appAsAdmin, '--self-service', sim.selfServiceUrl, '--keep', 'app-key-2']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/Admin client: .*MP-200/);
   });
 
   it('finds the self-service API in PORTVAKT_SELF_SERVICE_URL when --self-service is not given', async () => {
-    const listed = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv, '--json'], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
+    const listed = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-dotenv', adminEnv, '--json'], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['app-key-2']);
-    const human = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
+    const human = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-dotenv', adminEnv], { PORTVAKT_SELF_SERVICE_URL: sim.selfServiceUrl });
     expect(human.stdout).toMatch(/app has 1 of at most 5 keys:\n {2}app-key-2/);
-    const none = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-env-file', adminEnv]);
+    const none = await portvakt(['keys', 'list', '--client-id', 'app', '--admin-dotenv', adminEnv]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--self-service/);
   });

@@ -20,9 +20,15 @@ import diagnostics from 'node:diagnostics_channel';
  * | `cacheRefresh` | `portvakt:cache:refresh` | a hit started a background refresh-ahead | `{ clientId, scope }` |
  * | `certificateStatus` | `portvakt:certificate:status` | a client that signs with an enterprise certificate fetches a token | `{ clientId, subject, notAfter, daysLeft }` |
  * | `certificateWarning` | `portvakt:certificate:warning` | at creation, when the certificate expires within `certificateWarningDays` | `{ clientId, subject, notAfter, daysLeft }` |
+ * | `keyChange` | `portvakt:key:change` | a client took a new key: from `setKey()`, or from the key file it follows | `{ clientId, identity, previousIdentity, file }` |
+ * | `keyRefused` | `portvakt:key:refused` | the key file a client follows gave no usable key; the key in use stays (once per state of the file) | `{ clientId, file, problem, code, message, identity }` |
  * | `redisHit` | `portvakt:redis:hit` | `@portvakt/redis`: a load answered from Redis | `{ keyPrefix, waited }` |
  * | `redisMiss` | `portvakt:redis:miss` | `@portvakt/redis`: a load that fetched from Maskinporten | `{ keyPrefix, reason: 'absent' \| 'unavailable' \| 'wait-timeout' }` |
  * | `redisLockWait` | `portvakt:redis:lock:wait` | `@portvakt/redis`: a load found another replica fetching and stopped waiting | `{ keyPrefix, waitedMs, outcome: 'token' \| 'lock' \| 'timeout' \| 'aborted' \| 'unavailable' }` |
+ *
+ * `identity` is `kid:<kid>` or `x5t#S256:<certificate thumbprint>`: never key material. A
+ * `keyRefused` message is Portvakt's own words about the file (`problem`: `missing`, `unreadable`,
+ * `empty`, `incomplete` for a write still under way, `invalid`), never its content.
  *
  * `fetchId` is a number unique in the process that ties a fetch's start, retries and end or error
  * together. `attempts` counts the token requests sent (0 when the token came from a shared store,
@@ -56,6 +62,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   cacheRefresh: 'portvakt:cache:refresh',
   certificateStatus: 'portvakt:certificate:status',
   certificateWarning: 'portvakt:certificate:warning',
+  keyChange: 'portvakt:key:change',
+  keyRefused: 'portvakt:key:refused',
   redisHit: 'portvakt:redis:hit',
   redisMiss: 'portvakt:redis:miss',
   redisLockWait: 'portvakt:redis:lock:wait',
@@ -72,6 +80,8 @@ export const channels = {
   cacheRefresh: diagnostics.channel(DIAGNOSTICS_CHANNELS.cacheRefresh),
   certificateStatus: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateStatus),
   certificateWarning: diagnostics.channel(DIAGNOSTICS_CHANNELS.certificateWarning),
+  keyChange: diagnostics.channel(DIAGNOSTICS_CHANNELS.keyChange),
+  keyRefused: diagnostics.channel(DIAGNOSTICS_CHANNELS.keyRefused),
 };
 
 /** Why a token fetch runs: a caller missed the cache, or a hit started a background refresh. */
@@ -103,6 +113,8 @@ export interface DiagnosticsPayloads {
   cacheRefresh: { clientId: string; scope: string };
   certificateStatus: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
   certificateWarning: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
+  keyChange: { clientId: string; identity: string; previousIdentity: string; file: string | undefined };
+  keyRefused: { clientId: string; file: string; problem: 'missing' | 'unreadable' | 'empty' | 'incomplete' | 'invalid'; code: string; message: string; identity: string };
   redisHit: { keyPrefix: string; waited: boolean };
   redisMiss: { keyPrefix: string; reason: 'absent' | 'unavailable' | 'wait-timeout' };
   redisLockWait: { keyPrefix: string; waitedMs: number; outcome: 'token' | 'lock' | 'timeout' | 'aborted' | 'unavailable' };

@@ -72,8 +72,18 @@ function oneOf(env: Env, textName: string, pathName: string): { name: string; te
   return undefined;
 }
 
+/** Checks now that a `_PATH` variable names a readable file, so the error names the variable; the client reads it again, and follows it. */
+function checkReadable(name: string, path: string): string {
+  readFile(name, path);
+  return path.trim();
+}
+
 function keyFromEnv(env: Env): KeyInput {
-  const jwk = read(env, 'MASKINPORTEN_CLIENT_JWK');
+  const jwkPath = read(env, 'MASKINPORTEN_CLIENT_JWK_PATH');
+  // NAIS puts the JWK both in MASKINPORTEN_CLIENT_JWK and in a file of that name under
+  // /var/run/secrets/nais.io/maskinporten/; the file, when named, wins: it is the one that follows
+  // a new key without a restart.
+  const jwk = jwkPath === undefined ? read(env, 'MASKINPORTEN_CLIENT_JWK') : undefined;
   const pkcs12Path = read(env, 'MASKINPORTEN_PKCS12_PATH');
   const pkcs12Base64 = read(env, 'MASKINPORTEN_PKCS12_BASE64');
   const hasPrivateKey = read(env, 'MASKINPORTEN_PRIVATE_KEY') !== undefined || read(env, 'MASKINPORTEN_PRIVATE_KEY_PATH') !== undefined;
@@ -81,7 +91,8 @@ function keyFromEnv(env: Env): KeyInput {
   const kid = read(env, 'MASKINPORTEN_KID');
 
   const families: string[] = [];
-  if (jwk !== undefined) families.push('MASKINPORTEN_CLIENT_JWK');
+  if (jwkPath !== undefined) families.push('MASKINPORTEN_CLIENT_JWK_PATH');
+  else if (jwk !== undefined) families.push('MASKINPORTEN_CLIENT_JWK');
   if (pkcs12Path !== undefined) families.push('MASKINPORTEN_PKCS12_PATH');
   else if (pkcs12Base64 !== undefined) families.push('MASKINPORTEN_PKCS12_BASE64');
   if (hasCertificate) families.push('MASKINPORTEN_CERTIFICATE');
@@ -89,13 +100,17 @@ function keyFromEnv(env: Env): KeyInput {
   if (families.length === 0) {
     throw new ConfigurationError(
       'MASKINPORTEN_CLIENT_JWK',
-      'no signing key is configured: set MASKINPORTEN_CLIENT_JWK (a JWK, as NAIS does), MASKINPORTEN_KID with MASKINPORTEN_PRIVATE_KEY or MASKINPORTEN_PRIVATE_KEY_PATH, MASKINPORTEN_PKCS12_PATH or MASKINPORTEN_PKCS12_BASE64 with MASKINPORTEN_PKCS12_PASSPHRASE, or MASKINPORTEN_CERTIFICATE(_PATH) with MASKINPORTEN_PRIVATE_KEY(_PATH).',
+      'no signing key is configured: set MASKINPORTEN_CLIENT_JWK (a JWK, as NAIS does) or MASKINPORTEN_CLIENT_JWK_PATH (its file), MASKINPORTEN_KID with MASKINPORTEN_PRIVATE_KEY or MASKINPORTEN_PRIVATE_KEY_PATH, MASKINPORTEN_PKCS12_PATH or MASKINPORTEN_PKCS12_BASE64 with MASKINPORTEN_PKCS12_PASSPHRASE, or MASKINPORTEN_CERTIFICATE(_PATH) with MASKINPORTEN_PRIVATE_KEY(_PATH).',
     );
   }
   if (families.length > 1) {
     throw new ConfigurationError(families[1] as string, `give one key only: ${families.join(' and ')} are both set.`);
   }
 
+  if (jwkPath !== undefined) {
+    const file = checkReadable('MASKINPORTEN_CLIENT_JWK_PATH', jwkPath);
+    return kid === undefined ? { file } : { file, kid };
+  }
   if (jwk !== undefined) {
     let parsed: unknown;
     try {
@@ -118,17 +133,20 @@ function keyFromEnv(env: Env): KeyInput {
     if (passphrase === undefined) {
       throw new ConfigurationError('MASKINPORTEN_PKCS12_PASSPHRASE', 'is required with a PKCS#12 file: set it to the bundle\'s password (an empty value for none).');
     }
-    let pkcs12: Uint8Array;
     if (pkcs12Path !== undefined) {
-      pkcs12 = new Uint8Array(readFile('MASKINPORTEN_PKCS12_PATH', pkcs12Path));
-    } else {
-      const compact = (pkcs12Base64 as string).replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
-        throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'is not base64: encode the .p12 file, for example with `base64 -w0 cert.p12`.');
-      }
-      pkcs12 = new Uint8Array(Buffer.from(compact, 'base64'));
+      const bytes = readFile('MASKINPORTEN_PKCS12_PATH', pkcs12Path);
+      if (bytes.byteLength === 0) throw new ConfigurationError('MASKINPORTEN_PKCS12_PATH', 'is empty.');
+      // Followed by the client: a new bundle written there is taken without a restart. A
+      // certificate registered in self-service signs with its kid (docs/maskinporten-rules.md §10).
+      const file = pkcs12Path.trim();
+      return kid === undefined ? { file, passphrase } : { file, passphrase, kid };
     }
-    if (pkcs12.byteLength === 0) throw new ConfigurationError(pkcs12Path !== undefined ? 'MASKINPORTEN_PKCS12_PATH' : 'MASKINPORTEN_PKCS12_BASE64', 'is empty.');
+    const compact = (pkcs12Base64 as string).replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+      throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'is not base64: encode the .p12 file, for example with `base64 -w0 cert.p12`.');
+    }
+    const pkcs12 = new Uint8Array(Buffer.from(compact, 'base64'));
+    if (pkcs12.byteLength === 0) throw new ConfigurationError('MASKINPORTEN_PKCS12_BASE64', 'is empty.');
     // A certificate registered in self-service signs with its kid instead of x5c (docs/maskinporten-rules.md §10).
     return kid === undefined ? { pkcs12, passphrase } : { pkcs12, passphrase, kid };
   }
@@ -138,6 +156,16 @@ function keyFromEnv(env: Env): KeyInput {
   const passphrase = readPassphrase(env, 'MASKINPORTEN_PRIVATE_KEY_PASSPHRASE');
   if (privateKey === undefined) {
     throw new ConfigurationError('MASKINPORTEN_PRIVATE_KEY', 'is required with MASKINPORTEN_CERTIFICATE: set the certificate\'s private key (PEM text, or a file in MASKINPORTEN_PRIVATE_KEY_PATH).');
+  }
+  // Key and certificate from files (or the key alone): the client follows the files. A mix of
+  // text and a file is read once, here.
+  if (privateKey.name === 'MASKINPORTEN_PRIVATE_KEY_PATH' && (certificate === undefined || certificate.name === 'MASKINPORTEN_CERTIFICATE_PATH')) {
+    const file = (read(env, 'MASKINPORTEN_PRIVATE_KEY_PATH') as string).trim();
+    const certificateFile = certificate === undefined ? undefined : (read(env, 'MASKINPORTEN_CERTIFICATE_PATH') as string).trim();
+    if (certificateFile === undefined && kid === undefined) {
+      throw new ConfigurationError('MASKINPORTEN_KID', 'is required with MASKINPORTEN_PRIVATE_KEY_PATH: set the kid of the key registered with Digdir.');
+    }
+    return { file, ...(certificateFile === undefined ? {} : { certificateFile }), ...(kid === undefined ? {} : { kid }), ...(passphrase === undefined ? {} : { passphrase }) };
   }
   if (certificate !== undefined) {
     const chain = { certificateChainPem: certificate.text, privateKeyPem: privateKey.text, passphrase };
@@ -214,6 +242,13 @@ function scopesFromEnv(env: Env): string[] | undefined {
  * [+ `_PASSPHRASE`], `MASKINPORTEN_PKCS12_PATH` or `MASKINPORTEN_PKCS12_BASE64` +
  * `MASKINPORTEN_PKCS12_PASSPHRASE`, `MASKINPORTEN_CERTIFICATE[_PATH]` + private key) and
  * `MASKINPORTEN_ENVIRONMENT=test|prod`, `MASKINPORTEN_ALGORITHM`.
+ *
+ * A key named by a `_PATH` variable (`MASKINPORTEN_CLIENT_JWK_PATH`, `MASKINPORTEN_PRIVATE_KEY_PATH`
+ * with or without `MASKINPORTEN_CERTIFICATE_PATH`, `MASKINPORTEN_PKCS12_PATH`) comes back as a
+ * `{ file }` key: the client follows the file, so a Kubernetes or NAIS secret that is remounted
+ * with a new key is taken without a restart. On NAIS, point `MASKINPORTEN_CLIENT_JWK_PATH` at
+ * `/var/run/secrets/nais.io/maskinporten/MASKINPORTEN_CLIENT_JWK`; it wins over the
+ * `MASKINPORTEN_CLIENT_JWK` NAIS also sets.
  *
  * Environment precedence: MASKINPORTEN_WELL_KNOWN_URL, then MASKINPORTEN_ISSUER +
  * MASKINPORTEN_TOKEN_ENDPOINT, then MASKINPORTEN_ENVIRONMENT. A missing or contradictory variable

@@ -31,6 +31,9 @@ export type { BearerToken, Clock, ConsentRequest, GetTokenOptions, GrantAlgorith
 // credentials (keys, certificates, grant)
 export { loadSigner, parsePkcs12 } from './keys/index.js';
 export type { LoadedSigner, Pkcs12Contents } from './keys/index.js';
+export { readKeyFile } from './keys/index.js';
+export type { KeyFileContents } from './keys/index.js';
+export type { KeyFileFollowOptions, KeyFileSource } from './types.js';
 export { daysUntilExpiry, inspectCertificate } from './certificates/index.js';
 export type { CertificateInfo } from './certificates/index.js';
 export { isValidOrganizationNumber, isValidPersonIdentifier, validateTokenRequest } from './grant/index.js';

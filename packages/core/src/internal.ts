@@ -18,3 +18,5 @@ export { numberOption, validateClock } from './shared/index.js';
 export type { NumberRule } from './shared/index.js';
 // Skyporten's environments and the issuer rule, for @portvakt/skyporten and the doctor.
 export { SKYPORTEN_ENVIRONMENTS, SKYPORTEN_HOSTS } from './environments/index.js';
+// The "did you mean" of option errors, for the CLI's flags.
+export { closestName } from './shared/index.js';

@@ -40,6 +40,44 @@ export interface Signer {
 }
 
 /**
+ * A key kept in a file, as a secret mount or a key store puts it. The form is read from the
+ * content: a private JWK (or a JWK set with one private key), a PEM private key (give `kid`), a
+ * PEM certificate chain with its key (in `file`, or the chain in `certificateFile`), or a PKCS#12
+ * bundle (give `passphrase`). See `readKeyFile`.
+ *
+ * @example
+ * ```ts
+ * const source: KeyFileSource = { file: '/var/run/secrets/maskinporten/key.pem', kid: 'acme-2026-11' };
+ * ```
+ */
+export interface KeyFileSource {
+  /** The key file's path. Kubernetes mounts a secret as a symlink; it is followed. */
+  file: string;
+  /** The kid registered with Digdir: needed with a PEM key, else read from the JWK; with a certificate, signs with kid instead of x5c. */
+  kid?: string | undefined;
+  /** Of a PKCS#12 bundle or an encrypted PEM key. */
+  passphrase?: string | undefined;
+  /** A PEM certificate chain in a file of its own (the key in `file`). */
+  certificateFile?: string | undefined;
+}
+
+/**
+ * How a client follows its key file (the `follow` field of a `{ file }` key).
+ *
+ * @example
+ * ```ts
+ * const follow: KeyFileFollowOptions = { pollInterval: 30_000 };
+ * createMaskinportenClient({ clientId, environment: 'prod', key: { file: '/secrets/key.json', follow } });
+ * ```
+ */
+export interface KeyFileFollowOptions {
+  /** Milliseconds between reads of the file, whether or not the folder can be watched; default 10 000. */
+  pollInterval?: number | undefined;
+  /** Watch the folders for changes (default true); false reads on the poll only. */
+  watch?: boolean | undefined;
+}
+
+/**
  * Where the signing key comes from. One of:
  * - `{ jwk }`: a private RSA JWK (object or JSON string); `kid` from the JWK unless given.
  * - `{ pem, kid }`: a PEM private key, PKCS#8 or PKCS#1, optionally encrypted (`passphrase`).
@@ -47,6 +85,9 @@ export interface Signer {
  *   grant carries `x5c`.
  * - `{ certificateChainPem, privateKeyPem }`: a PEM certificate chain (leaf first) and its key.
  * - `{ signer }`: your own {@link Signer}.
+ * - `{ file, kid?, passphrase?, certificateFile?, follow? }`: a key kept in a file, in any of the
+ *   forms above ({@link KeyFileSource}). The client follows the file (`follow`, default on): a new
+ *   key written there is taken without a restart, as `setKey()` takes one.
  *
  * @example
  * ```ts
@@ -58,7 +99,8 @@ export type KeyInput =
   | { pem: string; kid: string; passphrase?: string | undefined }
   | { pkcs12: Uint8Array; passphrase: string; kid?: string | undefined }
   | { certificateChainPem: string; privateKeyPem: string; passphrase?: string | undefined; kid?: string | undefined }
-  | { signer: Signer };
+  | { signer: Signer }
+  | (KeyFileSource & { follow?: boolean | KeyFileFollowOptions | undefined });
 
 /**
  * A system user (Altinn systembruker) to act for: the customer's organisation number.

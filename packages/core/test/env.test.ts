@@ -111,23 +111,35 @@ describe('keys', () => {
     expect(fromEnv({ ...base, MASKINPORTEN_KID: 'k1', MASKINPORTEN_PRIVATE_KEY: pem, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({ pem, kid: 'k1', passphrase: 'pw' });
   });
 
-  it('reads a PEM key from a file', () => {
-    expect(fromEnv({ ...base, MASKINPORTEN_KID: 'k1', MASKINPORTEN_PRIVATE_KEY_PATH: pemPath }).key).toEqual({ pem, kid: 'k1', passphrase: undefined });
+  it('gives a PEM key file as a { file } key, which the client follows', () => {
+    expect(fromEnv({ ...base, MASKINPORTEN_KID: 'k1', MASKINPORTEN_PRIVATE_KEY_PATH: pemPath }).key).toEqual({ file: pemPath, kid: 'k1' });
+    expect(fromEnv({ ...base, MASKINPORTEN_KID: 'k1', MASKINPORTEN_PRIVATE_KEY_PATH: ` ${pemPath} `, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({ file: pemPath, kid: 'k1', passphrase: 'pw' });
+  });
+
+  it('gives a JWK file (MASKINPORTEN_CLIENT_JWK_PATH, NAIS\'s mounted secret) as a { file } key, over MASKINPORTEN_CLIENT_JWK', () => {
+    const jwkPath = join(dir, 'MASKINPORTEN_CLIENT_JWK');
+    writeFileSync(jwkPath, JSON.stringify(jwk));
+    expect(fromEnv({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: jwkPath }).key).toEqual({ file: jwkPath });
+    // NAIS sets both: the file wins, since it follows a new key.
+    expect(fromEnv({ ...base, MASKINPORTEN_CLIENT_JWK: JSON.stringify(jwk), MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_KID: 'k9' }).key).toEqual({ file: jwkPath, kid: 'k9' });
+    expect(failure({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: join(dir, 'nope') }).field).toBe('MASKINPORTEN_CLIENT_JWK_PATH');
+    expect(failure({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_PKCS12_PATH: p12Path }).message).toMatch(/one key only/);
   });
 
   it('reads a PKCS#12 bundle from a file or base64, with an empty passphrase allowed', () => {
-    expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'secret' }).key).toEqual({ pkcs12: new Uint8Array(p12Bytes), passphrase: 'secret' });
+    expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'secret' }).key).toEqual({ file: p12Path, passphrase: 'secret' });
     const wrapped = p12Bytes.toString('base64').replace(/(.{4})/g, '$1\n');
     expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_BASE64: wrapped, MASKINPORTEN_PKCS12_PASSPHRASE: '' }).key).toEqual({ pkcs12: new Uint8Array(p12Bytes), passphrase: '' });
   });
 
   it('takes MASKINPORTEN_KID with a certificate registered in self-service (the grant then carries kid, not x5c)', () => {
-    expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'secret', MASKINPORTEN_KID: 'cert-kid' }).key).toEqual({ pkcs12: new Uint8Array(p12Bytes), passphrase: 'secret', kid: 'cert-kid' });
-    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_KID: 'cert-kid' }).key).toMatchObject({ privateKeyPem: pem, kid: 'cert-kid' });
+    expect(fromEnv({ ...base, MASKINPORTEN_PKCS12_PATH: p12Path, MASKINPORTEN_PKCS12_PASSPHRASE: 'secret', MASKINPORTEN_KID: 'cert-kid' }).key).toEqual({ file: p12Path, passphrase: 'secret', kid: 'cert-kid' });
+    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_KID: 'cert-kid' }).key).toEqual({ file: pemPath, certificateFile: chainPath, kid: 'cert-kid' });
   });
 
-  it('reads a certificate chain with its private key', () => {
-    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({
+  it('reads a certificate chain with its private key: two files as a { file, certificateFile } key, a mix of text and a file read once', () => {
+    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY_PATH: pemPath, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({ file: pemPath, certificateFile: chainPath, passphrase: 'pw' });
+    expect(fromEnv({ ...base, MASKINPORTEN_CERTIFICATE_PATH: chainPath, MASKINPORTEN_PRIVATE_KEY: pem, MASKINPORTEN_PRIVATE_KEY_PASSPHRASE: 'pw' }).key).toEqual({
       certificateChainPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
       privateKeyPem: pem,
       passphrase: 'pw',

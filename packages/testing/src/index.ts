@@ -12,6 +12,7 @@ export type {
   SimulatorFault,
   SimulatorOptions,
   SimulatorPath,
+  SimulatorRejection,
   SimulatorRequestRecord,
 } from './simulator/types.js';
 export { createTokenFactory } from './token-factory.js';

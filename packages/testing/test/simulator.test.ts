@@ -75,6 +75,7 @@ describe('POST /token rules: each violation rejected, the valid form accepted', 
     ['consumer_org failing mod-11', () => kidGrant({ consumer_org: '910753615', scope: 'test:delegated' }), 400, 'invalid_request', undefined],
     ['pid of 10 digits', () => kidGrant({ pid: '0101019999' }), 400, 'invalid_request', undefined],
     ['resource as an empty array', () => kidGrant({ resource: [] }), 400, 'invalid_request', undefined],
+    ['resource as a string', () => kidGrant({ resource: 'https://api.example.no' }), 400, 'invalid_request', undefined],
     ['authorization_details of an unknown type', () => kidGrant({ authorization_details: [{ type: 'urn:altinn:other' }] }), 400, 'invalid_authorization_details', 'MP-301'],
     ['authorization_details with an extra field', () => kidGrant({ authorization_details: [{ type: 'urn:altinn:systemuser', systemuser_org: { authority: 'iso6523-actorid-upis', ID: `0192:${CUSTOMER}` }, extra: 1 }] }), 400, 'invalid_authorization_details', 'MP-302'],
     ['authorization_details with a bad org', () => kidGrant({ authorization_details: [{ type: 'urn:altinn:systemuser', systemuser_org: { authority: 'iso6523-actorid-upis', ID: '0192:123' } }] }), 400, 'invalid_authorization_details', 'MP-303'],
@@ -120,7 +121,6 @@ describe('POST /token rules: each violation rejected, the valid form accepted', 
     ['a SEID 2.0 certificate chain', () => certGrant(cert)],
     ['a SEID 1.0 certificate (leaf only)', () => certGrant({ x5c: [seid1.x5c[0] as string, seid1.x5c[1] as string], privateKeyPem: seid1.privateKeyPem })],
     ['a valid pid', () => kidGrant({ pid: '01010199999' })],
-    ['resource as a string', () => kidGrant({ resource: 'https://api.example.no' })],
     ['resource as an array', () => kidGrant({ resource: ['https://a.example.no', 'https://b.example.no'] })],
     ['typ JWT (as jsonwebtoken sends)', () => kidGrant({}, { typ: 'JWT' })],
     ['typ JWT with an x5c certificate', () => signGrant({ alg: 'RS256', typ: 'JWT', x5c: cert.x5c }, baseClaims(sim.issuer, 'cert-client', 'test:a'), cert.privateKeyPem)],
@@ -135,10 +135,10 @@ describe('issued access tokens', () => {
   const jwks = () => createRemoteJWKSet(new URL(sim.jwksUri));
 
   it('carry the claims of docs/maskinporten-rules.md §3.3 and verify against /jwk', async () => {
-    const res = await postToken(sim.tokenEndpoint, kidGrant({ resource: 'https://api.example.no', pid: '01010199999' }));
+    const res = await postToken(sim.tokenEndpoint, kidGrant({ resource: ['https://api.example.no'], pid: '01010199999' }));
     const { payload, protectedHeader } = await jwtVerify(res.json.access_token as string, jwks(), { issuer: sim.issuer });
     expect(protectedHeader.alg).toBe('RS256');
-    expect(payload).toMatchObject({ client_id: 'key-client', client_amr: 'private_key_jwt', scope: 'test:a', token_type: 'Bearer', aud: 'https://api.example.no', pid: '01010199999', consumer: { authority: 'iso6523-actorid-upis', ID: `0192:${ORG}` } });
+    expect(payload).toMatchObject({ client_id: 'key-client', client_amr: 'private_key_jwt', scope: 'test:a', token_type: 'Bearer', aud: ['https://api.example.no'], pid: '01010199999', consumer: { authority: 'iso6523-actorid-upis', ID: `0192:${ORG}` } });
     expect((payload.exp as number) - (payload.iat as number)).toBe(120);
   });
 

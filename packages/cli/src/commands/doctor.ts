@@ -13,6 +13,8 @@ import { checkSkyporten, SKYPORTEN_FLAGS, skyportenRequested, withSkyportenAudie
 import { VALKEY_FLAGS, valkeySteps } from '../doctor/valkey.js';
 import type { ValkeyStep } from '../doctor/valkey.js';
 import { help } from './shared.js';
+import { commandLine } from '../command-line.js';
+import { checkSelfService, SELF_SERVICE_DOCTOR_FLAGS, SELF_SERVICE_STEPS, selfServiceConfigured } from '../doctor/self-service.js';
 
 export const doctorSpec: CommandSpec = {
   name: 'doctor',
@@ -23,6 +25,7 @@ export const doctorSpec: CommandSpec = {
     ...SKYPORTEN_FLAGS,
     timeout: { type: 'string', value: 'SECONDS', description: 'Timeout of each network check (default 10).' },
     ...VALKEY_FLAGS,
+    ...SELF_SERVICE_DOCTOR_FLAGS,
   },
   details: 'Reads the same options as your service (fromEnv()); flags override. Exits 1 at the first failed step.',
 };
@@ -68,6 +71,7 @@ async function runSteps(argv: ReturnType<typeof parseFlags> & object, io: Comman
   if (token.step.status === 'fail' || token.granted === undefined) return steps;
   steps.push(checkScopes(scopes, token.granted));
   if (skyportenRequested(argv)) steps.push(await checkSkyporten(options, request, argv, timeoutMs));
+  if (steps.at(-1)?.status !== 'fail' && selfServiceConfigured(argv)) steps.push(...(await checkSelfService(argv, io, options, Date.now())));
   return steps;
 }
 
@@ -77,7 +81,8 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
   const timeoutMs = numberFlag(flags, 'timeout', 10, 'doctor') * 1000;
   const steps: (StepResult | ValkeyStep)[] = [...(await runSteps(flags, io, timeoutMs)), ...(await valkeySteps(flags, io, timeoutMs))];
   const failed = steps.find((s) => s.status === 'fail');
-  const skipped = [...ORDER, ...(skyportenRequested(flags) ? (['skyporten'] as const) : [])].filter((name) => !steps.some((s) => s.name === name));
+  const order = [...ORDER, ...(skyportenRequested(flags) ? (['skyporten'] as const) : []), ...(selfServiceConfigured(flags) ? SELF_SERVICE_STEPS : [])];
+  const skipped = order.filter((name) => !steps.some((s) => s.name === name));
   if (flags.json === true) {
     print.json({ ok: failed === undefined, steps: [...steps, ...skipped.map((name) => ({ name, status: 'skipped', summary: 'not run: an earlier step failed' }))] });
   } else {
@@ -87,7 +92,7 @@ export async function doctor(argv: string[], io: CommandIo, print: Printer): Pro
       if (step.fix !== undefined) print.out(`  ${' '.repeat(8)} fix: ${step.fix}`);
     }
     for (const name of skipped) print.out(print.colour.dim(`- ${name.padEnd(8)} not run`));
-    print.out(failed === undefined ? print.colour.ok('The setup works.') : print.colour.bad(`The ${failed.name} step failed: fix it and run \`portvakt doctor\` again.`));
+    print.out(failed === undefined ? print.colour.ok('The setup works.') : print.colour.bad(`The ${failed.name} step failed: fix it and run \`${commandLine(doctorSpec, flags)}\` again.`));
   }
   return failed === undefined ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
 }

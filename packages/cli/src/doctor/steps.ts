@@ -6,11 +6,12 @@ import { CommandError } from '../errors.js';
 import { failureOf } from '../failures.js';
 import { loadKey, publicJwkOfInput } from '../keys/key-file.js';
 import { jwkThumbprint } from '../keys/public-jwk.js';
+import { serverText } from '../mask.js';
 
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
 export interface StepResult {
-  name: 'options' | 'key' | 'metadata' | 'clock' | 'token' | 'scopes' | 'skyporten';
+  name: 'options' | 'key' | 'metadata' | 'clock' | 'token' | 'scopes' | 'skyporten' | 'admin' | 'key-set';
   status: StepStatus;
   summary: string;
   fix?: string;
@@ -212,7 +213,9 @@ export async function checkToken(options: EnvClientOptions, request: TokenReques
   } catch (error) {
     const failure = failureOf(error);
     const mp = isPortvaktError(error) && error.code === 'ERR_PORTVAKT_TOKEN_REJECTED' ? { mpCode: error.mpCode, error: error.error, status: error.status, description: error.errorDescription } : {};
-    return { step: { name: 'token', status: 'fail', summary: failure.message + (typeof mp.description === 'string' ? ` Maskinporten said: ${mp.description}` : ''), fix: failure.fix ?? 'see docs/troubleshooting.md.', details: mp } };
+    // Maskinporten's words, masked like any server text before a terminal (mask.ts).
+    const description = typeof mp.description === 'string' ? serverText(mp.description) : undefined;
+    return { step: { name: 'token', status: 'fail', summary: failure.message + (description === undefined ? '' : ` Maskinporten said: ${description}`), fix: failure.fix ?? 'see docs/troubleshooting.md.', details: { ...mp, description } } };
   } finally {
     await client.close();
   }

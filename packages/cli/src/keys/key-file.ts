@@ -3,8 +3,7 @@
 // a message: errors name the file and the problem only.
 import { createPrivateKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isPortvaktError, loadSigner, parsePkcs12 } from '@portvakt/core';
+import { isPortvaktError, loadSigner, parsePkcs12, readKeyFile as readCoreKeyFile } from '@portvakt/core';
 import type { KeyInput, LoadedSigner } from '@portvakt/core';
 import { CommandError, UsageError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -19,16 +18,14 @@ export interface KeyFile {
   input: KeyInput;
 }
 
-const PRIVATE_BLOCK = /-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?-----END (?:RSA |ENCRYPTED )?PRIVATE KEY-----/;
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 function unreadable(path: string, problem: string, fix: string): CommandError {
   return new CommandError(`The key file ${path} ${problem}`, { exitCode: EXIT_CODES.configuration, fix });
 }
 
 /**
- * Reads a key file. `kid` overrides the JWK's own and is required for a bare PEM key;
- * `passphrase` opens a PKCS#12 bundle or an encrypted PEM.
+ * Reads a key file with core's reader (the form from the content). `kid` overrides the JWK's own
+ * and is required for a bare PEM key; `passphrase` opens a PKCS#12 bundle or an encrypted PEM.
+ * Failures name the file and the flag to give, never the content.
  *
  * @example
  * ```ts
@@ -37,47 +34,24 @@ function unreadable(path: string, problem: string, fix: string): CommandError {
  * ```
  */
 export function readKeyFile(path: string, options: { kid?: string | undefined; passphrase?: string | undefined } = {}): KeyFile {
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    const { form, key } = readCoreKeyFile({ file: path, ...(options.kid === undefined ? {} : { kid: options.kid }), ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
+    return { path, form, input: key };
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw unreadable(path, `cannot be read${typeof code === 'string' ? ` (${code})` : ''}.`, 'check the path and that you may read the file.');
-  }
-  const text = bytes.toString('utf8');
-  const { kid, passphrase } = options;
-  if (text.trimStart().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw unreadable(path, 'is not valid JSON.', 'give a private JWK (as `portvakt keygen` writes it), a PEM key or a PKCS#12 file.');
+    if (!isPortvaktError(error)) throw error;
+    const field = error.code === 'ERR_PORTVAKT_CONFIGURATION' ? error.field : undefined;
+    if (field === 'key.kid') throw new UsageError(`A PEM key carries no kid: give --kid with the key id registered at Digdir (for ${path}).`);
+    if (field === 'key.passphrase') throw new UsageError(`${path} looks like a PKCS#12 bundle: give its passphrase through an environment variable with --passphrase-env VAR.`);
+    if (field === 'key.file') {
+      const code = /\((E[A-Z]+)\)/.exec(error.message)?.[1];
+      throw unreadable(path, `cannot be read${code === undefined ? '' : ` (${code})`}.`, 'check the path and that you may read the file.');
     }
-    let jwk = parsed as JsonWebKey & { keys?: unknown };
-    if (Array.isArray(jwk.keys)) {
-      const privateKeys = (jwk.keys as JsonWebKey[]).filter((k) => typeof k === 'object' && k !== null && 'd' in k);
-      if (privateKeys.length !== 1) throw unreadable(path, `is a JWK set with ${privateKeys.length} private keys.`, 'give a file with one private JWK.');
-      jwk = privateKeys[0] as JsonWebKey;
-    }
-    if (!('d' in jwk)) throw unreadable(path, 'holds a public JWK.', 'give the private key (the file `portvakt keygen` wrote with mode 0600).');
-    return { path, form: 'jwk', input: kid === undefined ? { jwk } : { jwk, kid } };
+    const problem = error.message.replace(/^The key file /, '');
+    const fix = /public JWK/.test(problem)
+      ? 'give the private key (the file `portvakt keygen` wrote with mode 0600).'
+      : 'give a private JWK (as `portvakt keygen` writes it), a PEM key or a PKCS#12 file.';
+    throw unreadable(path, problem, fix);
   }
-  if (text.includes('-----BEGIN')) {
-    const privateKeyPem = PRIVATE_BLOCK.exec(text)?.[0];
-    if (privateKeyPem === undefined) throw unreadable(path, 'has no PEM private key.', 'give the private key, not only the certificate or the public key.');
-    const certificates = text.match(CERTIFICATE_BLOCK);
-    if (certificates !== null) {
-      const chain = { certificateChainPem: certificates.join('\n'), privateKeyPem, passphrase };
-      return { path, form: 'certificate', input: kid === undefined ? chain : { ...chain, kid } };
-    }
-    if (kid === undefined) throw new UsageError(`A PEM key carries no kid: give --kid with the key id registered at Digdir (for ${path}).`);
-    return { path, form: 'pem', input: { pem: privateKeyPem, kid, passphrase } };
-  }
-  if (passphrase === undefined) {
-    throw new UsageError(`${path} looks like a PKCS#12 bundle: give its passphrase through an environment variable with --passphrase-env VAR.`);
-  }
-  const pkcs12 = new Uint8Array(bytes);
-  return { path, form: 'pkcs12', input: kid === undefined ? { pkcs12, passphrase } : { pkcs12, passphrase, kid } };
 }
 
 /** Loads the key with core (RSA, 2048 bits, kid rules), turning core's error into a one-line failure. */
@@ -102,6 +76,7 @@ function privateKeyOf(input: KeyInput): KeyObject {
   if ('pem' in input) return createPrivateKey({ key: input.pem, ...(input.passphrase === undefined ? {} : { passphrase: input.passphrase }) });
   if ('pkcs12' in input) return parsePkcs12(input.pkcs12, input.passphrase).privateKey;
   if ('certificateChainPem' in input) return createPrivateKey({ key: input.privateKeyPem, ...(input.passphrase === undefined ? {} : { passphrase: input.passphrase }) });
+  if ('file' in input) return privateKeyOf(readCoreKeyFile(input).key);
   throw new TypeError('a signer has no exportable key');
 }
 

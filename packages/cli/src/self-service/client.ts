@@ -5,6 +5,7 @@
 import type { TokenSource } from '@portvakt/core';
 import { CommandError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { serverText } from '../mask.js';
 
 /**
  * The self-service API's base URLs (docs/maskinporten-rules.md §1.4).
@@ -104,8 +105,10 @@ export function createSelfServiceClient(options: SelfServiceClientOptions): Self
       if (!Array.isArray(keys)) throw new CommandError(`The self-service API answered ${method} ${url} without a JWK set.`, { exitCode: EXIT_CODES.unavailable });
       return keys as RegisteredJwk[];
     }
+    // The API's words are shown, masked: it may echo the bearer token it was sent (or another), a
+    // key, or escapes that would drive the terminal.
     const described = (json as { error_description?: unknown } | undefined)?.error_description;
-    const detail = typeof described === 'string' ? ` ${described.slice(0, 300)}` : '';
+    const detail = typeof described === 'string' ? ` The API said: ${serverText(described, [token.accessToken])}` : '';
     if (res.status === 401 || res.status === 403) {
       throw new CommandError(`The self-service API refused the admin client (HTTP ${res.status}).${detail}`, {
         fix: `the admin client needs a Maskinporten token with ${SELF_SERVICE_SCOPE} for the organisation that owns the client (Digdir grants the scope: servicedesk@digdir.no).`,

@@ -71,6 +71,21 @@ export interface AltinnTokenSource extends TokenSource<AccessToken> {
   close(): Promise<void>;
 }
 
+// Altinn's TT02 takes tokens of Maskinporten's test environment, and Altinn's production those of
+// production (docs/maskinporten-rules.md §1.1, §5.7): a pair of the two is refused before the first
+// exchange, not met with a 401 from Altinn.
+const PAIRED_ISSUERS = { tt02: 'https://test.maskinporten.no/', prod: 'https://maskinporten.no/' } as const;
+
+/** Why the Maskinporten client cannot be exchanged at this Altinn environment; undefined when it can or cannot be told. */
+function pairingProblem(environment: unknown, issuer: unknown): string | undefined {
+  if (environment !== 'tt02' && environment !== 'prod') return undefined;
+  const other = environment === 'tt02' ? 'prod' : 'tt02';
+  if (issuer !== PAIRED_ISSUERS[other]) return undefined;
+  return environment === 'tt02'
+    ? "is 'tt02', Altinn's test platform, which takes tokens of Maskinporten's test environment, but the Maskinporten client is for production (https://maskinporten.no/): use environment 'prod', or a client for 'test'."
+    : "is 'prod', Altinn's production, which takes tokens of Maskinporten's production, but the Maskinporten client is for the test environment (https://test.maskinporten.no/): use environment 'tt02', or a client for 'prod'.";
+}
+
 interface AltinnSlot extends CacheSlot<AccessToken> {
   readonly claims: TokenRequest | undefined;
 }
@@ -130,6 +145,11 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
     throw new ConfigurationError('maskinporten', 'must be a Maskinporten client from createMaskinportenClient().');
   }
   const exchangeUrl = exchangeUrlOf(options.environment);
+  // A client whose issuer is known (a preset or explicit endpoints) is checked now; one that
+  // discovers its issuer from metadata, before its first exchange.
+  const issuerOf = () => (maskinporten as { issuer?: unknown }).issuer;
+  const mismatch = pairingProblem(options.environment, issuerOf());
+  if (mismatch !== undefined) throw new ConfigurationError('environment', mismatch);
   // The cache options and the clock follow the client's rules (and messages).
   const policy = validateCachePolicy(options.cache);
   const clock = validateClock(options.clock);
@@ -145,6 +165,8 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
   const exchange = async (slot: AltinnSlot): Promise<AccessToken> => {
     try {
       let mp = await maskinporten.getToken(slot.claims);
+      const discovered = pairingProblem(options.environment, issuerOf());
+      if (discovered !== undefined) throw new ConfigurationError('environment', discovered);
       let result;
       try {
         result = await exchangeOnce(settings, mp.accessToken, () => clock.now(), closing.signal);

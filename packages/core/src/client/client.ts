@@ -10,9 +10,10 @@ import { createEnvironmentSource } from '../environments/index.js';
 import { ClientClosedError, ConfigurationError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
 import { normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
-import { loadSigner } from '../keys/index.js';
+import { checkKeyFileSource, followKeyFile, followSettingsOf, loadSigner, tryReadKeyFile } from '../keys/index.js';
+import type { FollowSettings, KeyFollower, LoadedSigner } from '../keys/index.js';
 import { createTransport, validateTransportOptions } from '../transport/index.js';
-import type { GetTokenOptions, KeyInput, TokenRequest } from '../types.js';
+import type { GetTokenOptions, GrantAlgorithm, KeyFileSource, KeyInput, TokenRequest } from '../types.js';
 import { AccessToken } from './access-token.js';
 import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
@@ -56,6 +57,8 @@ export interface MaskinportenClient {
    * then every new token is signed with it. Tokens already handed out stay valid, a fetch in
    * flight finishes with the key it started with, and cached tokens of the old key are not served
    * for the new one. Returns the new key's identity (`kid:<kid>` or the certificate thumbprint).
+   * A `{ file }` key is followed from then on (unless `follow: false`); any other key ends the
+   * following of a file.
    */
   setKey(key: KeyInput): string;
   /** A token for the request (defaults from the options); from memory when it is not due. */
@@ -90,7 +93,8 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   const { options: o, cache: policy, store, clock, warningDays } = validateClientFields(options);
   const transportOptions = validateTransportOptions(o.transport, 'transport');
   const environment = createEnvironmentSource(o.environment, { fetch: transportOptions.fetch, clock, field: 'environment', attemptTimeout: transportOptions.attemptTimeout });
-  let signer = loadSigner(o.key, { alg: o.algorithm, field: 'key' });
+  const opened = openKey(o.key, o.algorithm);
+  let signer = opened.signer;
   const grantLifetime = validateGrantLifetime(o.grantLifetime);
   if (o.scope !== undefined) normalizeTokenRequest({ scope: o.scope }, undefined);
   validateTokenRequest(o.defaults, 'defaults.');
@@ -126,6 +130,36 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
 
   const slots = createSlotTable({ clientId, defaults, hasDefaults: o.defaults !== undefined, fetchToken, payloadsOf: createScopePayloads(clientId) });
 
+  function switchTo(next: LoadedSigner, file: string | undefined): void {
+    const previousIdentity = signer.identity;
+    // New slots (their cache key holds the key's identity) from now on: tokens of the old key
+    // are not served for the new one, and fetches already under way finish with the old key.
+    signer = next;
+    slots.reset();
+    if (next.certificate) warnIfExpiring(next.certificate, clientId, clock.now(), warningDays, emitter);
+    if (channels.keyChange.hasSubscribers) channels.keyChange.publish({ clientId, identity: next.identity, previousIdentity, file });
+  }
+
+  // A key kept in a file is followed: a new key written there is taken with setKey()'s rules; a
+  // file that gives no usable key keeps the key in use and is reported on keyRefused.
+  let follower: KeyFollower | undefined;
+  function follow(plan: FollowPlan | undefined): void {
+    follower?.close();
+    follower = plan === undefined ? undefined : followKeyFile(plan.source, plan.settings, plan.digest, {
+      apply(contents) {
+        const next = loadSigner(contents.key, { alg: o.algorithm, field: 'key' });
+        checkNow(next);
+        switchTo(next, plan.source.file);
+      },
+      refused({ problem, error }) {
+        if (channels.keyRefused.hasSubscribers) {
+          channels.keyRefused.publish({ clientId, file: plan.source.file, problem, code: error.code, message: error.message, identity: signer.identity });
+        }
+      },
+    });
+  }
+  follow(opened.plan);
+
   function getToken(opts?: GetTokenOptions): Promise<AccessToken> {
     if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
     const issuer = environment.issuer;
@@ -155,14 +189,11 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     getToken,
     setKey(key) {
       if (closing.signal.aborted) throw new ClientClosedError();
-      const next = loadSigner(key, { alg: o.algorithm, field: 'key' });
-      checkNow(next);
-      // New slots (their cache key holds the key's identity) from now on: tokens of the old key
-      // are not served for the new one, and fetches already under way finish with the old key.
-      signer = next;
-      slots.reset();
-      if (next.certificate) warnIfExpiring(next.certificate, clientId, clock.now(), warningDays, emitter);
-      return next.identity;
+      const next = openKey(key, o.algorithm);
+      checkNow(next.signer);
+      switchTo(next.signer, next.plan?.source.file);
+      follow(next.plan);
+      return next.signer.identity;
     },
     invalidate(token) {
       const value = typeof token === 'string' ? token : token instanceof AccessToken ? token.accessToken : undefined;
@@ -180,6 +211,8 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
       return client;
     },
     async close() {
+      follower?.close();
+      follower = undefined;
       closing.abort(new ClientClosedError());
       cache.close();
       slots.reset();
@@ -191,6 +224,26 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     [inspectSymbol]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
   });
   return client;
+}
+
+/** A key file to follow: the client's own copy of the source, and the digest of the key in use. */
+interface FollowPlan {
+  source: KeyFileSource;
+  settings: FollowSettings;
+  digest: string;
+}
+
+/** Loads the `key` option (or a setKey() argument); for a `{ file }` key, also the plan to follow it. */
+function openKey(key: KeyInput, alg: GrantAlgorithm | undefined): { signer: LoadedSigner; plan?: FollowPlan } {
+  if (typeof key !== 'object' || key === null || !('file' in key)) return { signer: loadSigner(key, { alg, field: 'key' }) };
+  checkKeyFileSource(key, 'key');
+  const settings = followSettingsOf(key.follow, 'key.follow');
+  // The client's own copy: a caller that changes its object later changes nothing here.
+  const source: KeyFileSource = { file: key.file, kid: key.kid, passphrase: key.passphrase, certificateFile: key.certificateFile };
+  const read = tryReadKeyFile(source, 'key');
+  if (!read.ok) throw read.failure.error;
+  const signer = loadSigner(read.contents.key, { alg, field: 'key' });
+  return settings === undefined ? { signer } : { signer, plan: { source, settings, digest: read.contents.digest } };
 }
 
 function warnIfExpiring(certificate: CertificateInfo, clientId: string, nowMs: number, warningDays: number, emitter: EventEmitter): void {

@@ -7,6 +7,7 @@ import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
+import { checkKeyFileSource, tryReadKeyFile } from './key-file.js';
 import { inspectSymbol } from '../shared/index.js';
 
 /**
@@ -73,6 +74,7 @@ const KEY_FIELDS: readonly (readonly string[])[] = [
   ['pem', 'kid', 'passphrase'],
   ['pkcs12', 'passphrase', 'kid'],
   ['certificateChainPem', 'privateKeyPem', 'passphrase', 'kid'],
+  ['file', 'kid', 'passphrase', 'certificateFile', 'follow'],
 ];
 
 /** Refuses a field that does not belong to the key form, naming it, so a typo never goes unseen. */
@@ -176,11 +178,18 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
   const field = options.field ?? 'key';
   const alg = options.alg === undefined ? undefined : checkAlg(options.alg, 'algorithm');
   if (typeof key !== 'object' || key === null) {
-    throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
+    throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem }, { file } or { signer }.');
   }
   const form = KEY_FIELDS.find((names) => (names[0] as string) in key);
   if (form !== undefined) checkKeyFields(key, form, field);
   if ('signer' in key) return customSigner(key.signer, `${field}.signer`);
+  if ('file' in key) {
+    // Read once here; a client follows the file itself (client.ts, follow.ts).
+    checkKeyFileSource(key, field);
+    const read = tryReadKeyFile(key, field);
+    if (!read.ok) throw read.failure.error;
+    return loadSigner(read.contents.key, { alg: options.alg, field });
+  }
   if ('jwk' in key) return jwkSigner(key.jwk, key.kid, alg, field);
   if ('pem' in key) {
     if (key.kid === undefined) throw new ConfigurationError(`${field}.kid`, 'is required with a PEM key: give the key id you registered with Digdir.');
@@ -212,7 +221,7 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
     const pk = loadPem(key.privateKeyPem, key.passphrase, `${field}.privateKeyPem`);
     return certificateSigner(pk, certs, alg ?? 'RS256', optionalKid(key.kid, `${field}.kid`));
   }
-  throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem } or { signer }.');
+  throw new ConfigurationError(field, 'must be one of { jwk }, { pem, kid }, { pkcs12, passphrase }, { certificateChainPem, privateKeyPem }, { file } or { signer }.');
 }
 
 function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, alg: GrantAlgorithm | undefined, field: string): LoadedSigner {

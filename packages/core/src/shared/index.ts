@@ -8,6 +8,6 @@ export { describeNetworkError } from './network-error.js';
 export { isTransientStatus } from './http-status.js';
 export { isLoopbackHostname, isLoopbackParsedHostname } from './loopback.js';
 export { inspectSymbol } from './inspect.js';
-export { refuseUnknownOptions } from './option-keys.js';
+export { closestName, refuseUnknownOptions } from './option-keys.js';
 export { numberOption, validateClock } from './option-values.js';
 export type { NumberRule } from './option-values.js';

@@ -19,7 +19,21 @@ function editDistance(a: string, b: string): number {
 /** A name as the edit distance compares it: lower case, without `-`, `_` or other separators. */
 const plainName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-/** The known key nearest to `key` (case and separators ignored), when one is close. */
+/**
+ * The known name nearest to `name` (case and separators ignored), when one is close: the
+ * "did you mean" of option and flag errors.
+ *
+ * @example
+ * ```ts
+ * import { closestName } from '@portvakt/core/internal';
+ * closestName('scopes', ['scope', 'resource']); // 'scope'
+ * ```
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const exact = known.find((candidate) => plainName(candidate) === plainName(name));
+  return exact ?? closest(name, known);
+}
+
 function closest(key: string, known: readonly string[]): string | undefined {
   const plain = plainName(key);
   let best: string | undefined;

@@ -160,7 +160,27 @@ describe('createAltinnTokenSource', () => {
     expect(field({ maskinporten: client, environment: 'tt02', maxAttempts: 0 })).toBe('maxAttempts');
     expect(field({ maskinporten: client, environment: 'tt02', exchange: 'x' })).toBe('exchange');
     expect(field(null)).toBe('options');
-    expect(createAltinnTokenSource({ maskinporten: client, environment: 'prod' }).exchangeUrl).toBe('https://platform.altinn.no/authentication/api/v1/exchange/maskinporten');
+    const prodClient = createMaskinportenClient({ clientId: 'c', environment: 'prod', key: { jwk: key.privateJwk } });
+    expect(createAltinnTokenSource({ maskinporten: prodClient, environment: 'prod' }).exchangeUrl).toBe('https://platform.altinn.no/authentication/api/v1/exchange/maskinporten');
+  });
+
+  it('refuses Altinn tt02 with a production Maskinporten client, and production with a test client, when the source is created', () => {
+    const testClient = createMaskinportenClient({ clientId: 'c', environment: 'test', key: { jwk: key.privateJwk } });
+    const prodClient = createMaskinportenClient({ clientId: 'c', environment: { issuer: 'https://maskinporten.no/', tokenEndpoint: 'https://maskinporten.no/token' }, key: { jwk: key.privateJwk } });
+    expect(() => createAltinnTokenSource({ maskinporten: prodClient, environment: 'tt02' })).toThrow(/"environment": is 'tt02'.*client is for production/);
+    expect(() => createAltinnTokenSource({ maskinporten: testClient, environment: 'prod' })).toThrow(/"environment": is 'prod'.*client is for the test environment/);
+    // The pairs Altinn takes.
+    expect(createAltinnTokenSource({ maskinporten: testClient, environment: 'tt02' }).exchangeUrl).toMatch(/platform\.tt02\.altinn\.no/);
+    expect(createAltinnTokenSource({ maskinporten: prodClient, environment: 'prod' }).exchangeUrl).toMatch(/platform\.altinn\.no/);
+  });
+
+  it('refuses the pair before the first exchange when the client learns its issuer from metadata', async () => {
+    sim = await startMaskinportenSimulator({ issuer: 'https://maskinporten.no/', clients: [{ clientId: 'client-1', orgno: ORG, scopes: ['altinn:read'], jwks: [key.publicJwk] }] });
+    maskinporten = createMaskinportenClient({ clientId: 'client-1', environment: { metadataUrl: sim.metadataUrl }, key: { jwk: key.privateJwk }, scope: 'altinn:read' });
+    altinn = createAltinnTokenSource({ maskinporten, environment: 'tt02', fetch: () => Promise.reject(new Error('no exchange may be sent')) });
+    await expect(altinn.getToken()).rejects.toThrow(ConfigurationError);
+    await expect(altinn.getToken()).rejects.toThrow(/client is for production/);
+    expect(sim.altinnExchangeCount()).toBe(0);
   });
 });
 

@@ -1,12 +1,14 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { issuerCertificateX5c } from './issuer-certificate.js';
 
 /** The simulator's (or token factory's) signing key, published at /jwk. */
 export interface IssuerKey {
   kid: string;
   privateKey: KeyObject;
-  publicJwk: JsonWebKey & { kid: string; alg: 'RS256'; use: 'sig' };
+  /** With `x5c`, a certificate for the key, as Maskinporten's key set carries (docs/maskinporten-rules.md §1.3). */
+  publicJwk: JsonWebKey & { kid: string; alg: 'RS256'; use: 'sig'; x5c?: string[] };
 }
 
 export function createIssuerKey(): IssuerKey {
@@ -20,8 +22,11 @@ export function createIssuerKey(): IssuerKey {
     privateKeyEncoding: { type: 'pkcs8', format: 'der' },
   });
   const kid = createHash('sha256').update(spki).digest('base64url').slice(0, 22);
-  const publicJwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' });
-  return { kid, privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }), publicJwk: { ...publicJwk, kid, alg: 'RS256', use: 'sig' } };
+  const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const publicJwk = publicKey.export({ format: 'jwk' });
+  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const x5c = issuerCertificateX5c(privateKey, publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'Portvakt Maskinporten simulator');
+  return { kid, privateKey, publicJwk: { ...publicJwk, kid, alg: 'RS256', use: 'sig', x5c } };
 }
 
 /** ISO 6523 organisation identifier as Maskinporten writes it (docs/maskinporten-rules.md §3.3). */

@@ -3,8 +3,8 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
-import { reject } from './errors.js';
-import type { SimulatorClient, SimulatorConsent } from './types.js';
+import { GrantRejection, reject } from './errors.js';
+import type { SimulatorClient, SimulatorConsent, SimulatorRejection } from './types.js';
 
 const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512']);
 const GRANT_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'pid', 'consumer_org', 'iss_onbehalfof', 'authorization_details']);
@@ -23,6 +23,8 @@ export interface GrantContext {
   scopeAccess?: Record<string, string[]> | undefined;
   /** Whether a key added through the self-service API is still propagating (not yet accepted). */
   isKeyPending?: ((clientId: string, kid: string) => boolean) | undefined;
+  /** What a grant signed with a pending key gets; default MP-124, as for an unknown kid. */
+  pendingKeyRejection?: SimulatorRejection | undefined;
 }
 
 export interface AcceptedGrant {
@@ -91,12 +93,17 @@ function isOrgno(value: unknown): value is string {
 async function signingKey(header: Record<string, unknown>, client: SimulatorClient, ctx: GrantContext): Promise<{ key: KeyObject; amr: AcceptedGrant['clientAmr'] }> {
   if (typeof header.kid === 'string') {
     const kid = header.kid;
-    // A key written through self-service is unknown to /token until it has propagated (docs/maskinporten-rules.md §4.2).
-    const jwk = client.jwks?.find((k) => (k as { kid?: string }).kid === kid && ctx.isKeyPending?.(client.clientId, kid) !== true);
+    // A key written through self-service is unknown to /token until it has propagated
+    // (docs/maskinporten-rules.md §4.2). Digdir does not say what such a grant gets: MP-124 here,
+    // unless the test asked for another answer.
+    const pending = ctx.isKeyPending?.(client.clientId, kid) === true;
+    const answer = ctx.pendingKeyRejection;
+    if (pending && answer !== undefined) throw new GrantRejection(answer.status, answer.error, answer.code, answer.description ?? `The key "${kid}" is not active yet.`);
+    const jwk = pending ? undefined : client.jwks?.find((k) => (k as { kid?: string }).kid === kid);
     if (jwk) {
       // A registered key lives a year; an expired one gives MP-121 (docs/maskinporten-rules.md §3.4).
       const exp = (jwk as { exp?: unknown }).exp;
-      if (typeof exp === 'number' && exp * 1000 <= ctx.now) throw reject.auth('MP-121', `The key "${header.kid}" registered on the client has expired: upload it again or rotate to a new key.`);
+      if (typeof exp === 'number' && exp * 1000 <= ctx.now) throw reject.auth('MP-121', `Expired key. The key "${header.kid}" registered on the client has expired: upload it again or rotate to a new key.`);
       return { key: createPublicKey({ key: jwk, format: 'jwk' }), amr: 'private_key_jwt' };
     }
     // A certificate registered in self-service is named by its kid (docs/maskinporten-rules.md §10).
@@ -176,18 +183,24 @@ export async function checkGrant(assertion: string, ctx: GrantContext): Promise<
   if ((exp as number) - (iat as number) > 120) throw reject.auth('MP-130', 'The grant lifetime (exp - iat) must be at most 120 seconds.');
   if ((exp as number) <= nowSeconds) throw reject.auth('MP-130', 'The grant has expired.');
 
-  if (typeof claims.jti !== 'string' || claims.jti.length === 0) throw reject.request('MP-011', 'Invalid assertion. jti must be a non-empty string.');
-  if (ctx.seenJti.has(claims.jti)) throw reject.grant('MP-012', 'Grant is used before.');
-  ctx.seenJti.add(claims.jti);
+  // jti is "recommended", not required (docs/maskinporten-rules.md §2.2): a grant without one is
+  // accepted; one that carries it is never accepted twice.
+  if ('jti' in claims) {
+    if (typeof claims.jti !== 'string' || claims.jti.length === 0) throw reject.request('MP-011', 'Invalid assertion. jti must be a non-empty string.');
+    if (ctx.seenJti.has(claims.jti)) throw reject.grant('MP-012', 'Grant is used before.');
+    ctx.seenJti.add(claims.jti);
+  }
 
   if (typeof claims.scope !== 'string' || claims.scope.trim() === '') throw reject.scope('MP-200', 'Missing scope.');
   const scopes = claims.scope.split(' ');
   if (scopes.some((s) => s === '')) throw reject.scope('MP-200', 'scope must be space-separated scope names.');
 
   if ('resource' in claims) {
+    // Digdir's grant page: "currently only array supported" (docs/maskinporten-rules.md §2.2, §10).
+    // No MP code is documented for it; invalid_request is the simulator's choice.
     const r = claims.resource;
-    const ok = typeof r === 'string' ? r.length > 0 : Array.isArray(r) && r.length > 0 && r.every((x) => typeof x === 'string' && x.length > 0);
-    if (!ok) throw reject.request(undefined, 'Invalid resource: a string or a non-empty array of strings.');
+    if (!Array.isArray(r)) throw reject.request(undefined, 'Invalid resource: currently only array supported.');
+    if (r.length === 0 || !r.every((x) => typeof x === 'string' && x.length > 0)) throw reject.request(undefined, 'Invalid resource: a non-empty array of non-empty strings.');
   }
 
   if ('pid' in claims && (typeof claims.pid !== 'string' || !/^\d{11}$/.test(claims.pid))) {

@@ -15,6 +15,8 @@ export const SELF_SERVICE_MODIFY_SCOPE = 'idporten:dcr.modify';
 const READ_SCOPES = new Set(['idporten:dcr.read', 'idporten:dcr.modify', 'idporten:dcr.write']);
 /** Digdir's limits on a client's key set (docs/maskinporten-rules.md §4.2). */
 const MAX_KEYS = 5;
+/** A key lives at most a year from when it was posted (docs/maskinporten-rules.md §4.2). */
+const KEY_LIFETIME_SECONDS = 365 * 86_400;
 const MIN_BITS = 2048;
 const KID = /^[A-Za-z0-9._-]{1,200}$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -46,7 +48,7 @@ function problem(status: number, error: string, description: string): SelfServic
 }
 
 /** Checks one JWK against Digdir's rules; the message names the rule. */
-function checkKey(value: unknown, index: number): string | undefined {
+function checkKey(value: unknown, index: number, nowSeconds: number): string | undefined {
   const at = `keys[${index}]`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${at} must be a JWK object.`;
   const jwk = value as Record<string, unknown>;
@@ -55,7 +57,12 @@ function checkKey(value: unknown, index: number): string | undefined {
   if (jwk.kty !== 'RSA') return `${at}: only RSA keys are accepted (kty "RSA").`;
   if (typeof jwk.kid !== 'string' || !KID.test(jwk.kid)) return `${at}: kid is required (letters, digits, ".", "_" and "-").`;
   if (jwk.alg !== 'RS256') return `${at}: alg must be RS256.`;
-  if (jwk.use !== undefined && jwk.use !== 'sig') return `${at}: use must be "sig".`;
+  // Digdir: every key is sent with kty, alg, use, e and n (docs/maskinporten-rules.md §4.2).
+  if (jwk.use !== 'sig') return `${at}: use is required and must be "sig" (send kty, alg, use, e and n).`;
+  if (jwk.exp !== undefined) {
+    if (!Number.isInteger(jwk.exp)) return `${at}: exp must be a NumericDate (whole seconds).`;
+    if ((jwk.exp as number) > nowSeconds + KEY_LIFETIME_SECONDS) return `${at}: exp may be at most one year from now.`;
+  }
   const unknown = Object.keys(jwk).filter((m) => !KNOWN_MEMBERS.has(m));
   if (unknown.length > 0) return `${at}: unknown member(s) ${unknown.join(', ')}.`;
   if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return `${at}: n and e are required.`;
@@ -69,7 +76,7 @@ function checkKey(value: unknown, index: number): string | undefined {
 }
 
 /** Reads and checks a JWK set body; the keys, or the rule it breaks. */
-export function parseKeySet(body: string): JsonWebKey[] | string {
+export function parseKeySet(body: string, nowMs: number): JsonWebKey[] | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -81,7 +88,7 @@ export function parseKeySet(body: string): JsonWebKey[] | string {
   if (keys.length === 0) return 'The set must hold at least one key.';
   if (keys.length > MAX_KEYS) return `A client may have at most ${MAX_KEYS} keys; this set has ${keys.length}.`;
   for (let i = 0; i < keys.length; i++) {
-    const problemText = checkKey(keys[i], i);
+    const problemText = checkKey(keys[i], i, Math.floor(nowMs / 1000));
     if (problemText !== undefined) return problemText;
   }
   const kids = keys.map((k) => (k as { kid: string }).kid);
@@ -124,8 +131,12 @@ export function createSelfService(parts: Parts): SelfService {
       if (!client || client.orgno !== caller.orgno) return problem(404, 'not_found', `No client "${clientId}" owned by the caller's organisation.`);
       if (!write) return { status: 200, body: { keys: client.jwks ?? [] } };
 
-      const keys = parseKeySet(body);
+      const keys = parseKeySet(body, parts.now());
       if (typeof keys === 'string') return problem(400, 'invalid_request', keys);
+      // Each key written lives a year from now unless it names an earlier exp, and posting a key
+      // again without exp restarts its year (docs/maskinporten-rules.md §4.2, §4.4). MP-121 at
+      // /token after that (grant-rules.ts).
+      const expires = Math.floor(parts.now() / 1000) + KEY_LIFETIME_SECONDS;
       const before = new Set((client.jwks ?? []).map((k) => (k as { kid?: string }).kid));
       const times = activation.get(clientId) ?? new Map<string, number>();
       const at = parts.now() + parts.propagationMs;
@@ -137,8 +148,9 @@ export function createSelfService(parts: Parts): SelfService {
       for (const kid of times.keys()) if (!keys.some((k) => (k as { kid: string }).kid === kid)) times.delete(kid);
       activation.set(clientId, times);
       // The whole set is replaced; the caller's objects are never changed.
-      parts.clients.set(clientId, { ...client, jwks: keys.map((k) => ({ ...k })) });
-      return { status: 200, body: { keys } };
+      const stored = keys.map((k) => ({ ...k, exp: (k as { exp?: number }).exp ?? expires }));
+      parts.clients.set(clientId, { ...client, jwks: stored });
+      return { status: 200, body: { keys: stored.map((k) => ({ ...k })) } };
     },
     isPending(clientId, kid) {
       const at = activation.get(clientId)?.get(kid);

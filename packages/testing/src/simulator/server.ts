@@ -133,6 +133,12 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const altinn = createAltinnExchange({ now, issuer: () => issuer, baseUrl: () => url, lifetimeSeconds: altinnLifetime });
   const propagationMs = options.selfServicePropagationMs ?? 0;
   if (!Number.isFinite(propagationMs) || propagationMs < 0) throw new TypeError('selfServicePropagationMs must be a number of milliseconds, 0 or more');
+  const audienceWithoutResource = options.audienceWithoutResource ?? 'absent';
+  if (audienceWithoutResource !== 'absent' && audienceWithoutResource !== 'unspecified') throw new TypeError("audienceWithoutResource must be 'absent' or 'unspecified'");
+  const pending = options.selfServicePendingRejection;
+  if (pending !== undefined && (!Number.isInteger(pending.status) || pending.status < 400 || pending.status > 599 || typeof pending.error !== 'string' || pending.error === '')) {
+    throw new TypeError('selfServicePendingRejection must be { status: 400-599, error, code?, description? }');
+  }
   const selfService = createSelfService({ now, issuer: () => issuer, publishedKeys: () => signingKeys.published(), clients, propagationMs });
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -181,6 +187,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       body.delegation_source = delegationSource;
     }
     if (claims.resource !== undefined) body.aud = claims.resource;
+    else if (audienceWithoutResource === 'unspecified') body.aud = 'unspecified';
     if (skyporten) {
       // docs/maskinporten-rules.md §5.9: the token's sub is "<consumer ID>;<scope>", which the
       // clouds' trust is conditioned on, and its aud is the audience the consumer asked for.
@@ -218,6 +225,11 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     return { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope };
   }
 
+  function jtiOf(token: string): string | undefined {
+    const claims = decodeGrant(token)?.claims;
+    return typeof claims?.jti === 'string' ? claims.jti : undefined;
+  }
+
   async function handleToken(req: http.IncomingMessage, res: http.ServerResponse, record: SimulatorRequestRecord, body: Promise<string>) {
     try {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -231,12 +243,16 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       if (!assertion) throw reject.request('MP-011', 'Missing assertion.');
       const decoded = decodeGrant(assertion);
       if (decoded) record.grant = decoded;
-      const ctx: GrantContext = { issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess, isKeyPending: selfService.isPending };
+      const ctx: GrantContext = {
+        issuer, now: now(), clients, trustedCas, seenJti, scopeAccess: options.scopeAccess,
+        isKeyPending: selfService.isPending, pendingKeyRejection: options.selfServicePendingRejection,
+      };
       const accepted = await checkGrant(assertion, ctx);
       // Skyporten issues tokens for an audience only: the provider's cloud trusts that audience.
       if (skyporten && accepted.claims.resource === undefined) throw reject.request(undefined, 'Skyporten needs resource: the audience the cloud provider trusts.');
       const response = await issue(accepted);
-      record.issued = { scope: response.scope, expiresIn: response.expires_in };
+      const jti = jtiOf(response.access_token);
+      record.issued = jti === undefined ? { scope: response.scope, expiresIn: response.expires_in } : { scope: response.scope, expiresIn: response.expires_in, jti };
       record.status = 200;
       send(res, 200, response);
     } catch (err) {

@@ -7,6 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import type { IssuerKey } from './access-token.js';
+import { issuerCertificateX5c } from './issuer-certificate.js';
 
 /** The algorithms Maskinporten signs access tokens with (docs/maskinporten-rules.md §3.3). */
 export type SigningAlgorithm = 'RS256' | 'RS384' | 'RS512';
@@ -14,7 +15,7 @@ export type SigningAlgorithm = 'RS256' | 'RS384' | 'RS512';
 /** A signing key of any of Maskinporten's algorithms; `publicKeyPem` for forging tests. */
 export interface SigningKey extends Omit<IssuerKey, 'publicJwk'> {
   alg: SigningAlgorithm;
-  publicJwk: JsonWebKey & { kid: string; alg: SigningAlgorithm; use: 'sig' };
+  publicJwk: JsonWebKey & { kid: string; alg: SigningAlgorithm; use: 'sig'; x5c: string[] };
   publicKeyPem: string;
 }
 
@@ -34,9 +35,11 @@ function signingKeyOf(generated: unknown, privateKeyPem: unknown, options: { alg
   const { n, e } = generated as { n: string; e: string };
   const alg = options.alg ?? 'RS256';
   const kid = options.kid ?? thumbprint({ n, e });
-  const jwk = { kty: 'RSA', n, e, kid, alg, use: 'sig' as const };
   const publicKeyPem = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  return { kid, alg, privateKey: createPrivateKey(privateKeyPem as string), publicJwk: jwk, publicKeyPem };
+  const privateKey = createPrivateKey(privateKeyPem as string);
+  // Maskinporten's key set carries a certificate per key (docs/maskinporten-rules.md §1.3).
+  const jwk = { kty: 'RSA', n, e, kid, alg, use: 'sig' as const, x5c: issuerCertificateX5c(privateKey, publicKeyPem, 'Portvakt Maskinporten simulator') };
+  return { kid, alg, privateKey, publicJwk: jwk, publicKeyPem };
 }
 
 /**

@@ -104,6 +104,34 @@ export interface SimulatorOptions {
    * (`/clients/{id}/jwks`) waits before /token accepts it (Digdir: up to 2 minutes). Default 0.
    */
   selfServicePropagationMs?: number;
+  /**
+   * What `/token` answers, while the propagation delay lasts, for a grant signed with a key added
+   * through self-service. Digdir does not say; by default the simulator answers as for an unknown
+   * kid (400 `invalid_grant`, MP-124). Give another answer to rehearse a client that must not
+   * depend on one code.
+   */
+  selfServicePendingRejection?: SimulatorRejection;
+  /**
+   * The `aud` of a token asked for without `resource`: absent (default, as Digdir's recent
+   * examples show) or `"unspecified"`, as Digdir's audience-restricted tokens page still documents
+   * (docs/maskinporten-rules.md §3.3).
+   */
+  audienceWithoutResource?: 'absent' | 'unspecified';
+}
+
+/**
+ * A rejection the simulator is told to give: HTTP status, OAuth `error`, the `MP-nnn` code put
+ * first in `error_description`, and the rest of the description.
+ * @example
+ * ```ts
+ * const answer: SimulatorRejection = { status: 400, error: 'invalid_client', code: 'MP-999', description: 'Key not active yet.' };
+ * ```
+ */
+export interface SimulatorRejection {
+  status: number;
+  error: string;
+  code?: string;
+  description?: string;
 }
 
 /**
@@ -148,5 +176,6 @@ export interface SimulatorRequestRecord {
   /** The decoded grant (even when it was rejected). */
   grant?: { header: Record<string, unknown>; claims: Record<string, unknown> };
   error?: { error: string; error_description: string; code: string | undefined };
-  issued?: { scope: string; expiresIn: number };
+  /** What was issued; `jti` is the access token's own, to tie a token back to the grant that got it. */
+  issued?: { scope: string; expiresIn: number; jti?: string };
 }
