@@ -76,7 +76,8 @@ interface TexasSlot extends CacheSlot<AccessToken> {
  * import { withMaskinporten } from '@portvakt/axios';
  *
  * const texas = createTexasTokenSource({ scope: 'nav:aareg/v1/arbeidsforhold' }); // NAIS_TOKEN_ENDPOINT
- * const aareg = withMaskinporten(axios.create({ baseURL: 'https://aareg.example.no' }), { client: texas });
+ * const aareg = axios.create({ baseURL: 'https://aareg.example.no' });
+ * withMaskinporten(aareg, { client: texas });
  * ```
  */
 export function createTexasTokenSource(options?: TexasTokenSourceOptions): TexasTokenSource {
