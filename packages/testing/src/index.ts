@@ -14,6 +14,8 @@ export type {
   SimulatorPath,
   SimulatorRejection,
   SimulatorRequestRecord,
+  SimulatorTexas,
+  SimulatorTexasOptions,
 } from './simulator/types.js';
 export { createTokenFactory } from './token-factory.js';
 export type { MintClaims, TokenFactory } from './token-factory.js';
