@@ -58,6 +58,13 @@ export const SHAPES = [
     test: ['node', '--no-experimental-require-module', 'index.js'],
     what: 'plain-cjs with require(esm) turned off, as in Jest and Node < 20.19: no CommonJS build may require an ES module',
   },
+  {
+    name: 'next16',
+    kind: 'app',
+    packages: ['core', 'testing'],
+    test: ['npm', 'test'],
+    what: 'Next.js 16 (App Router, Turbopack): next build with no MASKINPORTEN_* set, then next start; a route handler, a server component and a server action share one declared client (one token request)',
+  },
   typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10, Nest 11'),
   typecheck('ts5-node16', 'TypeScript 5, module node16, a CommonJS package (no "type"), Nest 11'),
   typecheck('ts5-node16-esm', 'TypeScript 5, module node16, "type": "module", Nest 11'),
