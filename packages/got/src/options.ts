@@ -3,7 +3,7 @@
 import { ConfigurationError, createOriginPolicy } from '@portvakt/core';
 import type { OriginPolicy, TokenRequest, TokenSource } from '@portvakt/core';
 import { assertTokenSource, refuseUnknownOptions, resolveTokenRequest } from '@portvakt/core/internal';
-import type { Got } from 'got';
+import type { Got } from 'got' with { 'resolution-mode': 'import' };
 
 /**
  * Options of {@link withMaskinporten}.

@@ -9,7 +9,7 @@
 //   sends the request once more with a new one (got removes the hook for that retry, so once);
 // - our token is replaced by `[redacted]` in the options of responses and errors that reach the
 //   caller (got prints its options, headers included, in `util.inspect` and JSON of its errors).
-import type { BeforeErrorHook, BeforeRedirectHook, BeforeRequestHook, AfterResponseHook, Got, Options } from 'got';
+import type { BeforeErrorHook, BeforeRedirectHook, BeforeRequestHook, AfterResponseHook, Got, Options } from 'got' with { 'resolution-mode': 'import' };
 import { ConfigurationError } from '@portvakt/core';
 import { resolveOptions } from './options.js';
 import type { WithMaskinportenOptions } from './options.js';
