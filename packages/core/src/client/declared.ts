@@ -119,7 +119,16 @@ export function defineMaskinportenClient(
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new ConfigurationError('name', 'must be 1 to 100 letters, digits or . _ : @ / -, such as "nav" or "skatt".');
   }
-  const readOptions = typeof options === 'function' ? options : () => options;
+  const readOptions = (): MaskinportenClientOptions => {
+    if (typeof options !== 'function') return options;
+    const read = options();
+    if (typeof (read as { then?: unknown } | null)?.then === 'function') {
+      // Refused, so nothing else will ever wait on it: its rejection must not become unhandled.
+      (read as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
+      throw new ConfigurationError('options', 'the options function returned a Promise: it must return the options themselves. Read what needs awaiting before the first call, or create the client with createMaskinportenClient() after it.');
+    }
+    return read;
+  };
   let entry: RegistryEntry | undefined;
   const listeners: [ClientEvent, Listener][] = [];
 

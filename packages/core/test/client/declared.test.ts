@@ -101,6 +101,11 @@ describe('declared at module level, validated at the first call', () => {
     expect((await client.getToken()).scope).toBe('test:scope');
   });
 
+  it('refuses an options function that returns a Promise, at the first call', async () => {
+    const client = declare((async () => fromEnv({})) as never, freshName());
+    await expect(client.getToken()).rejects.toThrow(/Invalid option "options": the options function returned a Promise/);
+  });
+
   it('refuses what cannot be options or a name at once', () => {
     expect(() => defineMaskinportenClient(null as never)).toThrow(ConfigurationError);
     expect(() => defineMaskinportenClient('fromEnv' as never)).toThrow(/Invalid option "options"/);
