@@ -79,7 +79,7 @@ export const SHAPES = [
     packages: ['core', 'verify', 'testing'],
     program: { 'test/runtime-checks.ts': 'runtime-checks.ts' },
     test: ['npm', 'test'],
-    what: 'Deno 2.9 (the deno package from the npm registry), deno check and deno test on node_modules: the same checks as bun',
+    what: 'Deno 2.9 (the deno package from the npm registry), deno test (type-checked first) on node_modules: the same checks as bun',
   },
   typecheck('ts5-node10', 'TypeScript 5, module commonjs, moduleResolution node10, Nest 11'),
   typecheck('ts5-node16', 'TypeScript 5, module node16, a CommonJS package (no "type"), Nest 11'),
