@@ -6,6 +6,9 @@ export type { CertificateExpiringEvent, MaskinportenClient, MaskinportenClientOp
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export type { DiagnosticsPayloads } from './diagnostics.js';
 export type { TokenSource } from './token-source.js';
+// a client declared at module level, created at its first use, one per name in the process
+export { defineMaskinportenClient } from './client/index.js';
+export type { DeclaredMaskinportenClient, DefineMaskinportenClientSettings } from './client/index.js';
 
 // errors and shared types
 export {

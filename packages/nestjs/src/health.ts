@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import { daysUntilExpiry, isPortvaktError } from '@portvakt/core';
+import { ConfigurationError, daysUntilExpiry, isPortvaktError } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
 import { getMaskinportenClientToken } from './maskinporten.constants.js';
 
@@ -19,7 +19,8 @@ export interface MaskinportenHealthOptions {
 /**
  * A `@nestjs/terminus` health indicator: up when a token can be had (from the cache is fine) and
  * the enterprise certificate, if any, is not about to expire. Reasons carry codes, never secrets.
- * Provide it next to `TerminusModule`.
+ * Provide it in a module that imports `TerminusModule`; without it, boot fails with a
+ * `ConfigurationError` that says so.
  *
  * @example
  * ```ts
@@ -37,7 +38,15 @@ export class MaskinportenHealthIndicator {
   private readonly indicators: HealthIndicatorService;
   private readonly moduleRef: ModuleRef;
 
-  constructor(@Inject(HealthIndicatorService) indicators: HealthIndicatorService, @Inject(ModuleRef) moduleRef: ModuleRef) {
+  // Optional, so a missing TerminusModule reaches our message instead of Nest's "can't resolve
+  // dependencies of the MaskinportenHealthIndicator (?, ModuleRef)".
+  constructor(@Optional() @Inject(HealthIndicatorService) indicators: HealthIndicatorService | undefined, @Inject(ModuleRef) moduleRef: ModuleRef) {
+    if (indicators === undefined) {
+      throw new ConfigurationError(
+        'imports',
+        "MaskinportenHealthIndicator needs TerminusModule from @nestjs/terminus: add it to the imports of the module that provides the indicator, as in @Module({ imports: [TerminusModule], providers: [MaskinportenHealthIndicator] }).",
+      );
+    }
     this.indicators = indicators;
     this.moduleRef = moduleRef;
   }

@@ -10,6 +10,7 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
@@ -166,6 +167,15 @@ describe('MaskinportenModule in a real Nest app', () => {
     @Module({ imports: [MaskinportenModule.forRoot({ clientId: 'nest', environment: 'test', key: { jwk: key.privateJwk }, grantLifetime: 500 })] })
     class BadLifetime {}
     await expect(Test.createTestingModule({ imports: [BadLifetime] }).compile()).rejects.toThrow(/grantLifetime/);
+  });
+
+  it('fails boot with what to do when the health indicator is provided without TerminusModule', async () => {
+    @Module({ providers: [MaskinportenHealthIndicator] })
+    class NoTerminus {}
+    const error = await Test.createTestingModule({ imports: [NoTerminus] }).compile().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).field).toBe('imports');
+    expect((error as ConfigurationError).message).toContain('MaskinportenHealthIndicator needs TerminusModule from @nestjs/terminus');
   });
 
   it('closes its clients on app.close(), leaving no timer or server handle behind', async () => {

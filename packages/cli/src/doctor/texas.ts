@@ -13,7 +13,7 @@ import type { StepResult } from './steps.js';
 /** The steps of a Texas check, in order. */
 export const TEXAS_ORDER: StepResult['name'][] = ['options', 'token'];
 
-const LOCAL_TEXAS = 'on NAIS, Texas runs beside the app in its pod; on your machine, start `npx portvakt-simulator` and use the NAIS_TOKEN_ENDPOINT it prints';
+const LOCAL_TEXAS = 'on NAIS, Texas runs beside the app in its pod; on your machine, start `npx -p @portvakt/testing portvakt-simulator` and use the NAIS_TOKEN_ENDPOINT it prints';
 
 /**
  * Texas' token endpoint when the doctor should check Texas: `--texas-endpoint`, or

@@ -1,0 +1,2 @@
+export { withMaskinporten } from './with-maskinporten.js';
+export type { WithMaskinportenOptions } from './options.js';

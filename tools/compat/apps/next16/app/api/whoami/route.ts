@@ -1,0 +1,5 @@
+import { callApi } from '@/lib/maskinporten';
+
+export async function GET(): Promise<Response> {
+  return Response.json(await callApi('route-handler'));
+}
