@@ -88,7 +88,7 @@ describe('POST /api/v1/token', () => {
     await token({ target: 'nav:a', resource: 'https://api.example.no/' });
     const grant = sim.requests.find((r) => r.path === '/token')?.grant;
     expect(grant?.header).toEqual({ alg: 'RS256', kid: 'nais-texas' });
-    expect(grant?.claims).toMatchObject({ iss: 'nais-app', aud: sim.issuer, scope: 'nav:a', resource: 'https://api.example.no/' });
+    expect(grant?.claims).toMatchObject({ iss: 'nais-app', aud: sim.issuer, scope: 'nav:a', resource: ['https://api.example.no/'] });
     expect((grant?.claims.exp as number) - (grant?.claims.iat as number)).toBe(30);
   });
 

@@ -211,7 +211,7 @@ describe('createTexasTokenSource', () => {
       { identity_provider: 'maskinporten', target: 'nav:b', authorization_details: [{ type: 'urn:altinn:consent', id: CONSENT.id, from: CONSENT.from }] },
       { identity_provider: 'maskinporten', target: 'nav:a', resource: 'https://api.example.no/' },
     ]);
-    expect(JSON.parse(Buffer.from(audience.accessToken.split('.')[1]!, 'base64url').toString()).aud).toBe('https://api.example.no/');
+    expect(JSON.parse(Buffer.from(audience.accessToken.split('.')[1]!, 'base64url').toString()).aud).toEqual(['https://api.example.no/']);
   });
 
   it("copies the caller's objects: changed, reused or frozen after the call, they change nothing", async () => {

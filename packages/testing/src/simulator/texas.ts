@@ -89,7 +89,10 @@ export function createTexasStandIn(parts: TexasParts): TexasStandIn {
   function grantFor(request: TexasTokenRequest): string {
     const iat = Math.floor(parts.now() / 1000);
     const claims: Record<string, unknown> = { exp: iat + GRANT_LIFETIME_SECONDS, iat, jti: randomUUID(), scope: request.target, iss: parts.clientId, aud: parts.issuer() };
-    if (request.resource !== undefined) claims.resource = request.resource;
+    // Texas takes one resource as a string. nais/texas puts it in the grant as it came, but the
+    // simulator's /token follows Digdir's letter ("currently only array supported",
+    // docs/maskinporten-rules.md §2.2), so the stand-in sends it as a one-element array.
+    if (request.resource !== undefined) claims.resource = [request.resource];
     if (request.authorization_details !== undefined) claims.authorization_details = request.authorization_details;
     const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: parts.kid })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${input}.${sign('sha256', Buffer.from(input), signingKey).toString('base64url')}`;
