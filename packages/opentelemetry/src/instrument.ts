@@ -102,6 +102,8 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
   const refreshFailures = meter.createCounter(M.cacheRefreshFailures, { unit: '{failure}', description: 'Background refreshes that failed; the cached token stays in service.' });
   const redisHits = meter.createCounter(M.redisHits, { unit: '{hit}', description: 'Token store loads answered from Redis.' });
   const redisMisses = meter.createCounter(M.redisMisses, { unit: '{miss}', description: 'Token store loads that fetched from Maskinporten.' });
+  const keyChanges = meter.createCounter(M.keyChanges, { unit: '{change}', description: 'Signing keys a client took: from setKey() or the key file it follows.' });
+  const keyRefusals = meter.createCounter(M.keyRefusals, { unit: '{refusal}', description: 'Times the key file a client follows gave no usable key (the key in use stays).' });
   const redisLockWaits = meter.createCounter(M.redisLockWaits, { unit: '{wait}', description: "Token store loads that waited for another replica's fetch." });
   const redisLockWaitDuration = meter.createHistogram(M.redisLockWaitDuration, {
     unit: 's',
@@ -153,6 +155,9 @@ export function instrumentPortvakt(options: PortvaktInstrumentationOptions = {})
     },
     certificateStatus: onCertificate,
     certificateWarning: onCertificate,
+    // Neither carries the file's path, the kid or the message: the client id and a word each.
+    keyChange: (e) => keyChanges.add(1, { [A.clientId]: e.clientId, [A.keySource]: e.file === undefined ? 'set-key' : 'file' }),
+    keyRefused: (e) => keyRefusals.add(1, { [A.clientId]: e.clientId, [A.keyProblem]: e.problem }),
     redisHit: (e) => redisHits.add(1, { [A.redisKeyPrefix]: e.keyPrefix, [A.redisWaited]: e.waited }),
     redisMiss: (e) => redisMisses.add(1, { [A.redisKeyPrefix]: e.keyPrefix, [A.redisMissReason]: e.reason }),
     redisLockWait: (e) => {

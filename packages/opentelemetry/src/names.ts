@@ -35,6 +35,10 @@ export const PORTVAKT_METRICS = Object.freeze({
   redisLockWaits: 'portvakt.redis.lock.waits',
   /** Histogram, `s`: how long such a wait lasted. */
   redisLockWaitDuration: 'portvakt.redis.lock.wait.duration',
+  /** Counter, `{change}`: a client took a new signing key (from `setKey()` or the key file it follows). */
+  keyChanges: 'portvakt.key.changes',
+  /** Counter, `{refusal}`: the key file a client follows gave no usable key; the key in use stays. */
+  keyRefusals: 'portvakt.key.refusals',
 });
 
 /** The name of the span around each token fetch, and of the event each retry adds to it. */
@@ -89,4 +93,8 @@ export const PORTVAKT_ATTRIBUTES = Object.freeze({
   redisMissReason: 'portvakt.redis.miss.reason',
   /** `token`, `lock`, `timeout`, `aborted` or `unavailable`. */
   redisLockOutcome: 'portvakt.redis.lock.outcome',
+  /** Where a new key came from: `file` (the key file the client follows) or `set-key` (`setKey()`). */
+  keySource: 'portvakt.key.source',
+  /** Why a key file gave no key: `missing`, `unreadable`, `empty`, `incomplete` or `invalid`. */
+  keyProblem: 'portvakt.key.problem',
 });

@@ -1,14 +1,17 @@
 // instrumentPortvakt against the real simulator, read back through the SDK's in-memory exporters.
 import diagnostics from 'node:diagnostics_channel';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, DIAGNOSTICS_CHANNELS } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
-import { createTestPki } from '@portvakt/testing';
+import { createTestPki, generateClientKey } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
 import { instrumentPortvakt, PORTVAKT_ATTRIBUTES as A, PORTVAKT_METRICS as M, PORTVAKT_SPANS } from '@portvakt/opentelemetry';
 import type { PortvaktInstrumentation } from '@portvakt/opentelemetry';
-import { ORG, clientFor, manualClock, startSim, until } from './simulator.ts';
+import { ORG, clientFor, key, manualClock, startSim, until } from './simulator.ts';
 import { startTelemetry } from './telemetry.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -295,6 +298,36 @@ describe('uninstrument', () => {
     expect(await second.points(M.cacheHits)).toEqual([]);
     expect(await telemetry.points(M.cacheHits)).toEqual([{ attributes: base, value: 1 }]);
     await second.shutdown();
+  });
+});
+
+describe('signing keys', () => {
+  it('counts a key taken with setKey() and from a followed file, and a refused file, without the path or the kid', async () => {
+    const second = generateClientKey({ kid: 'otel-key-2' });
+    sim = await startSim({ clients: [{ clientId: 'client-1', orgno: ORG, scopes: ['test:scope'], jwks: [key.publicJwk, second.publicJwk] }] });
+    const dir = mkdtempSync(path.join(tmpdir(), 'portvakt-otel-key-'));
+    try {
+      const file = path.join(dir, 'key.json');
+      writeFileSync(file, JSON.stringify(key.privateJwk));
+      client = clientFor(sim, { key: { file, follow: { pollInterval: 50 } } });
+      await client.getToken();
+      writeFileSync(file, JSON.stringify(second.privateJwk));
+      await expect.poll(async () => (await telemetry.points(M.keyChanges)).length, { timeout: 10_000 }).toBe(1);
+      writeFileSync(file, '{"kty":"RSA","n":');
+      await expect.poll(async () => (await telemetry.points(M.keyRefusals)).length, { timeout: 10_000 }).toBe(1);
+      client.setKey({ jwk: key.privateJwk });
+      expect(await telemetry.points(M.keyRefusals)).toEqual([{ attributes: { [A.clientId]: 'client-1', [A.keyProblem]: 'incomplete' }, value: 1 }]);
+      const changes = await telemetry.points(M.keyChanges);
+      expect(changes).toEqual(
+        expect.arrayContaining([
+          { attributes: { [A.clientId]: 'client-1', [A.keySource]: 'file' }, value: 1 },
+          { attributes: { [A.clientId]: 'client-1', [A.keySource]: 'set-key' }, value: 1 },
+        ]),
+      );
+      expect(changes).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
