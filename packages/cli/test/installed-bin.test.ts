@@ -95,7 +95,8 @@ beforeAll(async () => {
   const app = path.join(dir, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), '{ "private": true }\n');
-  // Only the two tarballs: the CLI's one dependency is core, given here, so nothing comes from the registry.
+  // Only the two tarballs: the CLI's one dependency is core, given here (@portvakt/redis and ioredis
+  // are optional peers), so nothing comes from the registry.
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--offline', ...readdirSync(tarballs).map((f) => path.join(tarballs, f))], { cwd: app, env: childEnv(), stdio: 'ignore' });
   processes += 3;
   bin = path.join(app, 'node_modules/.bin/portvakt');

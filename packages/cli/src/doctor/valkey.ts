@@ -3,8 +3,8 @@
 // NAIS' users may not run it (docs/maskinporten-rules.md §11.2). Nothing here reports a password.
 import { randomUUID } from 'node:crypto';
 import { isPortvaktError } from '@portvakt/core';
-import { valkeyEnvSuffix, valkeyOptions } from '@portvakt/redis';
 import type { ValkeyConnectionOptions } from '@portvakt/redis';
+import type * as RedisPackage from '@portvakt/redis';
 import type { Redis as RedisClient } from 'ioredis';
 import { stringFlag } from '../args.js';
 import type { FlagSpec, ParsedFlags } from '../args.js';
@@ -138,6 +138,15 @@ function endpointOf(options: ValkeyConnectionOptions): string {
  */
 export async function checkValkey(target: string, env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<ValkeyStep> {
   const urlGiven = /^[a-z][a-z0-9+.-]*:\/\//i.test(target.trim());
+  // @portvakt/redis and ioredis are optional peers of the CLI: an app that keeps its tokens in
+  // Valkey has both, and every other user of the CLI installs neither.
+  let redisPackage: typeof RedisPackage;
+  try {
+    redisPackage = await import('@portvakt/redis');
+  } catch {
+    return { name: 'valkey', status: 'fail', summary: '@portvakt/redis could not be loaded, so Valkey cannot be checked.', fix: 'install it and ioredis next to @portvakt/cli: npm i -D @portvakt/redis ioredis.' };
+  }
+  const { valkeyEnvSuffix, valkeyOptions } = redisPackage;
   let options: ValkeyConnectionOptions;
   try {
     options = valkeyOptions(target, { env });
@@ -154,7 +163,7 @@ export async function checkValkey(target: string, env: Readonly<Record<string, s
     // Loaded here, so the other commands start without it.
     ({ Redis } = await import('ioredis'));
   } catch {
-    return { name: 'valkey', status: 'fail', summary: 'ioredis could not be loaded, so Valkey cannot be checked.', fix: 'install it next to @portvakt/cli: npm i ioredis.', details };
+    return { name: 'valkey', status: 'fail', summary: 'ioredis could not be loaded, so Valkey cannot be checked.', fix: 'install it next to @portvakt/cli: npm i -D ioredis.', details };
   }
   // No reconnects, no retries, no offline queue: each failure shows at once, as it is.
   // disconnectTimeout: ioredis would otherwise keep a half-closed socket, and the process, for 2 s.
