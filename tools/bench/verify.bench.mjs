@@ -1,7 +1,7 @@
 // Verifying Maskinporten tokens (the API-provider side).
 //
 // 1. verify() with a warm key set against jose.jwtVerify with a local key set: the same token (one
-//    the simulator issued), the same jose (core's own copy), in the same run. With the verifier's
+//    the simulator issued), the same jose (the verification package's own copy), in the same run. With the verifier's
 //    memory of verified tokens off, every call checks the signature (goal: at least 0.9x jose's
 //    throughput); with it on (the default), a token presented again is a lookup.
 // 2. A route behind requireMaskinportenToken() against the same route without it: 20 000 loopback
@@ -13,12 +13,12 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createMaskinportenClient } from '@portvakt/core';
 import { createMaskinportenVerifier } from '@portvakt/verify';
-import { requireMaskinportenToken } from '@portvakt/express';
+import { requireMaskinportenToken } from '@portvakt/express/verify';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import { asyncLoop, concurrentLoop, createBench } from './harness.mjs';
 
-// The jose that @portvakt/core itself imports, so both sides run the same code for the signature.
-const josePath = createRequire(new URL('../../packages/core/package.json', import.meta.url)).resolve('jose');
+// The jose that @portvakt/verify itself imports, so both sides run the same code for the signature.
+const josePath = createRequire(new URL('../../packages/verify/package.json', import.meta.url)).resolve('jose');
 const { createLocalJWKSet, jwtVerify } = await import(pathToFileURL(josePath).href);
 
 const bench = createBench('verify', 'verify() against jose.jwtVerify; requireMaskinportenToken() against a route without it');
