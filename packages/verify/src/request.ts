@@ -9,7 +9,7 @@ import { ConfigurationError } from '@portvakt/core';
 import { readBearerToken } from './bearer.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { RequirementNotMetError } from './errors.js';
-import { policyCheck, REQUEST_CHECK } from './requirements.js';
+import { policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
 import type { ClaimsCheck, TokenRequirements } from './requirements.js';
 import type { MaskinportenVerifier } from './verifier.js';
 
@@ -117,6 +117,33 @@ function planOf(requirements: RequestRequirements<never> | readonly RequestRequi
     plans.set(requirements, plan);
   }
   return plan;
+}
+
+/**
+ * Checks a guard's requirements the way {@link verifyRequest} will read them, so a guard refuses a
+ * wrong option when it is set up rather than on the first request: {@link TokenRequirements}, with
+ * `pid` also as a function of the request and `organizationPolicy` as a function of the claims and
+ * the request. Throws a `ConfigurationError` naming the field (`fieldPrefix` + `pid`, ...).
+ *
+ * @example
+ * ```ts
+ * import { validateRequestRequirements } from '@portvakt/verify';
+ * validateRequestRequirements({ scope: 'nav:cases', pid: (req: { params: { pid: string } }) => req.params.pid });
+ * validateRequestRequirements({ pid: 'yes' }); // ConfigurationError: pid must be true, an 11-digit pid or a function of the request
+ * ```
+ */
+export function validateRequestRequirements(requirements: unknown, fieldPrefix = ''): void {
+  if (typeof requirements !== 'object' || requirements === null || Array.isArray(requirements)) {
+    throw new ConfigurationError(fieldPrefix === '' ? 'requirements' : fieldPrefix.trim(), 'must be an object such as { scope: "nav:aareg" }.');
+  }
+  const { pid, organizationPolicy, ...rest } = requirements as RequestRequirements<never>;
+  if (organizationPolicy !== undefined && typeof organizationPolicy !== 'function') {
+    throw new ConfigurationError(`${fieldPrefix}organizationPolicy`, 'must be a function (claims, request) => boolean | Promise<boolean>, or left out.');
+  }
+  if (typeof pid !== 'function' && pid !== undefined && pid !== true && typeof pid !== 'string') {
+    throw new ConfigurationError(`${fieldPrefix}pid`, 'must be true (a pid is required), the 11-digit pid the token must be for, or a function of the request giving the person it is about.');
+  }
+  validateTokenRequirements(typeof pid === 'function' ? rest : { ...rest, pid }, fieldPrefix);
 }
 
 /** The per-request parts of a plan, bound to one request: a check on the claims. */

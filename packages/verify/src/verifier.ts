@@ -214,7 +214,7 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
       await keys.keySet();
     },
     [inspectSymbol]() {
-      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${flow.size} }`;
+      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${flow.size}${flow.inFlight === 0 ? '' : `, in flight: ${flow.inFlight}`} }`;
     },
   };
   return Object.freeze(verifier);
