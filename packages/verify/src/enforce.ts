@@ -24,6 +24,7 @@ function consentHolds(claims: MaskinportenTokenClaims, required: CompiledConsent
   if (consent?.to === undefined || validUntil === undefined || validUntil <= at - toleranceMs) return false;
   const toConsumer = consent.toOrg !== undefined ? consent.toOrg === claims.consumerOrg : consent.to.authority === claims.consumer.authority && consent.to.ID === claims.consumer.ID;
   if (!toConsumer) return false;
+  if (required.from !== undefined && consent.fromPid !== required.from && consent.fromOrg !== required.from) return false;
   return consent.rights.some(
     (right) =>
       right.resource.some((r) => r.type === ALTINN_RESOURCE && r.value === required.resource) &&

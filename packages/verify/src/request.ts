@@ -10,7 +10,7 @@ import { readBearerToken } from './bearer.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { RequirementNotMetError } from './errors.js';
 import { policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
-import type { ClaimsCheck, TokenRequirements } from './requirements.js';
+import type { ClaimsCheck, ConsentRequirement, TokenRequirements } from './requirements.js';
 import type { MaskinportenVerifier } from './verifier.js';
 
 /**
@@ -43,13 +43,18 @@ export interface VerifiableRequest {
  * };
  * ```
  */
-export interface RequestRequirements<Request = VerifiableRequest> extends Omit<TokenRequirements, 'pid' | 'organizationPolicy'> {
+export interface RequestRequirements<Request = VerifiableRequest> extends Omit<TokenRequirements, 'pid' | 'consent' | 'organizationPolicy'> {
   /**
    * `true`: the token must carry a `pid`; a string: the 11-digit pid it must be for; a function:
    * the person this request is about, read from the request. A function that gives no string (no
    * person in the request) refuses every token: 403 `person_not_allowed`.
    */
   pid?: true | string | ((request: Request) => string | undefined) | undefined;
+  /**
+   * {@link TokenRequirements.consent}, where `from` may also be a function of the request: the
+   * person (or organisation) the request is about, who must be the one who consented.
+   */
+  consent?: string | (Omit<ConsentRequirement, 'from'> & { from?: string | ((request: Request) => string | undefined) | undefined }) | undefined;
   /**
    * The API's own decision on the token's organisation for this request (a function of the claims
    * and the request; may be async). Anything but `true` refuses with 403 `organization_not_allowed`;
@@ -65,9 +70,10 @@ export interface RequestRequirements<Request = VerifiableRequest> extends Omit<T
 const VERIFIED_BY = Symbol('portvakt.verifiedBy');
 type Marked = VerifiableRequest & { [VERIFIED_BY]?: MaskinportenVerifier };
 
-/** A person read from the request, and a policy that gets the request: the parts checked per request. */
+/** A person read from the request, who consented, and a policy that gets the request: the parts checked per request. */
 interface RequestParts {
   readonly pidOf: ((request: never) => unknown) | undefined;
+  readonly consentFromOf: ((request: never) => unknown) | undefined;
   readonly policy: ((claims: MaskinportenTokenClaims, request: never) => unknown) | undefined;
 }
 
@@ -90,17 +96,22 @@ function splitRequirements(requirements: RequestRequirements<never> | readonly R
       continue;
     }
     const pidOf = typeof item.pid === 'function' ? item.pid : undefined;
+    const consent = item.consent;
+    const consentFromOf = typeof consent === 'object' && consent !== null && typeof consent.from === 'function' ? consent.from : undefined;
     const policy = item.organizationPolicy;
-    if (pidOf === undefined && policy === undefined) {
+    if (pidOf === undefined && consentFromOf === undefined && policy === undefined) {
       fixed.push(item as TokenRequirements);
       continue;
     }
     if (policy !== undefined && typeof policy !== 'function') {
       throw new ConfigurationError('organizationPolicy', 'must be a function (claims, request) => boolean | Promise<boolean>, or left out.');
     }
-    const { pid, organizationPolicy: _policy, ...rest } = item;
-    fixed.push(Object.freeze(pidOf === undefined ? { ...rest, pid: pid as true | string | undefined } : rest));
-    perRequest.push(Object.freeze({ pidOf, policy }));
+    const { pid, organizationPolicy: _policy, consent: _consent, ...rest } = item;
+    const fixedPart: TokenRequirements = { ...rest };
+    if (pidOf === undefined && pid !== undefined) fixedPart.pid = pid as true | string;
+    if (consent !== undefined) fixedPart.consent = consentFromOf === undefined ? (consent as TokenRequirements['consent']) : { ...(consent as ConsentRequirement), from: undefined };
+    fixed.push(Object.freeze(fixedPart));
+    perRequest.push(Object.freeze({ pidOf, consentFromOf, policy }));
   }
   return Object.freeze({ fixed: fixed.length === 0 ? undefined : fixed.length === 1 ? fixed[0] : Object.freeze(fixed), perRequest: Object.freeze(perRequest) });
 }
@@ -136,21 +147,23 @@ export function validateRequestRequirements(requirements: unknown, fieldPrefix =
   if (typeof requirements !== 'object' || requirements === null || Array.isArray(requirements)) {
     throw new ConfigurationError(fieldPrefix === '' ? 'requirements' : fieldPrefix.trim(), 'must be an object such as { scope: "nav:aareg" }.');
   }
-  const { pid, organizationPolicy, ...rest } = requirements as RequestRequirements<never>;
+  const { pid, organizationPolicy, consent, ...rest } = requirements as RequestRequirements<never>;
   if (organizationPolicy !== undefined && typeof organizationPolicy !== 'function') {
     throw new ConfigurationError(`${fieldPrefix}organizationPolicy`, 'must be a function (claims, request) => boolean | Promise<boolean>, or left out.');
   }
   if (typeof pid !== 'function' && pid !== undefined && pid !== true && typeof pid !== 'string') {
     throw new ConfigurationError(`${fieldPrefix}pid`, 'must be true (a pid is required), the 11-digit pid the token must be for, or a function of the request giving the person it is about.');
   }
-  validateTokenRequirements(typeof pid === 'function' ? rest : { ...rest, pid }, fieldPrefix);
+  const consentFrom = typeof consent === 'object' && consent !== null ? consent.from : undefined;
+  const fixedConsent = typeof consentFrom === 'function' ? { ...(consent as ConsentRequirement), from: undefined } : consent;
+  validateTokenRequirements({ ...rest, pid: typeof pid === 'function' ? undefined : pid, consent: fixedConsent }, fieldPrefix);
 }
 
 /** The per-request parts of a plan, bound to one request: a check on the claims. */
 function requestCheck(parts: readonly RequestParts[], request: unknown): ClaimsCheck {
   return (claims) => {
     let pending: Promise<void> | undefined;
-    for (const { pidOf, policy } of parts) {
+    for (const { pidOf, consentFromOf, policy } of parts) {
       if (pidOf !== undefined) {
         const person = (pidOf as (request: unknown) => unknown)(request);
         // docs/maskinporten-rules.md §6.8: the pid must be the person of the call; a request that
@@ -158,6 +171,14 @@ function requestCheck(parts: readonly RequestParts[], request: unknown): ClaimsC
         if (typeof person !== 'string' || person === '') throw new RequirementNotMetError('pid', 'The request names no person to compare the token with.');
         if (claims.pid === undefined) throw new RequirementNotMetError('pid', 'The token has no pid; this API serves one person per request and needs a pid-restricted token.');
         if (claims.pid !== person) throw new RequirementNotMetError('pid', 'The token is for another person than the one this request is about.');
+      }
+      if (consentFromOf !== undefined) {
+        // docs/maskinporten-rules.md §6.10: the consent's from is the party the request is about.
+        const party = (consentFromOf as (request: unknown) => unknown)(request);
+        const consent = claims.consent;
+        if (typeof party !== 'string' || party === '' || consent === undefined || (consent.fromPid !== party && consent.fromOrg !== party)) {
+          throw new RequirementNotMetError('consent', 'The token carries no consent from the party this request is about.');
+        }
       }
       if (policy !== undefined) {
         const check = policyCheck((c) => (policy as (claims: MaskinportenTokenClaims, request: unknown) => boolean | Promise<boolean>)(c, request));

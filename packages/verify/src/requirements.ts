@@ -12,8 +12,8 @@ import { OrganizationNotAllowedError } from './errors.js';
 
 /**
  * A consent the token must carry (docs/maskinporten-rules.md §5.4): the Altinn resource it names
- * in `consentRights[].resource[]` (`value`, with type `urn:altinn:resource`), and optionally
- * metadata values that same right must have.
+ * in `consentRights[].resource[]` (`value`, with type `urn:altinn:resource`), optionally metadata
+ * values that same right must have, and who must have consented.
  *
  * @example
  * ```ts
@@ -25,6 +25,11 @@ export interface ConsentRequirement {
   resource: string;
   /** Metadata values the right must carry, compared as strings. */
   metadata?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Who must have consented (the consent's `from`): the person's 11-digit pid or the organisation's
+   * 9-digit number. In a guard it may be a function of the request (see `RequestRequirements`).
+   */
+  from?: string | undefined;
 }
 
 /**
@@ -104,6 +109,8 @@ export interface TokenRequirements {
 export interface CompiledConsent {
   readonly resource: string;
   readonly metadata: readonly (readonly [string, string])[];
+  /** The pid or organisation number that must have consented, when one must. */
+  readonly from: string | undefined;
 }
 
 /** A system-user requirement after validation; an empty set accepts any. */
@@ -199,13 +206,18 @@ function pidOf(value: unknown, field: string): true | string {
 function consentOf(value: unknown, field: string): CompiledConsent {
   const input = typeof value === 'string' ? { resource: value } : value;
   if (!isRecord(input)) throw new ConfigurationError(field, 'must be the Altinn resource id (a string) or { resource, metadata? }.');
-  refuseUnknownOptions(input, ['resource', 'metadata'], `${field}.`);
+  refuseUnknownOptions(input, ['resource', 'metadata', 'from'], `${field}.`);
   if (typeof input.resource !== 'string' || input.resource.trim() === '') throw new ConfigurationError(`${field}.resource`, 'must be the Altinn resource id the consent is for, such as "enkelt-samtykke".');
   const metadata = input.metadata ?? {};
   if (!isRecord(metadata) || !Object.values(metadata).every((v) => typeof v === 'string')) {
     throw new ConfigurationError(`${field}.metadata`, 'must be an object of string values, such as { inntektsaar: "2025" }.');
   }
-  return Object.freeze({ resource: input.resource, metadata: Object.freeze(Object.entries(metadata as Record<string, string>).map(([k, v]) => Object.freeze([k, v] as const))) });
+  const from = input.from;
+  if (typeof from === 'function') throw new ConfigurationError(`${field}.from`, 'is a function of the request: give it to a guard or verifyRequest(), which have the request.');
+  if (from !== undefined && (typeof from !== 'string' || !/^(\d{9}|\d{11})$/.test(from))) {
+    throw new ConfigurationError(`${field}.from`, 'must be the pid (11 digits) or organisation number (9 digits) that must have consented, or left out.');
+  }
+  return Object.freeze({ resource: input.resource, metadata: Object.freeze(Object.entries(metadata as Record<string, string>).map(([k, v]) => Object.freeze([k, v] as const))), from });
 }
 
 function systemUserOf(value: unknown, field: string): CompiledSystemUser {

@@ -101,6 +101,16 @@ describe('consent (docs/maskinporten-rules.md §5.4, §6.10, §11.3)', () => {
     },
   );
 
+  it('consent.from: only a consent from that person (or organisation) counts', async () => {
+    const token = await consentToken({});
+    await expect(verifier.verify(token, { consent: { resource: 'ske-inntekt', from: PID } })).resolves.toBeTruthy();
+    await expect(verifier.verify(token, { consent: { resource: 'ske-inntekt', from: OTHER_PID } })).rejects.toMatchObject({ requirement: 'consent', status: 403 });
+    const fromOrg = await consentToken({ from: `urn:altinn:organization:identifier-no:${OTHER}` });
+    await expect(verifier.verify(fromOrg, { consent: { resource: 'ske-inntekt', from: OTHER } })).resolves.toBeTruthy();
+    expect(thrownBy(() => validateTokenRequirements({ consent: { resource: 'a', from: 'someone' } }))).toMatchObject({ field: 'consent.from' });
+    expect(thrownBy(() => validateTokenRequirements({ consent: { resource: 'a', from: (() => PID) as never } }))).toMatchObject({ field: 'consent.from' });
+  });
+
   it('refuses a consent requirement without a resource, or with metadata that is not strings, at configuration', () => {
     expect(thrownBy(() => validateTokenRequirements({ consent: '' }))).toMatchObject({ field: 'consent.resource' });
     expect(thrownBy(() => validateTokenRequirements({ consent: { resource: 'a', metadata: { year: 2025 } } as never }))).toMatchObject({ field: 'consent.metadata' });

@@ -60,6 +60,12 @@ describe('requirements on tokens the simulator issued', () => {
     const token = (await client.getToken({ scope: 'ske:inntekt', consent: { id: CONSENT_ID, from: `urn:altinn:person:identifier-no:${PID}` } })).accessToken;
     await expect(verifyRequest(verifier, requestFor(token), { consent: { resource: 'ske-inntekt', metadata: { inntektsaar: '2025' } } })).resolves.toMatchObject({ consent: { toOrg: VENDOR, fromPid: PID } });
     expect(() => verifyRequest(verifier, requestFor(token), { consent: 'ske-formue' })).toThrow(expect.objectContaining({ requirement: 'consent', status: 403 }));
+    // The person the request is about must be the one who consented.
+    const fromPath: RequestRequirements<PersonRequest> = Object.freeze({ consent: { resource: 'ske-inntekt', from: (req: PersonRequest) => req.params.pid } });
+    expect(verifyRequest(verifier, requestFor(token, PID), fromPath)).toMatchObject({ consent: { fromPid: PID } });
+    expect(() => verifyRequest(verifier, requestFor(token, '01010199999'), fromPath)).toThrow(expect.objectContaining({ requirement: 'consent', status: 403 }));
+    expect(() => verifyRequest(verifier, requestFor(token), fromPath)).toThrow(expect.objectContaining({ requirement: 'consent' }));
+    expect(() => verifyRequest(verifier, requestFor(token, PID), { consent: { resource: 'ske-formue', from: (req: PersonRequest) => req.params.pid } })).toThrow(expect.objectContaining({ requirement: 'consent' }));
   });
 
   it('system user: the customer in systemUser, the vendor as consumer', async () => {
