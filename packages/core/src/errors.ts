@@ -243,7 +243,9 @@ export class CertificateError extends PortvaktError {
 /**
  * Maskinporten answered the token request with an OAuth error (`invalid_grant`, `invalid_scope`,
  * ...). Never retried. `mpCode` is the `MP-nnn` code from the description when there is one, and
- * `hint` says what to do about it.
+ * `hint` says what to do about it. Through NAIS Texas (`via: 'texas'`) the error is Texas' answer:
+ * Maskinporten's error passed on, or Texas' own (`invalid_request`, "identity provider
+ * 'maskinporten' is not enabled"), with `error` and `errorDescription` as Texas sent them.
  *
  * @example
  * ```ts
@@ -263,12 +265,15 @@ export class TokenEndpointError extends PortvaktError {
   readonly errorUri: string | undefined;
   readonly mpCode: string | undefined;
   readonly hint: string | undefined;
+  /** Who answered: Maskinporten itself, or NAIS Texas (passing Maskinporten's answer on, or its own). */
+  readonly via: 'maskinporten' | 'texas';
 
-  constructor(details: { status: number; error: string; errorDescription?: string | undefined; errorUri?: string | undefined }) {
+  constructor(details: { status: number; error: string; errorDescription?: string | undefined; errorUri?: string | undefined; via?: 'maskinporten' | 'texas' | undefined; hint?: string | undefined }) {
     const description = details.errorDescription === undefined ? undefined : redactSecrets(details.errorDescription);
     const mpCode = description?.match(/MP-\d{3}/)?.[0];
-    const hint = mpCode === undefined ? undefined : MP_CODE_HINTS[mpCode];
-    const parts = [`Maskinporten rejected the token request (HTTP ${details.status}, ${details.error})`];
+    const hint = details.hint ?? (mpCode === undefined ? undefined : MP_CODE_HINTS[mpCode]);
+    const via = details.via ?? 'maskinporten';
+    const parts = [`${via === 'texas' ? 'NAIS Texas refused' : 'Maskinporten rejected'} the token request (HTTP ${details.status}, ${details.error})`];
     if (description) parts.push(`: ${description}`);
     if (hint) parts.push(`. Hint: ${hint}`);
     super(parts.join(''));
@@ -278,6 +283,7 @@ export class TokenEndpointError extends PortvaktError {
     this.errorUri = details.errorUri;
     this.mpCode = mpCode;
     this.hint = hint;
+    this.via = via;
   }
 }
 

@@ -39,6 +39,12 @@ export { isValidOrganizationNumber, isValidPersonIdentifier, validateTokenReques
 export { ALTINN_EXCHANGE_URLS, createAltinnTokenSource } from './altinn/index.js';
 export type { AltinnTokenSource, AltinnTokenSourceOptions } from './altinn/index.js';
 
+// NAIS Texas (the token sidecar), and the token source the environment sets up
+export { createTexasTokenSource } from './texas/index.js';
+export type { TexasTokenSource, TexasTokenSourceOptions } from './texas/index.js';
+export { tokenSourceFromEnv } from './source-from-env.js';
+export type { EnvTokenSource, EnvTokenSourceOptions } from './source-from-env.js';
+
 // transport, environments, origins, fetch, env
 export { createOriginPolicy } from './origins/index.js';
 export type { OriginPolicy } from './origins/index.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// portvakt-simulator: starts a local Maskinporten on a loopback port with one demo client and
-// prints everything a client needs to use it. Runs until SIGINT/SIGTERM. Errors (bad arguments, a
+// portvakt-simulator: starts a local Maskinporten on a loopback port with one demo client, and a
+// NAIS Texas stand-in that gets tokens for the same client, and prints everything a client needs. Runs until SIGINT/SIGTERM. Errors (bad arguments, a
 // port in use, an unreadable key) are one line on stderr, never a stack trace.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
@@ -20,8 +20,12 @@ const USAGE = `Usage: portvakt-simulator [options]
   --key-file FILE          a private JWK (as \`portvakt keygen\` writes it) to register, so the key stays the same across restarts
   --public-jwk JSON|FILE   register only this public JWK (you keep the private key)
   --propagation-ms N       delay before a key written through /clients/{id}/jwks is accepted (default 0)
-  --env                    print the MASKINPORTEN_* variables fromEnv() reads, and nothing else
+  --env                    print the MASKINPORTEN_* variables fromEnv() reads and the NAIS_TOKEN_*
+                           variables NAIS sets for Texas, and nothing else
   -h, --help               show this help
+
+Texas (NAIS' token sidecar) is served at <url>/api/v1/token and <url>/api/v1/introspect, getting
+tokens for the demo client with a key of its own (kid nais-texas, registered on the client).
 
 Give the client the scope idporten:dcr.modify to let it manage its own keys through the
 self-service API at <url>/clients/<client-id>/jwks.`;
@@ -141,6 +145,7 @@ try {
     tokenLifetimeSeconds: lifetime,
     selfServicePropagationMs: propagationMs,
     clients: [{ clientId: values['client-id'], orgno: values.orgno, scopes, jwks: [key.publicJwk] }],
+    texas: { client: values['client-id'] },
   });
 } catch (error) {
   const code = (error as { code?: unknown }).code;
@@ -158,6 +163,8 @@ if (values.env) {
   console.log(`MASKINPORTEN_WELL_KNOWN_URL=${sim.metadataUrl}`);
   console.log(`MASKINPORTEN_ISSUER=${sim.issuer}`);
   console.log(`MASKINPORTEN_TOKEN_ENDPOINT=${sim.tokenEndpoint}`);
+  // What NAIS sets when Texas is the app's token source (tokenSourceFromEnv() then picks Texas).
+  for (const [name, value] of Object.entries(sim.texas?.env() ?? {})) console.log(`${name}=${value}`);
   // Where `portvakt keys rotate|prune|list` finds the self-service API.
   console.log(`PORTVAKT_SELF_SERVICE_URL=${sim.selfServiceUrl}`);
 } else {
@@ -167,6 +174,8 @@ if (values.env) {
   console.log(`metadata:       ${sim.metadataUrl}`);
   console.log(`jwks:           ${sim.jwksUri}`);
   console.log(`self-service:   ${sim.selfServiceUrl}/clients/${values['client-id']}/jwks`);
+  console.log(`texas token:    ${sim.texas?.tokenEndpoint ?? ''}`);
+  console.log(`texas introspection: ${sim.texas?.introspectionEndpoint ?? ''}`);
   console.log('client configuration (for createMaskinportenClient):');
   console.log(JSON.stringify({
     clientId: values['client-id'],

@@ -13,6 +13,8 @@ export type {
   SimulatorOptions,
   SimulatorPath,
   SimulatorRequestRecord,
+  SimulatorTexas,
+  SimulatorTexasOptions,
 } from './simulator/types.js';
 export { createTokenFactory } from './token-factory.js';
 export type { MintClaims, TokenFactory } from './token-factory.js';

@@ -55,6 +55,17 @@ async function tokenStatus(env: Record<string, string | undefined>, privateKeyPe
   return (await postToken(env.MASKINPORTEN_TOKEN_ENDPOINT as string, signGrant({ alg: 'RS256', kid }, claims, privateKeyPem))).status;
 }
 
+it('--env prints the NAIS_TOKEN_* variables of a Texas that gets tokens for the same client', async () => {
+  const env = parseEnv(await start(['--env', '--client-id', 'nais-client', '--scope', 'demo:a'], /PORTVAKT_SELF_SERVICE_URL=.*\n/));
+  expect(env.NAIS_TOKEN_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/token$/);
+  expect(env.NAIS_TOKEN_INTROSPECTION_ENDPOINT).toBe(env.NAIS_TOKEN_ENDPOINT?.replace('/token', '/introspect'));
+  expect(env.NAIS_TOKEN_EXCHANGE_ENDPOINT).toBe(`${env.NAIS_TOKEN_ENDPOINT}/exchange`);
+  const res = await fetch(env.NAIS_TOKEN_ENDPOINT as string, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity_provider: 'maskinporten', target: 'demo:a' }) });
+  const token = (await res.json()) as { access_token: string };
+  expect(res.status).toBe(200);
+  expect(JSON.parse(Buffer.from(token.access_token.split('.')[1] as string, 'base64url').toString()).client_id).toBe('nais-client');
+});
+
 it('--env prints the MASKINPORTEN_* variables fromEnv() reads, with the key from --key-file, the same on every start', async () => {
   const file = path.join(dir, 'key.json');
   writeFileSync(file, JSON.stringify(key.privateJwk), { mode: 0o600 });
@@ -131,5 +142,6 @@ it('prints the self-service URL and lets a client with idporten:dcr.modify manag
   const token = (await postToken(config.environment.tokenEndpoint, grant)).json.access_token as string;
   const read = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   expect(read.status).toBe(200);
-  expect(((await read.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['stable-key']);
+  // The client's own key, and the one the Texas stand-in signs with (NAIS registers Texas' key on the app's client).
+  expect(((await read.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['stable-key', 'nais-texas']);
 });

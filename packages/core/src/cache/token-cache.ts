@@ -70,6 +70,32 @@ export interface CacheEvents<S> {
 }
 
 /**
+ * When a stored token is refreshed in the background (`refreshAt`) and when callers stop being
+ * served it and wait for a new one (`blockAt`), both epoch ms. A token source whose tokens come
+ * from a cache of their own (NAIS Texas) times its refresh after that cache lets go of the token.
+ */
+export interface RefreshSchedule {
+  readonly refreshAt: number;
+  readonly blockAt: number;
+}
+
+/** Computes the {@link RefreshSchedule} of a token; `random` is in [0, 1). */
+export type ScheduleOf = (token: CachedToken, policy: CachePolicy, random: () => number) => RefreshSchedule;
+
+/**
+ * The client's schedule (design.md): a background refresh at `refreshAhead` of the lifetime, ±
+ * `jitter` of it, and callers wait only inside the safety margin.
+ */
+export const refreshAheadSchedule: ScheduleOf = (token, policy, random) => {
+  const { refreshAhead, jitter } = policy;
+  const issued = token.issuedAtMs;
+  const lifetime = Math.max(0, token.expiresAtMs - issued);
+  const blockAt = token.expiresAtMs - safetyMarginMs(policy, issued, token.expiresAtMs);
+  const spread = (random() * 2 - 1) * jitter * lifetime;
+  return { blockAt, refreshAt: Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread)) };
+};
+
+/**
  * A fetcher for one key; `reason` says why it runs. A refresh passes the token it replaces, so a
  * shared store can tell a newer token from the one this process already holds.
  */
@@ -85,15 +111,17 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
   readonly #clock: Clock;
   readonly #events: CacheEvents<S>;
   readonly #random: () => number;
+  readonly #schedule: ScheduleOf;
   #closed = false;
   /** Counts moves to the recent end; lets a hit skip the Map reshuffle when the entry is recent. */
   #seq = 0;
 
-  constructor(policy: CachePolicy, clock: Clock, events: CacheEvents<S>, random: () => number = Math.random) {
+  constructor(policy: CachePolicy, clock: Clock, events: CacheEvents<S>, random: () => number = Math.random, schedule: ScheduleOf = refreshAheadSchedule) {
     this.#policy = policy;
     this.#clock = clock;
     this.#events = events;
     this.#random = random;
+    this.#schedule = schedule;
   }
 
   get size(): number {
@@ -183,12 +211,8 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
   #store(slot: S, token: T): void {
     const key = slot.key;
     if (this.#closed) return;
-    const { refreshAhead, jitter } = this.#policy;
-    const issued = token.issuedAtMs;
-    const lifetime = Math.max(0, token.expiresAtMs - issued);
-    const blockAt = token.expiresAtMs - safetyMarginMs(this.#policy, issued, token.expiresAtMs);
-    const spread = (this.#random() * 2 - 1) * jitter * lifetime;
-    const refreshAt = Math.min(blockAt, Math.max(issued, issued + refreshAhead * lifetime + spread));
+    const lifetime = Math.max(0, token.expiresAtMs - token.issuedAtMs);
+    const { refreshAt, blockAt } = this.#schedule(token, this.#policy, this.#random);
     this.#entries.delete(key);
     this.#entries.set(key, { slot, token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq, validityCap: lifetime / 2 });
     while (this.#entries.size > this.#policy.maxEntries) {

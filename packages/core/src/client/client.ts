@@ -16,10 +16,11 @@ import type { GetTokenOptions, KeyInput, TokenRequest } from '../types.js';
 import { AccessToken } from './access-token.js';
 import { validateClientFields } from './options.js';
 import type { MaskinportenClientOptions } from './options.js';
-import { countHit, createScopePayloads } from './event-payloads.js';
-import { createTokenPipeline, toPortvaktError } from './token-pipeline.js';
+import { createScopePayloads } from './event-payloads.js';
+import { diagnosticCacheEvents } from './source-events.js';
+import { createTokenPipeline } from './token-pipeline.js';
 import type { ClientSlot } from './token-pipeline.js';
-import { createSlotTable } from './slots.js';
+import { clientSlotMaker, createSlotTable } from './slots.js';
 import { inspectSymbol } from '../shared/index.js';
 
 /**
@@ -111,20 +112,13 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     margin: policy,
   });
   const emitter = new EventEmitter();
-  const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, {
-    hit: (slot) => {
-      if (channels.cacheHit.hasSubscribers) channels.cacheHit.publish(slot.payloads.event);
-      if (channels.cacheHitCount.hasSubscribers) countHit(slot.payloads.tally);
-    },
-    miss: (slot) => channels.cacheMiss.hasSubscribers && channels.cacheMiss.publish(slot.payloads.event),
-    refresh: (slot) => channels.cacheRefresh.hasSubscribers && channels.cacheRefresh.publish(slot.payloads.event),
-    refreshError: (_slot, error) => {
-      if (emitter.listenerCount('refreshError') > 0) emitter.emit('refreshError', toPortvaktError(error));
-    },
-  });
+  const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, diagnosticCacheEvents(emitter));
   if (signer.certificate) warnIfExpiring(signer.certificate, clientId, clock.now(), warningDays, emitter);
 
-  const slots = createSlotTable({ clientId, defaults, hasDefaults: o.defaults !== undefined, fetchToken, payloadsOf: createScopePayloads(clientId) });
+  const makeSlot = clientSlotMaker({ clientId, fetchToken, payloadsOf: createScopePayloads(clientId) });
+  // Slots are made for the issuer and key of the moment; a new issuer or key forgets them.
+  let slotIssuer = '';
+  const slots = createSlotTable<ClientSlot>({ defaults, hasDefaults: o.defaults !== undefined, make: (request) => makeSlot(slotIssuer, signer, request) });
 
   function getToken(opts?: GetTokenOptions): Promise<AccessToken> {
     if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
@@ -135,10 +129,14 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
         return getToken(opts);
       });
     }
+    if (slotIssuer !== issuer) {
+      slots.reset();
+      slotIssuer = issuer;
+    }
     try {
-      if (opts === undefined) return cache.get(slots.slotOf(issuer, signer, undefined), 0, undefined);
+      if (opts === undefined) return cache.get(slots.slotOf(undefined), 0, undefined);
       const { minValidityMs, signal } = readGetTokenOptions(opts);
-      return cache.get(slots.slotOf(issuer, signer, opts), minValidityMs, signal);
+      return cache.get(slots.slotOf(opts), minValidityMs, signal);
     } catch (error) {
       return Promise.reject(error);
     }

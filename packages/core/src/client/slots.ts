@@ -1,6 +1,7 @@
-// The client's cache slots: one per issuer, signing key and request, made once and reused, so a
-// cache hit does no hashing or normalising. Plain `{ scope }` requests are remembered up to a
-// bound; other requests get a slot per call (their key is computed; the cache entry is shared).
+// Cache slots, made once and reused, so a cache hit does no hashing or normalising. Plain
+// `{ scope }` requests are remembered up to a bound; other requests get a slot per call (their key
+// is computed; the cache entry is shared). The table is the same for every token source; each
+// source says how a slot is made from a normalised request.
 import { createHash } from 'node:crypto';
 import { cacheKeyOf, normalizeTokenRequest } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
@@ -11,20 +12,44 @@ import type { ClientSlot, FetchToken } from './token-pipeline.js';
 
 const MAX_SCOPE_MEMO = 1_000;
 
-export interface SlotTable {
-  /** The slot for a call; `signer` is the client's current key. */
-  slotOf(issuer: string, signer: LoadedSigner, opts: GetTokenOptions | undefined): ClientSlot;
-  /** Forgets every remembered slot (a new key, or close()). */
+export interface SlotTable<S> {
+  /** The slot for a call's options (undefined: the defaults). */
+  slotOf(opts: GetTokenOptions | undefined): S;
+  /** Forgets every remembered slot (a new key or issuer, or close()). */
   reset(): void;
 }
 
-export function createSlotTable(parts: { clientId: string; defaults: TokenRequest; hasDefaults: boolean; fetchToken: FetchToken; payloadsOf: (scope: string) => ScopePayloads }): SlotTable {
-  const { clientId, defaults, fetchToken, payloadsOf } = parts;
-  let defaultSlot: ClientSlot | undefined;
-  const scopeSlots = new Map<string, ClientSlot>();
-  let memoFor: string | undefined;
+/** A slot table over `make`, which turns a validated request (defaults merged in) into a slot. */
+export function createSlotTable<S>(parts: { defaults: TokenRequest; hasDefaults: boolean; make: (request: NormalizedTokenRequest) => S }): SlotTable<S> {
+  const { defaults, make } = parts;
+  let defaultSlot: S | undefined;
+  const scopeSlots = new Map<string, S>();
+  return {
+    reset() {
+      defaultSlot = undefined;
+      scopeSlots.clear();
+    },
+    slotOf(opts) {
+      if (opts === undefined) return (defaultSlot ??= make(normalizeTokenRequest(undefined, defaults)));
+      // Every claim but scope must be absent for the memo: a new claim added to TokenRequest belongs here too.
+      const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined && opts.consent === undefined && opts.onBehalfOf === undefined;
+      if (scopeOnly && opts.scope === undefined) return (defaultSlot ??= make(normalizeTokenRequest(undefined, defaults)));
+      if (!scopeOnly || typeof opts.scope !== 'string' || parts.hasDefaults) return make(normalizeTokenRequest(claimsOf(opts), defaults));
+      let slot = scopeSlots.get(opts.scope);
+      if (slot === undefined) {
+        slot = make(normalizeTokenRequest({ scope: opts.scope }, defaults));
+        if (scopeSlots.size >= MAX_SCOPE_MEMO) scopeSlots.clear();
+        scopeSlots.set(opts.scope, slot);
+      }
+      return slot;
+    },
+  };
+}
 
-  const slotFor = (issuer: string, signer: LoadedSigner, request: NormalizedTokenRequest): ClientSlot => {
+/** The client's slots: one per issuer, signing key and request. */
+export function clientSlotMaker(parts: { clientId: string; fetchToken: FetchToken; payloadsOf: (scope: string) => ScopePayloads }) {
+  const { clientId, fetchToken, payloadsOf } = parts;
+  return (issuer: string, signer: LoadedSigner, request: NormalizedTokenRequest): ClientSlot => {
     const key = cacheKeyOf({ issuer, clientId, signerIdentity: signer.identity, request });
     const slot: ClientSlot = {
       key, scope: request.scope, request, storeKey: createHash('sha256').update(key).digest('hex'),
@@ -33,32 +58,6 @@ export function createSlotTable(parts: { clientId: string; defaults: TokenReques
       fetch: (reason, replacing) => fetchToken(slot, reason, replacing),
     };
     return slot;
-  };
-  const reset = (): void => {
-    defaultSlot = undefined;
-    scopeSlots.clear();
-  };
-
-  return {
-    reset,
-    slotOf(issuer, signer, opts) {
-      if (memoFor !== issuer) {
-        reset();
-        memoFor = issuer;
-      }
-      if (opts === undefined) return (defaultSlot ??= slotFor(issuer, signer, normalizeTokenRequest(undefined, defaults)));
-      // Every claim but scope must be absent for the memo: a new claim added to TokenRequest belongs here too.
-      const scopeOnly = opts.resource === undefined && opts.consumerOrg === undefined && opts.pid === undefined && opts.systemUser === undefined && opts.consent === undefined && opts.onBehalfOf === undefined;
-      if (scopeOnly && opts.scope === undefined) return (defaultSlot ??= slotFor(issuer, signer, normalizeTokenRequest(undefined, defaults)));
-      if (!scopeOnly || typeof opts.scope !== 'string' || parts.hasDefaults) return slotFor(issuer, signer, normalizeTokenRequest(claimsOf(opts), defaults));
-      let slot = scopeSlots.get(opts.scope);
-      if (slot === undefined) {
-        slot = slotFor(issuer, signer, normalizeTokenRequest({ scope: opts.scope }, defaults));
-        if (scopeSlots.size >= MAX_SCOPE_MEMO) scopeSlots.clear();
-        scopeSlots.set(opts.scope, slot);
-      }
-      return slot;
-    },
   };
 }
 

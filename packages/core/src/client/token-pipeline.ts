@@ -7,8 +7,7 @@ import { safetyMarginMs } from '../cache/index.js';
 import type { CachePolicy, CacheSlot, TokenFetcher } from '../cache/index.js';
 import { channels } from '../diagnostics.js';
 import type { EnvironmentSource } from '../environments/index.js';
-import { ClientClosedError, EndpointUnavailableError, isPortvaktError, PortvaktError } from '../errors.js';
-import type { AnyPortvaktError } from '../errors.js';
+import { ClientClosedError, PortvaktError } from '../errors.js';
 import { createGrant } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import type { LoadedSigner } from '../keys/index.js';
@@ -16,6 +15,7 @@ import type { Transport, TransportObserver } from '../transport/index.js';
 import type { Clock, StoredToken, TokenStore } from '../types.js';
 import { AccessToken } from './access-token.js';
 import type { ScopePayloads } from './event-payloads.js';
+import { publishFetch } from './source-events.js';
 
 /** A cache slot of the client: the normalised request and the key it has in a shared store. */
 export interface ClientSlot extends CacheSlot<AccessToken> {
@@ -39,27 +39,6 @@ export interface PipelineParts {
   margin: Pick<CachePolicy, 'minMargin' | 'marginRatio'>;
   /** Aborted by close(): ends every fetch in flight. */
   closing: AbortSignal;
-}
-
-/** Wraps anything thrown by a fetch as the PortvaktError callers and listeners get. */
-export function toPortvaktError(error: unknown): AnyPortvaktError {
-  return isPortvaktError(error) ? error : new EndpointUnavailableError('Token refresh failed', { attempts: 0, cause: error });
-}
-
-/** Numbers the fetches of the process, so listeners can tie a fetch's events together. */
-let lastFetchId = 0;
-
-/** Counts the attempts of one fetch and publishes its retries; made only when someone listens. */
-function observeAttempts(fetchId: number, clientId: string, issuer: string | undefined, scope: string): TransportObserver & { attempts: number } {
-  return {
-    attempts: 0,
-    attempt(n) {
-      this.attempts = n;
-    },
-    retry({ attempt, reason, status, delayMs }) {
-      if (channels.fetchRetry.hasSubscribers) channels.fetchRetry.publish({ fetchId, clientId, issuer, scope, attempt, reason, status, delayMs });
-    },
-  };
 }
 
 /** Fetches the token of a slot: what a slot's `fetch` calls on a miss or a refresh. */
@@ -123,33 +102,13 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
     }
   }
 
-  return async (slot, reason, replacing) => {
-    const started = performance.now();
-    const fetchId = ++lastFetchId;
-    const issuer = environment.issuer;
-    const scope = slot.scope;
-    // Published before the first await: on a miss, listeners run in the caller's async context
-    // (an OpenTelemetry span started here joins the caller's trace).
-    if (channels.fetchStart.hasSubscribers) channels.fetchStart.publish({ fetchId, clientId, issuer, scope, reason });
-    const certificate = slot.signer.certificate;
-    if (certificate !== undefined && channels.certificateStatus.hasSubscribers) {
-      channels.certificateStatus.publish({ clientId, subject: certificate.subject, notAfter: certificate.notAfter, daysLeft: daysUntilExpiry(certificate, clock.now()) });
-    }
-    const observer = channels.fetchRetry.hasSubscribers || channels.fetchError.hasSubscribers ? observeAttempts(fetchId, clientId, issuer, scope) : undefined;
-    try {
+  return (slot, reason, replacing) =>
+    publishFetch({ clientId, issuer: environment.issuer, scope: slot.scope, reason }, { clock, closing, closed: () => new ClientClosedError() }, async (observer) => {
+      const certificate = slot.signer.certificate;
+      if (certificate !== undefined && channels.certificateStatus.hasSubscribers) {
+        channels.certificateStatus.publish({ clientId, subject: certificate.subject, notAfter: certificate.notAfter, daysLeft: daysUntilExpiry(certificate, clock.now()) });
+      }
       const stored = await viaStore(slot, replacing, observer);
-      const token = new AccessToken(stored.accessToken, stored);
-      if (channels.fetchEnd.hasSubscribers) {
-        channels.fetchEnd.publish({ fetchId, clientId, issuer, scope, reason, attempts: stored.attempts ?? 0, fromStore: stored.attempts === undefined, durationMs: performance.now() - started, expiresIn: token.expiresIn(clock.now()) });
-      }
-      return token;
-    } catch (error) {
-      const failure = closing.aborted ? new ClientClosedError() : error;
-      if (channels.fetchError.hasSubscribers) {
-        const e = toPortvaktError(failure);
-        channels.fetchError.publish({ fetchId, clientId, issuer, scope, reason, attempts: observer?.attempts ?? 0, durationMs: performance.now() - started, code: e.code, mpCode: e.code === 'ERR_PORTVAKT_TOKEN_REJECTED' ? e.mpCode : undefined });
-      }
-      throw failure;
-    }
-  };
+      return { token: new AccessToken(stored.accessToken, stored), attempts: stored.attempts };
+    });
 }

@@ -34,6 +34,22 @@ function encodedHeader(signer: Signer): string {
   return header;
 }
 
+/**
+ * The `authorization_details` of a request: one system-user entry (docs/maskinporten-rules.md §5.3)
+ * or one consent entry (§5.4), or undefined. The grant carries it, and so does a request to NAIS
+ * Texas, which passes it on to Maskinporten unread.
+ */
+export function authorizationDetailsOf(r: Pick<NormalizedTokenRequest, 'systemUser' | 'consent'>): Record<string, unknown>[] | undefined {
+  if (r.consent !== undefined) return [{ type: 'urn:altinn:consent', id: r.consent.id, from: r.consent.from }];
+  if (r.systemUser === undefined) return undefined;
+  const detail: Record<string, unknown> = {
+    type: 'urn:altinn:systemuser',
+    systemuser_org: { authority: 'iso6523-actorid-upis', ID: `0192:${r.systemUser.orgno}` },
+  };
+  if (r.systemUser.externalRef !== undefined) detail.externalRef = r.systemUser.externalRef;
+  return [detail];
+}
+
 /** The claim set of a grant, in a fixed order; nothing but the documented claims. */
 export function grantClaims(input: { issuer: string; clientId: string; request: NormalizedTokenRequest; nowMs: number; lifetimeSeconds: number; jti?: string }): Record<string, unknown> {
   const iat = Math.floor(input.nowMs / 1000);
@@ -49,17 +65,8 @@ export function grantClaims(input: { issuer: string; clientId: string; request: 
   if (r.resource !== undefined) claims.resource = r.resource;
   if (r.consumerOrg !== undefined) claims.consumer_org = r.consumerOrg;
   if (r.pid !== undefined) claims.pid = r.pid;
-  if (r.systemUser !== undefined) {
-    const detail: Record<string, unknown> = {
-      type: 'urn:altinn:systemuser',
-      systemuser_org: { authority: 'iso6523-actorid-upis', ID: `0192:${r.systemUser.orgno}` },
-    };
-    if (r.systemUser.externalRef !== undefined) detail.externalRef = r.systemUser.externalRef;
-    claims.authorization_details = [detail];
-  }
-  if (r.consent !== undefined) {
-    claims.authorization_details = [{ type: 'urn:altinn:consent', id: r.consent.id, from: r.consent.from }];
-  }
+  const details = authorizationDetailsOf(r);
+  if (details !== undefined) claims.authorization_details = details;
   // Deprecated by Digdir, still accepted (docs/maskinporten-rules.md §10).
   if (r.onBehalfOf !== undefined) claims.iss_onbehalfof = r.onBehalfOf;
   return claims;

@@ -74,8 +74,9 @@ const globalFetch: typeof fetch = (input, init) => globalThis.fetch(input, init)
  * options.maxAttempts; // 3
  * ```
  */
-export function validateTransportOptions(value: unknown, field = 'transport'): ResolvedTransportOptions {
-  if (value === undefined) return Object.freeze({ fetch: globalFetch, ...NUMERIC_DEFAULTS });
+export function validateTransportOptions(value: unknown, field = 'transport', defaults: Partial<Record<keyof typeof NUMERIC_DEFAULTS, number>> = {}): ResolvedTransportOptions {
+  const fallback: Record<keyof typeof NUMERIC_DEFAULTS, number> = { ...NUMERIC_DEFAULTS, ...defaults };
+  if (value === undefined) return Object.freeze({ fetch: globalFetch, ...fallback });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigurationError(field, 'must be an object such as { attemptTimeout: 10000, deadline: 30000 }, or left out for the defaults.');
   }
@@ -89,10 +90,10 @@ export function validateTransportOptions(value: unknown, field = 'transport'): R
   }
   const number = (key: keyof typeof NUMERIC_DEFAULTS, min: number, max: number, integer: boolean): number => {
     const given = record[key];
-    if (given === undefined) return NUMERIC_DEFAULTS[key];
+    if (given === undefined) return fallback[key];
     if (typeof given !== 'number' || !Number.isFinite(given) || given < min || given > max || (integer && !Number.isInteger(given))) {
       const kind = integer ? 'a whole number' : 'a number of milliseconds';
-      throw new ConfigurationError(`${field}.${key}`, `must be ${kind} from ${min} to ${max}; the default is ${NUMERIC_DEFAULTS[key]}.`);
+      throw new ConfigurationError(`${field}.${key}`, `must be ${kind} from ${min} to ${max}; the default is ${fallback[key]}.`);
     }
     return given;
   };

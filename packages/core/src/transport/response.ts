@@ -29,7 +29,7 @@ export interface TokenEndpointResponse {
 export type AttemptOutcome =
   | { readonly kind: 'success'; readonly response: TokenEndpointResponse }
   | { readonly kind: 'rejected'; readonly error: TokenEndpointError; readonly serverDateMs: number | undefined }
-  | { readonly kind: 'transient'; readonly status: number; readonly retryAfter: string | null; readonly serverDateMs: number | undefined }
+  | { readonly kind: 'transient'; readonly status: number; readonly retryAfter: string | null; readonly serverDateMs: number | undefined; readonly detail?: string | undefined }
   | { readonly kind: 'unavailable'; readonly status: number };
 
 /** OAuth error fields are short; a longer one is cut so a hostile server cannot flood logs. */
@@ -51,10 +51,9 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 const MIN_EXPIRES_IN = 1;
 const MAX_EXPIRES_IN = 86_400;
 
-/** Classifies a response; throws MalformedResponseError for redirects and unreadable bodies. */
-export async function readAttemptOutcome(response: Response): Promise<AttemptOutcome> {
+/** The token endpoint must answer itself: following a redirect would send the request elsewhere. */
+export function refuseRedirect(response: Response): void {
   const { status } = response;
-  // The token endpoint must answer itself: following a redirect would send the grant elsewhere.
   if (response.type === 'opaqueredirect' || (status >= 300 && status <= 399)) {
     discardBody(response);
     throw new MalformedResponseError(
@@ -62,6 +61,12 @@ export async function readAttemptOutcome(response: Response): Promise<AttemptOut
       status,
     );
   }
+}
+
+/** Classifies a response; throws MalformedResponseError for redirects and unreadable bodies. */
+export async function readAttemptOutcome(response: Response): Promise<AttemptOutcome> {
+  const { status } = response;
+  refuseRedirect(response);
   if (status >= 200 && status <= 299) {
     return { kind: 'success', response: parseTokenResponse(await readBodyText(response), status) };
   }
@@ -89,7 +94,8 @@ export async function readAttemptOutcome(response: Response): Promise<AttemptOut
   throw new MalformedResponseError(`The token endpoint answered HTTP ${status} without an OAuth error body (expected JSON with an "error" field).`, status);
 }
 
-function oauthField(value: string): string {
+/** An OAuth error field as it may go into an error: cut to a sane length, anything token-like masked. */
+export function oauthField(value: string): string {
   return redactSecrets(value.length > MAX_OAUTH_FIELD ? `${value.slice(0, MAX_OAUTH_FIELD)}...` : value);
 }
 

@@ -54,6 +54,31 @@ export interface TokenRequestArgs {
 }
 
 /**
+ * A token request of another shape than a grant: the same body for every attempt, read by
+ * `readOutcome`. Everything else is as for {@link TokenRequestArgs}: the attempt timeout, the
+ * deadline, retries of transient failures, no redirects. NAIS Texas takes its requests this way.
+ *
+ * @example
+ * ```ts
+ * const { response } = await transport.post({
+ *   endpoint: 'http://127.0.0.1:3000/api/v1/token',
+ *   contentType: 'application/json',
+ *   body: JSON.stringify({ identity_provider: 'maskinporten', target: 'nav:aareg' }),
+ *   readOutcome: readTexasOutcome,
+ * });
+ * ```
+ */
+export interface PostArgs {
+  readonly endpoint: string;
+  readonly contentType: string;
+  readonly body: string;
+  /** Reads one answer: a token, a refusal (never retried), or a transient failure. */
+  readonly readOutcome: (response: Response) => Promise<AttemptOutcome>;
+  readonly signal?: AbortSignal | undefined;
+  readonly observer?: TransportObserver | undefined;
+}
+
+/**
  * Why an attempt is followed by another: no answer within the attempt timeout, a network error, a
  * transient HTTP status (408, 429, 5xx), or an `iat` rejection retried once with a corrected clock.
  */
@@ -101,6 +126,8 @@ export interface TokenRequestResult {
  */
 export interface Transport {
   requestToken(args: TokenRequestArgs): Promise<TokenRequestResult>;
+  /** Sends another kind of token request with the same timeouts and retries; see {@link PostArgs}. */
+  post(args: PostArgs): Promise<TokenRequestResult>;
   /** Maskinporten's clock minus ours, learnt from its `Date` header after an `iat` rejection. */
   readonly clockOffsetMs: number;
 }
@@ -154,7 +181,29 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
   const random = runtime.random ?? Math.random;
   let clockOffsetMs = 0;
 
-  async function requestToken({ tokenEndpoint, createAssertion, signal, observer }: TokenRequestArgs): Promise<TokenRequestResult> {
+  /** The body of one attempt, made fresh for each (a grant is never reused). */
+  type BodyOf = (nowMs: number) => Promise<{ contentType: string; body: string }>;
+
+  function requestToken({ tokenEndpoint, createAssertion, signal, observer }: TokenRequestArgs): Promise<TokenRequestResult> {
+    const bodyOf: BodyOf = async (nowMs) => ({
+      contentType: 'application/x-www-form-urlencoded',
+      body: new URLSearchParams({ grant_type: GRANT_TYPE, assertion: await createAssertion(nowMs) }).toString(),
+    });
+    return run(tokenEndpoint, bodyOf, readAttemptOutcome, true, signal, observer);
+  }
+
+  function post({ endpoint, contentType, body, readOutcome, signal, observer }: PostArgs): Promise<TokenRequestResult> {
+    return run(endpoint, () => Promise.resolve({ contentType, body }), readOutcome, false, signal, observer);
+  }
+
+  async function run(
+    tokenEndpoint: string,
+    bodyOf: BodyOf,
+    readOutcome: (response: Response) => Promise<AttemptOutcome>,
+    correctClock: boolean,
+    signal: AbortSignal | undefined,
+    observer: TransportObserver | undefined,
+  ): Promise<TokenRequestResult> {
     if (signal?.aborted) throw new AbortedError();
     const deadlineAt = clock.now() + options.deadline;
     const overall = createAbortScope([[signal, 'caller']], { ms: options.deadline, cause: 'deadline' });
@@ -171,11 +220,11 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
     try {
       for (;;) {
         const nowMs = clock.now() + clockOffsetMs;
-        const assertion = await raceAbort(Promise.resolve().then(() => createAssertion(nowMs)), overall.signal, () => ended() ?? new AbortedError());
+        const request = await raceAbort(Promise.resolve().then(() => bodyOf(nowMs)), overall.signal, () => ended() ?? new AbortedError());
         attempts++;
         observer?.attempt(attempts);
         const sentAt = clock.now();
-        const result = await attempt(tokenEndpoint, assertion, overall, ended);
+        const result = await attempt(tokenEndpoint, request, readOutcome, overall, ended);
         let failure: TransientFailure;
         if ('failure' in result) {
           failure = result.failure;
@@ -186,7 +235,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
               return { response: outcome.response, sentAt, attempts };
             case 'rejected': {
               const { error, serverDateMs } = outcome;
-              if (!clockCorrected && serverDateMs !== undefined && isIssueTimeRejection(error)) {
+              if (correctClock && !clockCorrected && serverDateMs !== undefined && isIssueTimeRejection(error)) {
                 // Learn Maskinporten's clock from its Date header and try once more with it.
                 const observed = serverDateMs - receivedAt;
                 if (Math.abs(observed - clockOffsetMs) > CLOCK_OFFSET_THRESHOLD_MS) {
@@ -208,7 +257,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
                 status: outcome.status,
                 retryAfterMs: parseRetryAfter(outcome.retryAfter, outcome.serverDateMs, clock.now() + clockOffsetMs),
                 timedOut: false,
-                description: `HTTP ${outcome.status}`,
+                description: outcome.detail === undefined ? `HTTP ${outcome.status}` : `HTTP ${outcome.status}, ${outcome.detail}`,
               };
           }
         }
@@ -238,7 +287,8 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
 
   async function attempt(
     tokenEndpoint: string,
-    assertion: string,
+    request: { contentType: string; body: string },
+    readOutcome: (response: Response) => Promise<AttemptOutcome>,
     overall: AbortScope,
     ended: () => PortvaktError | undefined,
   ): Promise<{ outcome: AttemptOutcome; receivedAt: number } | { failure: TransientFailure }> {
@@ -246,13 +296,13 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
     try {
       const response = await options.fetch(tokenEndpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: GRANT_TYPE, assertion }).toString(),
+        headers: { 'content-type': request.contentType, accept: 'application/json' },
+        body: request.body,
         redirect: 'manual',
         signal: scope.signal,
       });
       const receivedAt = clock.now();
-      return { outcome: await readAttemptOutcome(response), receivedAt };
+      return { outcome: await readOutcome(response), receivedAt };
     } catch (error) {
       const stop = ended();
       if (stop !== undefined) throw stop;
@@ -268,6 +318,7 @@ export function createTransport(options: ResolvedTransportOptions, clock: Clock,
 
   return {
     requestToken,
+    post,
     get clockOffsetMs() {
       return clockOffsetMs;
     },

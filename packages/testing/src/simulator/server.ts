@@ -7,8 +7,11 @@ import { GrantRejection, reject } from './errors.js';
 import { ALTINN_EXCHANGE_PATH, ALTINN_JWKS_PATH, createAltinnExchange } from './altinn-exchange.js';
 import { checkGrant, decodeGrant } from './grant-rules.js';
 import { createSelfService, SELF_SERVICE_PATH } from './self-service.js';
+import { createTexasStandIn, readTexasRequest, TEXAS_EXCHANGE_PATH, TEXAS_INTROSPECT_PATH, TEXAS_TOKEN_PATH } from './texas.js';
+import type { TexasRecord, TexasStandIn } from './texas.js';
+import { generateClientKey } from '../fixtures/keys.js';
 import type { AcceptedGrant, GrantContext } from './grant-rules.js';
-import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, SimulatorRequestRecord } from './types.js';
+import type { SimulatorClient, SimulatorFault, SimulatorOptions, SimulatorPath, SimulatorRequestRecord, SimulatorTexas, SimulatorTexasOptions } from './types.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const MAX_BODY = 256 * 1024;
@@ -70,6 +73,8 @@ export interface MaskinportenSimulator {
    * key set, POST or PUT replaces it), for an admin client with `idporten:dcr.modify`.
    */
   readonly selfServiceUrl: string;
+  /** The NAIS Texas stand-in, when started with the `texas` option; undefined otherwise. */
+  readonly texas: SimulatorTexas | undefined;
   /** Stops the server and destroys every socket, including hung ones. */
   close(): Promise<void>;
 }
@@ -110,9 +115,11 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const lifetime = options.tokenLifetimeSeconds ?? 120;
   if (!Number.isInteger(lifetime) || lifetime <= 0) throw new TypeError('tokenLifetimeSeconds must be a positive integer');
   const delegationSource = options.delegationSource ?? 'https://tt02.altinn.no/';
-  const signingKeys = createSigningKeyRing(createIssuerKey());
   const clients = new Map<string, SimulatorClient>();
   for (const c of options.clients ?? []) clients.set(c.clientId, c);
+  // Checked before any key is made: a wrong option fails at once.
+  const texasSetup = options.texas === undefined ? undefined : setUpTexas(options.texas, clients);
+  const signingKeys = createSigningKeyRing(createIssuerKey());
   const trustedCas = (options.trustedCaPems ?? []).map((pem) => new X509Certificate(pem));
   const seenJti = new Set<string>();
   let faults: { fault: SimulatorFault; remaining: number; path: SimulatorPath }[] = [];
@@ -130,6 +137,9 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   const propagationMs = options.selfServicePropagationMs ?? 0;
   if (!Number.isFinite(propagationMs) || propagationMs < 0) throw new TypeError('selfServicePropagationMs must be a number of milliseconds, 0 or more');
   const selfService = createSelfService({ now, issuer: () => issuer, publishedKeys: () => signingKeys.published(), clients, propagationMs });
+  let texas: TexasStandIn | undefined;
+  let texasTokenRequests = 0;
+  let introspections = 0;
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -269,6 +279,9 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     log.push(record);
     if (path === '/token' && req.method === 'POST') tokenRequests += 1;
     if (path === ALTINN_EXCHANGE_PATH && req.method === 'GET') altinnRequests += 1;
+    const texasPath = texas !== undefined && (path === TEXAS_TOKEN_PATH || path === TEXAS_INTROSPECT_PATH || path === TEXAS_EXCHANGE_PATH);
+    if (texasPath && req.method === 'POST' && path === TEXAS_TOKEN_PATH) texasTokenRequests += 1;
+    if (texasPath && req.method === 'POST' && path === TEXAS_INTROSPECT_PATH) introspections += 1;
     void (async () => {
       const fault = takeFault(path);
       const isToken = path === '/token' && req.method === 'POST';
@@ -283,9 +296,28 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
           if (grant) record.grant = grant;
         }
       }
+      if (texasPath && req.method === 'POST' && fault?.kind !== 'drop' && fault?.kind !== 'hang') {
+        body = readBody(req);
+        body.catch(() => undefined);
+        // A faulted request to Texas is still read, so a test can count what it asked for.
+        const asked = fault ? readTexasRequest(path, req.headers['content-type'], await body.catch(() => '')) : undefined;
+        if (asked !== undefined) record.texas = { request: asked };
+      }
       if (fault && applyFault(fault, req, res, record)) return;
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
       if (isToken) return handleToken(req, res, record, body);
+      if (texasPath && texas !== undefined) {
+        if (req.method !== 'POST') {
+          record.status = 405;
+          return send(res, 405, '', { allow: 'POST' });
+        }
+        const contentType = req.headers['content-type'];
+        const raw = await body;
+        const texasRecord: TexasRecord = (record.texas = {});
+        const answer = path === TEXAS_TOKEN_PATH ? await texas.token(contentType, raw, texasRecord) : path === TEXAS_INTROSPECT_PATH ? texas.introspect(contentType, raw, texasRecord) : texas.exchange(contentType, raw, texasRecord);
+        record.status = answer.status;
+        return send(res, answer.status, answer.body);
+      }
       if (path === '/.well-known/oauth-authorization-server' && req.method === 'GET') {
         record.status = 200;
         // The fields Maskinporten's TEST metadata has (docs/maskinporten-rules.md §1.3).
@@ -336,6 +368,14 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
   if (!address || typeof address === 'string') throw new Error('simulator did not get a TCP address');
   url = `http://127.0.0.1:${address.port}`;
   issuer = options.issuer ?? `${url}/`;
+  if (texasSetup !== undefined) {
+    texas = createTexasStandIn({
+      now, issuer: () => issuer, tokenEndpoint: () => `${url}/token`, publishedKeys: () => signingKeys.published(),
+      clientId: texasSetup.clientId, kid: texasSetup.key.kid, privateKeyPem: texasSetup.key.privateKeyPem,
+      maskinportenEnabled: texasSetup.maskinportenEnabled, maxRetries: texasSetup.maxRetries, upstreamTimeoutMs: texasSetup.upstreamTimeoutMs,
+    });
+  }
+  const standIn = texas;
 
   return {
     url,
@@ -343,7 +383,7 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     tokenEndpoint: `${url}/token`,
     metadataUrl: `${url}/.well-known/oauth-authorization-server`,
     jwksUri: `${url}/jwk`,
-    addClient: (client) => void clients.set(client.clientId, client),
+    addClient: (client) => void clients.set(client.clientId, texasSetup?.clientId === client.clientId ? withKey(client, texasSetup.key.publicJwk) : client),
     now,
     setClockOffset: (ms) => {
       offset = ms;
@@ -366,6 +406,9 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
       faults = [];
       tokenRequests = 0;
       altinnRequests = 0;
+      texasTokenRequests = 0;
+      introspections = 0;
+      texas?.clearCache();
       issued = 0;
       seenJti.clear();
     },
@@ -374,10 +417,44 @@ export async function startMaskinportenSimulator(options: SimulatorOptions = {})
     altinnJwksUri: `${url}${ALTINN_JWKS_PATH}`,
     altinnExchangeCount: () => altinnRequests,
     selfServiceUrl: url,
+    texas: standIn === undefined ? undefined : {
+      tokenEndpoint: `${url}${TEXAS_TOKEN_PATH}`,
+      introspectionEndpoint: `${url}${TEXAS_INTROSPECT_PATH}`,
+      exchangeEndpoint: `${url}${TEXAS_EXCHANGE_PATH}`,
+      clientId: texasSetup?.clientId as string,
+      env: () => ({ NAIS_TOKEN_ENDPOINT: `${url}${TEXAS_TOKEN_PATH}`, NAIS_TOKEN_INTROSPECTION_ENDPOINT: `${url}${TEXAS_INTROSPECT_PATH}`, NAIS_TOKEN_EXCHANGE_ENDPOINT: `${url}${TEXAS_EXCHANGE_PATH}` }),
+      tokenRequestCount: () => texasTokenRequests,
+      skipCacheCount: () => log.filter((r) => r.path === TEXAS_TOKEN_PATH && r.texas?.request?.skip_cache === true).length,
+      introspectionCount: () => introspections,
+      cacheSize: () => standIn.cacheSize(),
+      clearCache: () => standIn.clearCache(),
+      setMaskinportenEnabled: (enabled) => standIn.setMaskinportenEnabled(enabled),
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Adds `jwk` to a client's keys (a copy: the caller's object is left alone). */
+function withKey(client: SimulatorClient, jwk: SimulatorClient['jwks'] extends (infer K)[] | undefined ? K : never): SimulatorClient {
+  return { ...client, jwks: [...(client.jwks ?? []).filter((k) => (k as { kid?: unknown }).kid !== (jwk as { kid?: unknown }).kid), jwk] };
+}
+
+/** Texas' client and key: a new client, or an existing one with Texas' key added. */
+function setUpTexas(options: SimulatorTexasOptions, clients: Map<string, SimulatorClient>) {
+  if (typeof options !== 'object' || options === null) throw new TypeError('texas must be an object such as { client: { clientId, orgno, scopes } }');
+  const maxRetries = options.maxRetries ?? 3;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 2000;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) throw new TypeError('texas.maxRetries must be an integer from 0 to 10');
+  if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) throw new TypeError('texas.upstreamTimeoutMs must be a positive number of milliseconds');
+  const existing = typeof options.client === 'string' ? clients.get(options.client) : undefined;
+  if (typeof options.client === 'string' && existing === undefined) throw new TypeError(`texas.client "${options.client}" is not one of the simulator's clients: give its clientId, or the client itself`);
+  if (typeof options.client !== 'string' && typeof options.client?.clientId !== 'string') throw new TypeError('texas.client must be a clientId or a client { clientId, orgno, scopes }');
+  const key = generateClientKey({ kid: 'nais-texas' });
+  const clientId = typeof options.client === 'string' ? options.client : options.client.clientId;
+  clients.set(clientId, existing !== undefined ? withKey(existing, key.publicJwk) : { ...(options.client as SimulatorClient), jwks: [key.publicJwk] });
+  return { clientId, key, maskinportenEnabled: options.maskinportenEnabled !== false, maxRetries, upstreamTimeoutMs };
 }

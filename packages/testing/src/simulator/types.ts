@@ -98,6 +98,71 @@ export interface SimulatorOptions {
    * (`/clients/{id}/jwks`) waits before /token accepts it (Digdir: up to 2 minutes). Default 0.
    */
   selfServicePropagationMs?: number;
+  /**
+   * Serve NAIS Texas' endpoints too (`/api/v1/token`, `/api/v1/introspect`,
+   * `/api/v1/token/exchange`), backed by this simulator's `/token`; see {@link SimulatorTexasOptions}.
+   */
+  texas?: SimulatorTexasOptions;
+}
+
+/**
+ * The Texas sidecar the simulator stands in for: which Maskinporten client it gets tokens for, and
+ * how it behaves.
+ * @example
+ * ```ts
+ * const texas: SimulatorTexasOptions = { client: { clientId: 'nais-app', orgno: '889640782', scopes: ['nav:test'] } };
+ * const sim = await startMaskinportenSimulator({ texas });
+ * process.env.NAIS_TOKEN_ENDPOINT = sim.texas!.tokenEndpoint;
+ * ```
+ */
+export interface SimulatorTexasOptions {
+  /**
+   * The app's Maskinporten client, as NAIS registers it: a client to register (Texas holds its
+   * key, the app holds none), or the `clientId` of one in `clients`, to which Texas' key is added.
+   */
+  client: string | Omit<SimulatorClient, 'jwks' | 'acceptCertificates' | 'registeredCertificates'>;
+  /** `false`: the manifest does not enable Maskinporten, and every token request gets Texas' 400 "not enabled". Default true. */
+  maskinportenEnabled?: boolean;
+  /** Texas' own retries of a transient Maskinporten failure (its `TEXAS_HTTP_MAX_RETRIES`); default 3. */
+  maxRetries?: number;
+  /** Texas' timeout of one Maskinporten request, ms (its `TEXAS_HTTP_OVERALL_TIMEOUT_MILLIS`); default 2000. */
+  upstreamTimeoutMs?: number;
+}
+
+/**
+ * The Texas stand-in of a simulator started with `texas`: its endpoints, the `NAIS_TOKEN_*`
+ * variables NAIS would set, and what a test looks at. Faults go through the simulator's
+ * `inject(fault, { path: '/api/v1/token' })`; a fault on `/token` reaches Texas as Maskinporten's.
+ * @example
+ * ```ts
+ * const texas: SimulatorTexas = sim.texas!;
+ * Object.assign(process.env, texas.env());
+ * expect(texas.tokenRequestCount()).toBe(1);
+ * ```
+ */
+export interface SimulatorTexas {
+  /** `<url>/api/v1/token` (NAIS_TOKEN_ENDPOINT). */
+  readonly tokenEndpoint: string;
+  /** `<url>/api/v1/introspect` (NAIS_TOKEN_INTROSPECTION_ENDPOINT). */
+  readonly introspectionEndpoint: string;
+  /** `<url>/api/v1/token/exchange` (NAIS_TOKEN_EXCHANGE_ENDPOINT): user tokens only, so Maskinporten gets Texas' 400. */
+  readonly exchangeEndpoint: string;
+  /** The Maskinporten client Texas gets tokens for. */
+  readonly clientId: string;
+  /** The variables NAIS sets in the app's container. */
+  env(): { NAIS_TOKEN_ENDPOINT: string; NAIS_TOKEN_INTROSPECTION_ENDPOINT: string; NAIS_TOKEN_EXCHANGE_ENDPOINT: string };
+  /** POST /api/v1/token requests so far, faulted and refused ones included. */
+  tokenRequestCount(): number;
+  /** Of those, the ones that asked for `skip_cache: true`. */
+  skipCacheCount(): number;
+  /** POST /api/v1/introspect requests so far. */
+  introspectionCount(): number;
+  /** Tokens in Texas' cache (expired entries are dropped when next asked for). */
+  cacheSize(): number;
+  /** Empties Texas' cache, as a restart of the sidecar does. */
+  clearCache(): void;
+  /** Turns Maskinporten on or off for the app, as `spec.maskinporten.enabled` does. */
+  setMaskinportenEnabled(enabled: boolean): void;
 }
 
 /**
@@ -122,7 +187,7 @@ export type SimulatorFault =
  * sim.inject({ kind: 'hang' }, { path: '/.well-known/oauth-authorization-server' satisfies SimulatorPath });
  * ```
  */
-export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk' | '/authentication/api/v1/exchange/maskinporten';
+export type SimulatorPath = '/token' | '/.well-known/oauth-authorization-server' | '/jwk' | '/authentication/api/v1/exchange/maskinporten' | '/api/v1/token' | '/api/v1/introspect' | '/api/v1/token/exchange';
 
 /**
  * One request as the simulator saw it.
@@ -143,4 +208,11 @@ export interface SimulatorRequestRecord {
   grant?: { header: Record<string, unknown>; claims: Record<string, unknown> };
   error?: { error: string; error_description: string; code: string | undefined };
   issued?: { scope: string; expiresIn: number };
+  /**
+   * A request to the Texas stand-in: the request as Texas read it (`identity_provider`, `target`,
+   * `resource`, `authorization_details`, `skip_cache`; an introspection's token is left out), where
+   * a token came from (`hit` in Texas' cache, `miss`: a new Maskinporten request, `joined`: one
+   * already under way), and whether an introspected token was `active`.
+   */
+  texas?: { request?: Record<string, unknown>; cache?: 'hit' | 'miss' | 'joined'; active?: boolean };
 }
