@@ -1,5 +1,7 @@
 export { createMaskinportenVerifier } from './verifier.js';
 export type { MaskinportenVerifier, MaskinportenVerifierOptions } from './verifier.js';
+export { createTexasIntrospectionVerifier } from './introspection.js';
+export type { TexasIntrospectionVerifierOptions } from './introspection.js';
 export { validateTokenRequirements } from './requirements.js';
 export type { ConsentRequirement, OrganizationPolicy, SystemUserRequirement, TokenRequirements } from './requirements.js';
 export type { ConsentClaims, ConsentRight, MaskinportenTokenClaims, OrganizationIdentifier, SystemUserClaims } from './claims.js';
