@@ -77,6 +77,11 @@ export function enforceRequirements(claims: MaskinportenTokenClaims, requirement
   }
   // docs/maskinporten-rules.md §6.8: a token without pid, or with another person's, is refused.
   // The pid itself never goes into the message: it is a national identity number.
+  if (requirements.pids.length > 0 || requirements.systemUsers.length > 0 || requirements.consents.length > 0) enforceAltinnRequirements(claims, requirements, at, toleranceMs);
+}
+
+/** The person, system-user and consent requirements (apart, so the common path stays short). */
+function enforceAltinnRequirements(claims: MaskinportenTokenClaims, requirements: CompiledRequirements, at: number, toleranceMs: number): void {
   for (const pid of requirements.pids) {
     if (claims.pid === undefined) throw new RequirementNotMetError('pid', 'The token has no pid; this API serves one person per request and needs a pid-restricted token.');
     if (pid !== true && claims.pid !== pid) throw new RequirementNotMetError('pid', 'The token is for another person than the one this request is about.');

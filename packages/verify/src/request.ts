@@ -119,14 +119,20 @@ function splitRequirements(requirements: RequestRequirements<never> | readonly R
 // Frozen requirement objects and lists (an adapter's route options) cannot change, so each is split
 // once; anything else is split on each call.
 const plans = new WeakMap<object, Plan>();
+// The last frozen input and its plan: a hot route asks with the same object every time.
+let lastInput: object | undefined;
+let lastPlan: Plan = EMPTY_PLAN;
 function planOf(requirements: RequestRequirements<never> | readonly RequestRequirements<never>[] | undefined): Plan {
   if (requirements === undefined) return EMPTY_PLAN;
+  if (requirements === lastInput) return lastPlan;
   if (typeof requirements !== 'object' || requirements === null || !Object.isFrozen(requirements)) return splitRequirements(requirements);
   let plan = plans.get(requirements);
   if (plan === undefined) {
     plan = splitRequirements(requirements);
     plans.set(requirements, plan);
   }
+  lastInput = requirements;
+  lastPlan = plan;
   return plan;
 }
 
