@@ -3,7 +3,7 @@
 // CommonJS. Each entry must load with require() and resolve to the CommonJS files.
 'use strict';
 const assert = require('node:assert');
-const packages = ['core', 'core/internal', 'verify', 'testing', 'axios', 'express', 'express/verify', 'nestjs', 'nestjs/health', 'nestjs/verify', 'redis', 'opentelemetry'];
+const packages = ['core', 'core/internal', 'verify', 'testing', 'axios', 'express', 'express/verify', 'nestjs', 'nestjs/health', 'nestjs/verify', 'fastify', 'redis', 'opentelemetry'];
 let passed = 0;
 let failed = 0;
 for (const name of packages) {
