@@ -87,12 +87,12 @@ export function requireMaskinportenToken(options: RequireMaskinportenTokenOption
   const { verifier, onError } = options;
   if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() or createTexasIntrospectionVerifier() in @portvakt/verify.');
   checkFunction(onError, 'onError', '(error, req) => void');
-  // A copy of the caller's requirements (they may change the object afterwards), frozen so the
+  // A frozen copy of the caller's requirements (they may change their objects afterwards), so the
   // verifier compiles them once.
   const given: Record<string, unknown> = {};
   for (const key of REQUIREMENT_KEYS) if (options[key] !== undefined) given[key] = options[key];
-  const own = Object.keys(given).length === 0 ? undefined : (Object.freeze(given) as RequestRequirements<Request>);
-  validateRequestRequirements(own ?? {});
+  const checked = validateRequestRequirements<Request>(given);
+  const own = Object.keys(checked).length === 0 ? undefined : checked;
   const report = createErrorReporter(onError);
 
   const fail = (error: unknown, req: Request, res: Response, next: NextFunction): void => {

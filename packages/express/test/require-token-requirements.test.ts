@@ -59,6 +59,22 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
     expect(errors.at(-1)).toMatchObject({ message: 'registry down' });
   });
 
+  it('keeps the requirements it was made with, whatever the caller does to its objects afterwards', async () => {
+    const consumers = [CUSTOMER];
+    const app = express();
+    app.get('/x', requireMaskinportenToken({ verifier, consumers }), (req: Request, res: Response) => res.json(okBody(req.maskinportenToken)));
+    consumers.push('974761076');
+    consumers.shift();
+    const other = await listen(app);
+    try {
+      const get = async (consumer: string) => (await fetch(`http://127.0.0.1:${other.port}/x`, { headers: { authorization: `Bearer ${await factory.mint({ consumerOrgno: consumer })}` } })).status;
+      expect(await get(CUSTOMER)).toBe(200);
+      expect(await get('974761076')).toBe(403);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a pid that is neither true, a person nor a function when the middleware is made', () => {
     expect(() => requireMaskinportenToken({ verifier, pid: 42 as never })).toThrow(expect.objectContaining({ field: 'pid' }));
     expect(() => requireMaskinportenToken({ verifier, systemUser: { customer: CUSTOMER } as never })).toThrow(expect.objectContaining({ field: 'systemUser.customer' }));

@@ -90,8 +90,8 @@ function isVerifier(value: unknown): value is MaskinportenVerifier {
 function ownRequirements(options: Record<string, unknown>, field: string): Requirements | undefined {
   const given: Record<string, unknown> = {};
   for (const key of REQUIREMENT_KEYS) if (options[key] !== undefined) given[key] = options[key];
-  validateRequestRequirements(given, field);
-  return Object.keys(given).length === 0 ? undefined : (Object.freeze(given) as Requirements);
+  const checked = validateRequestRequirements<FastifyRequest>(given, field);
+  return Object.keys(checked).length === 0 ? undefined : checked;
 }
 
 /** Answers a refusal as an RFC 9457 problem, with the bearer challenge RFC 6750 asks for. */
@@ -174,8 +174,9 @@ function setUp(fastify: FastifyInstance, options: MaskinportenFastifyOptions): v
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ?? {}) as Record<PropertyKey, unknown>;
     const requirements = routeRequirements(config.maskinporten, `${route.method} ${route.url} `);
-    // Kept on the route's own config: Fastify hands the same object to every request of the route.
-    route.config = Object.assign(config, { [ROUTE_REQUIREMENTS]: requirements }) as NonNullable<RouteOptions['config']>;
+    // Kept on the route's config, which Fastify hands to every request of the route: a copy, since
+    // the caller's object may be frozen or shared by other routes.
+    route.config = { ...config, [ROUTE_REQUIREMENTS]: requirements } as NonNullable<RouteOptions['config']>;
   });
 
   fastify.addHook(

@@ -129,6 +129,28 @@ describe('requirements at the plugin, an encapsulated context and a route', () =
   });
 });
 
+describe('route configs as callers write them', () => {
+  it('a frozen config, and one config object shared by two routes, work as written', async () => {
+    const app = Fastify();
+    await app.register(maskinportenFastify, { verifier: createMaskinportenVerifier({ environment }) });
+    const shared = Object.freeze({ maskinporten: Object.freeze({ scope: 'nav:write' }) });
+    app.get('/a', { config: shared }, handler);
+    app.get('/b', { config: shared }, handler);
+    const origin = await listen(app);
+    try {
+      const write = { authorization: `Bearer ${await factory.mint({ scope: 'nav:write' })}` };
+      const read = { authorization: `Bearer ${await factory.mint({ scope: 'nav:read' })}` };
+      for (const path of ['/a', '/b']) {
+        expect((await fetch(`${origin}${path}`, { headers: write })).status).toBe(200);
+        expect((await fetch(`${origin}${path}`, { headers: read })).status).toBe(403);
+      }
+      expect(Object.getOwnPropertySymbols(shared)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('global: false', () => {
   let app: FastifyInstance;
   let origin: string;

@@ -20,6 +20,33 @@ import { InvalidTokenError } from './errors.js';
 import { combineRequirements, compileRequirements, NO_REQUIREMENTS } from './requirements.js';
 import type { CompiledRequirements, TokenRequirements } from './requirements.js';
 
+// The verifiers made by this package's factories: they run a guard's per-request check
+// (REQUEST_CHECK) before they remember a token. verifyRequest() runs it itself for any other.
+const OWN_VERIFIERS = new WeakSet<object>();
+
+/**
+ * Marks a verifier as made by this package (its verify() runs REQUEST_CHECK), and returns it.
+ * @example
+ * ```ts
+ * return markOwnVerifier(Object.freeze(verifier));
+ * ```
+ */
+export function markOwnVerifier<V extends object>(verifier: V): V {
+  OWN_VERIFIERS.add(verifier);
+  return verifier;
+}
+
+/**
+ * Whether `verifier` was made by this package.
+ * @example
+ * ```ts
+ * if (isOwnVerifier(verifier)) await verifier.verify(token, [...requirements, { [REQUEST_CHECK]: check }]);
+ * ```
+ */
+export function isOwnVerifier(verifier: object): boolean {
+  return OWN_VERIFIERS.has(verifier);
+}
+
 /** A token found valid, and the epoch it was found valid in. */
 export interface Validated {
   readonly claims: MaskinportenTokenClaims;

@@ -20,7 +20,7 @@ import { createAbortScope, describeNetworkError, describeValue, discardBody, ins
 import { readClaims } from './claims.js';
 import { decodeAccessToken } from './compact.js';
 import { IntrospectionUnavailableError, InvalidTokenError } from './errors.js';
-import { createFlow } from './flow.js';
+import { createFlow, markOwnVerifier } from './flow.js';
 import type { Validated } from './flow.js';
 import { compileRequirements, REQUIREMENT_KEYS } from './requirements.js';
 import type { TokenRequirements } from './requirements.js';
@@ -211,5 +211,5 @@ export function createTexasIntrospectionVerifier(options: TexasIntrospectionVeri
       return `TexasIntrospectionVerifier { endpoint: ${endpoint}, introspections: ${introspections}, remembered tokens: ${flow.size}${flow.inFlight === 0 ? '' : `, in flight: ${flow.inFlight}`} }`;
     },
   };
-  return Object.freeze(verifier);
+  return markOwnVerifier(Object.freeze(verifier));
 }

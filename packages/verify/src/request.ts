@@ -9,6 +9,7 @@ import { ConfigurationError } from '@portvakt/core';
 import { readBearerToken } from './bearer.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { RequirementNotMetError } from './errors.js';
+import { isOwnVerifier } from './flow.js';
 import { policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
 import type { ClaimsCheck, ConsentRequirement, TokenRequirements } from './requirements.js';
 import type { MaskinportenVerifier } from './verifier.js';
@@ -86,6 +87,10 @@ interface Plan {
 
 const EMPTY_PLAN: Plan = Object.freeze({ fixed: undefined, perRequest: Object.freeze([]) });
 
+// Each frozen requirements object split once: a guard that builds a new list per request (Nest's,
+// of a controller's and a handler's) still hands the verifier the same objects, compiled once.
+const itemSplits = new WeakMap<object, { fixed: TokenRequirements; parts: RequestParts | undefined }>();
+
 function splitRequirements(requirements: RequestRequirements<never> | readonly RequestRequirements<never>[]): Plan {
   const list = (Array.isArray(requirements) ? requirements : [requirements]) as readonly RequestRequirements<never>[];
   const fixed: TokenRequirements[] = [];
@@ -95,12 +100,19 @@ function splitRequirements(requirements: RequestRequirements<never> | readonly R
       fixed.push(item);
       continue;
     }
+    const known = itemSplits.get(item);
+    if (known !== undefined) {
+      fixed.push(known.fixed);
+      if (known.parts !== undefined) perRequest.push(known.parts);
+      continue;
+    }
     const pidOf = typeof item.pid === 'function' ? item.pid : undefined;
     const consent = item.consent;
     const consentFromOf = typeof consent === 'object' && consent !== null && typeof consent.from === 'function' ? consent.from : undefined;
     const policy = item.organizationPolicy;
     if (pidOf === undefined && consentFromOf === undefined && policy === undefined) {
       fixed.push(item as TokenRequirements);
+      if (Object.isFrozen(item)) itemSplits.set(item, { fixed: item as TokenRequirements, parts: undefined });
       continue;
     }
     if (policy !== undefined && typeof policy !== 'function') {
@@ -110,8 +122,11 @@ function splitRequirements(requirements: RequestRequirements<never> | readonly R
     const fixedPart: TokenRequirements = { ...rest };
     if (pidOf === undefined && pid !== undefined) fixedPart.pid = pid as true | string;
     if (consent !== undefined) fixedPart.consent = consentFromOf === undefined ? (consent as TokenRequirements['consent']) : { ...(consent as ConsentRequirement), from: undefined };
-    fixed.push(Object.freeze(fixedPart));
-    perRequest.push(Object.freeze({ pidOf, consentFromOf, policy }));
+    const split = { fixed: Object.freeze(fixedPart), parts: Object.freeze({ pidOf, consentFromOf, policy }) };
+    // A frozen item (and its consent, which a function may sit in) cannot change: split once.
+    if (Object.isFrozen(item) && (typeof consent !== 'object' || consent === null || Object.isFrozen(consent))) itemSplits.set(item, split);
+    fixed.push(split.fixed);
+    perRequest.push(split.parts);
   }
   return Object.freeze({ fixed: fixed.length === 0 ? undefined : fixed.length === 1 ? fixed[0] : Object.freeze(fixed), perRequest: Object.freeze(perRequest) });
 }
@@ -139,17 +154,19 @@ function planOf(requirements: RequestRequirements<never> | readonly RequestRequi
 /**
  * Checks a guard's requirements the way {@link verifyRequest} will read them, so a guard refuses a
  * wrong option when it is set up rather than on the first request: {@link TokenRequirements}, with
- * `pid` also as a function of the request and `organizationPolicy` as a function of the claims and
- * the request. Throws a `ConfigurationError` naming the field (`fieldPrefix` + `pid`, ...).
+ * `pid` and `consent.from` also as functions of the request and `organizationPolicy` as a function
+ * of the claims and the request. Throws a `ConfigurationError` naming the field (`fieldPrefix` +
+ * `pid`, ...). Returns a frozen copy (lists and nested objects copied too, functions as they are):
+ * what the caller does to its object afterwards changes nothing, and the copy is compiled once.
  *
  * @example
  * ```ts
  * import { validateRequestRequirements } from '@portvakt/verify';
- * validateRequestRequirements({ scope: 'nav:cases', pid: (req: { params: { pid: string } }) => req.params.pid });
+ * const own = validateRequestRequirements({ scope: 'nav:cases', pid: (req: { params: { pid: string } }) => req.params.pid });
  * validateRequestRequirements({ pid: 'yes' }); // ConfigurationError: pid must be true, an 11-digit pid or a function of the request
  * ```
  */
-export function validateRequestRequirements(requirements: unknown, fieldPrefix = ''): void {
+export function validateRequestRequirements<Request = VerifiableRequest>(requirements: unknown, fieldPrefix = ''): Readonly<RequestRequirements<Request>> {
   if (typeof requirements !== 'object' || requirements === null || Array.isArray(requirements)) {
     throw new ConfigurationError(fieldPrefix === '' ? 'requirements' : fieldPrefix.trim(), 'must be an object such as { scope: "nav:aareg" }.');
   }
@@ -163,6 +180,17 @@ export function validateRequestRequirements(requirements: unknown, fieldPrefix =
   const consentFrom = typeof consent === 'object' && consent !== null ? consent.from : undefined;
   const fixedConsent = typeof consentFrom === 'function' ? { ...(consent as ConsentRequirement), from: undefined } : consent;
   validateTokenRequirements({ ...rest, pid: typeof pid === 'function' ? undefined : pid, consent: fixedConsent }, fieldPrefix);
+  return copyRequirements(requirements as Record<string, unknown>) as Readonly<RequestRequirements<Request>>;
+}
+
+/** A frozen copy of checked requirements, arrays and plain objects copied all the way down (functions kept). */
+function copyRequirements(value: Record<string, unknown>): Readonly<Record<string, unknown>> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (member === undefined) continue;
+    copy[key] = Array.isArray(member) ? Object.freeze([...(member as unknown[])]) : typeof member === 'object' && member !== null ? copyRequirements(member as Record<string, unknown>) : member;
+  }
+  return Object.freeze(copy);
 }
 
 /** The per-request parts of a plan, bound to one request: a check on the claims. */
@@ -249,7 +277,11 @@ export function verifyRequest<Request extends VerifiableRequest>(
     if (claims !== undefined) return settle(undefined, claims, check, marked, verifier);
   }
   const token = readBearerToken(authorization);
-  const all = check === undefined ? fixed : [...(fixed === undefined ? [] : Array.isArray(fixed) ? fixed : [fixed as TokenRequirements]), { [REQUEST_CHECK]: check } as TokenRequirements];
+  if (check === undefined) return verifier.verify(token, fixed).then((claims) => mark(marked, verifier, claims));
+  // This package's verifiers run the request's own check before they remember the token; any other
+  // verifier has it run here, after its verify().
+  if (!isOwnVerifier(verifier)) return verifier.verify(token, fixed).then((claims) => settle(undefined, claims, check, marked, verifier));
+  const all = [...(fixed === undefined ? [] : Array.isArray(fixed) ? fixed : [fixed as TokenRequirements]), { [REQUEST_CHECK]: check } as TokenRequirements];
   return verifier.verify(token, all).then((claims) => mark(marked, verifier, claims));
 }
 

@@ -16,7 +16,7 @@ import { createKeySetSource } from './environment.js';
 import type { VerifierEnvironmentOption } from './environment.js';
 import { InvalidTokenError } from './errors.js';
 import type { InvalidTokenReason } from './errors.js';
-import { createFlow } from './flow.js';
+import { createFlow, markOwnVerifier } from './flow.js';
 import type { Validated } from './flow.js';
 import { KeySetCache } from './key-set.js';
 import { compileRequirements, REQUIREMENT_KEYS } from './requirements.js';
@@ -217,5 +217,5 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
       return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${flow.size}${flow.inFlight === 0 ? '' : `, in flight: ${flow.inFlight}`} }`;
     },
   };
-  return Object.freeze(verifier);
+  return markOwnVerifier(Object.freeze(verifier));
 }

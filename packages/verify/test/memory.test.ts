@@ -114,3 +114,22 @@ describe('a herd of calls with one new token', () => {
     expect(claims[0]).not.toBe(claims[1]);
   });
 });
+
+describe('a verifier of your own (any object with verify, recall and checkRequirements)', () => {
+  it('has the request\'s own checks run by verifyRequest() after its verify()', async () => {
+    const real = createMaskinportenVerifier({ environment: fixed });
+    const own: MaskinportenVerifier = {
+      issuer: real.issuer,
+      // It checks the token and nothing it does not know of: the request's check is not its job.
+      verify: (token) => real.verify(token),
+      recall: () => undefined,
+      checkRequirements: (claims, requirements) => real.checkRequirements(claims, requirements),
+      ready: () => real.ready(),
+    };
+    const token = await factory.mint({ pid: PID });
+    const byPath: RequestRequirements<{ pid: string } & VerifiableRequest> = Object.freeze({ pid: (req: { pid: string }) => req.pid });
+    const request = (pid: string) => ({ headers: { authorization: `Bearer ${token}` }, pid });
+    await expect(Promise.resolve().then(() => verifyRequest(own, request('01010199999'), byPath))).rejects.toMatchObject({ requirement: 'pid' });
+    await expect(verifyRequest(own, request(PID), byPath)).resolves.toMatchObject({ pid: PID });
+  });
+});

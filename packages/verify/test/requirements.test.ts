@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@portvakt/core';
 import { createTokenFactory } from '@portvakt/testing';
-import { createMaskinportenVerifier, httpStatusOfVerificationFailure, OrganizationNotAllowedError, RequirementNotMetError, validateTokenRequirements } from '@portvakt/verify';
+import { createMaskinportenVerifier, httpStatusOfVerificationFailure, OrganizationNotAllowedError, RequirementNotMetError, validateRequestRequirements, validateTokenRequirements } from '@portvakt/verify';
 import type { MaskinportenTokenClaims, TokenRequirements } from '@portvakt/verify';
 import { manualClock, rejectionOf, thrownBy } from './support.js';
 
@@ -219,5 +219,19 @@ describe('requirements at every level', () => {
     await expect(v.verify(token, [{ scope: 'nav:a' }, { pid: OTHER_PID }])).rejects.toMatchObject({ requirement: 'pid' });
     await expect(v.verify(await factory.mint({ consumerOrgno: CUSTOMER }), { scope: 'portvakt:test' })).rejects.toMatchObject({ requirement: 'pid' });
     expect(thrownBy(() => v.recall(token, [{ scope: 'nav:a' }, { scopes: 'x' } as never]))).toMatchObject({ field: 'requirements[1].scopes' });
+  });
+});
+
+describe('validateRequestRequirements()', () => {
+  it('returns a frozen copy all the way down: the caller\'s objects changed afterwards change nothing', () => {
+    const pidOf = (req: { params: { pid: string } }) => req.params.pid;
+    const given = { consumers: [CUSTOMER], consent: { resource: 'ske-inntekt', metadata: { inntektsaar: '2025' } }, systemUser: { customers: [CUSTOMER] }, pid: pidOf };
+    const copy = validateRequestRequirements(given);
+    given.consumers.push(OTHER);
+    given.consent.metadata.inntektsaar = '1999';
+    given.systemUser.customers[0] = OTHER;
+    expect(copy).toEqual({ consumers: [CUSTOMER], consent: { resource: 'ske-inntekt', metadata: { inntektsaar: '2025' } }, systemUser: { customers: [CUSTOMER] }, pid: pidOf });
+    expect(Object.isFrozen(copy) && Object.isFrozen(copy.consumers) && Object.isFrozen(copy.consent) && Object.isFrozen((copy.consent as { metadata: object }).metadata)).toBe(true);
+    expect(thrownBy(() => validateRequestRequirements('nav:read', 'route '))).toMatchObject({ field: 'route' });
   });
 });

@@ -63,9 +63,8 @@ export interface MaskinportenNestRequest {
  * ```
  */
 export function RequireMaskinportenToken<Request = MaskinportenNestRequest>(requirements: RequestRequirements<Request> = {}): ClassDecorator & MethodDecorator {
-  validateRequestRequirements(requirements, '@RequireMaskinportenToken ');
-  // A frozen copy: the caller's object may change afterwards, and a frozen one is compiled once.
-  return SetMetadata(REQUIREMENTS_METADATA, Object.freeze({ ...requirements }));
+  // A frozen copy: the caller's objects may change afterwards, and a frozen one is compiled once.
+  return SetMetadata(REQUIREMENTS_METADATA, validateRequestRequirements<Request>(requirements, '@RequireMaskinportenToken '));
 }
 
 /**
