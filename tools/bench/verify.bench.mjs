@@ -1,29 +1,36 @@
 // Verifying Maskinporten tokens (the API-provider side).
 //
 // 1. verify() with a warm key set against jose.jwtVerify with a local key set: the same token (one
-//    the simulator issued), the same jose (core's own copy), in the same run. With the verifier's
+//    the simulator issued), the same jose (the verification package's own copy), in the same run. With the verifier's
 //    memory of verified tokens off, every call checks the signature (goal: at least 0.9x jose's
 //    throughput); with it on (the default), a token presented again is a lookup.
 // 2. A route behind requireMaskinportenToken() against the same route without it: 20 000 loopback
 //    requests per side a round (goal: at most 1.05x time), with the default verifier. The same with
 //    the memory off shows what a signature check per request costs, for comparison (no goal).
+// 3. The middleware with NAIS Texas' introspection verifier against the middleware with the local
+//    verifier, both on a remembered token, in process (goal: at most 1.1x): on a hot route the
+//    Texas verifier answers from the same memory and flow, with no sidecar call.
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createMaskinportenClient } from '@portvakt/core';
-import { createMaskinportenVerifier } from '@portvakt/verify';
-import { requireMaskinportenToken } from '@portvakt/express';
+import { createMaskinportenVerifier, createTexasIntrospectionVerifier } from '@portvakt/verify';
+import { requireMaskinportenToken } from '@portvakt/express/verify';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import { asyncLoop, concurrentLoop, createBench } from './harness.mjs';
 
-// The jose that @portvakt/core itself imports, so both sides run the same code for the signature.
-const josePath = createRequire(new URL('../../packages/core/package.json', import.meta.url)).resolve('jose');
+// The jose that @portvakt/verify itself imports, so both sides run the same code for the signature.
+const josePath = createRequire(new URL('../../packages/verify/package.json', import.meta.url)).resolve('jose');
 const { createLocalJWKSet, jwtVerify } = await import(pathToFileURL(josePath).href);
 
 const bench = createBench('verify', 'verify() against jose.jwtVerify; requireMaskinportenToken() against a route without it');
 const key = generateClientKey({ kid: 'bench' });
-const sim = await startMaskinportenSimulator({ clients: [{ clientId: 'bench', orgno: '991825827', scopes: ['bench:a'], jwks: [key.publicJwk] }], tokenLifetimeSeconds: 3600 });
+const sim = await startMaskinportenSimulator({
+  clients: [{ clientId: 'bench', orgno: '991825827', scopes: ['bench:a'], jwks: [key.publicJwk] }],
+  tokenLifetimeSeconds: 3600,
+  texas: { client: { clientId: 'bench-api', orgno: '889640782', scopes: [] } },
+});
 const client = createMaskinportenClient({ clientId: 'bench', environment: sim.environment(), key: { jwk: key.privateJwk }, scope: 'bench:a' });
 const token = (await client.getToken()).accessToken;
 const environment = { issuer: sim.issuer, jwksUri: sim.jwksUri };
@@ -122,7 +129,21 @@ await bench.compare({
   rounds: 7,
   warmup: 2,
 });
-bench.log(`key-set fetches: ${sim.requests.filter((r) => r.path === '/jwk').length - 1} by the verifiers, 1 by the jose baseline`);
+
+// --- 3. the Texas introspection verifier on a remembered token -----------------------------
+const texasVerifier = createTexasIntrospectionVerifier({ endpoint: sim.texas.introspectionEndpoint, scope: 'bench:a' });
+await texasVerifier.verify(token);
+const texasMiddleware = requireMaskinportenToken({ verifier: texasVerifier });
+await bench.compare({
+  baseline: { label: 'requireMaskinportenToken(), local verifier (remembered token)', run: asyncLoop(through(middleware), CALLS) },
+  subjects: [{ label: 'requireMaskinportenToken(), Texas introspection verifier (remembered token)', run: asyncLoop(through(texasMiddleware), CALLS), figure: 'requireMaskinportenToken() with the Texas introspection verifier vs the local verifier, remembered token', goal: { max: 1.1 } }],
+  ops: CALLS,
+  chunks: 10,
+  kind: 'time',
+  rounds: 7,
+  warmup: 2,
+});
+bench.log(`key-set fetches: ${sim.requests.filter((r) => r.path === '/jwk').length - 1} by the verifiers, 1 by the jose baseline; introspections: ${sim.texas.introspectionCount()}`);
 
 agent.destroy();
 for (const s of [plain, guarded, checking]) { s.closeAllConnections(); s.close(); }

@@ -3,7 +3,7 @@
 // CommonJS. Each entry must load with require() and resolve to the CommonJS files.
 'use strict';
 const assert = require('node:assert');
-const packages = ['core', 'core/internal', 'verify', 'testing', 'axios', 'express', 'express/verify', 'nestjs', 'nestjs/health', 'nestjs/verify', 'redis', 'opentelemetry', 'skyporten', 'skyporten/aws', 'skyporten/google', 'skyporten/azure', 'undici', 'got'];
+const packages = ['core', 'core/internal', 'verify', 'testing', 'axios', 'express', 'express/verify', 'nestjs', 'nestjs/health', 'nestjs/verify', 'fastify', 'redis', 'opentelemetry', 'skyporten', 'skyporten/aws', 'skyporten/google', 'skyporten/azure', 'undici', 'got'];
 let passed = 0;
 let failed = 0;
 for (const name of packages) {

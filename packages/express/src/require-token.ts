@@ -5,8 +5,8 @@ import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigurationError } from '@portvakt/core';
 import type { PortvaktError } from '@portvakt/core';
-import { isVerificationError, validateTokenRequirements, verifyRequest } from '@portvakt/verify';
-import type { MaskinportenTokenClaims, MaskinportenVerifier, TokenRequirements } from '@portvakt/verify';
+import { isVerificationError, validateRequestRequirements, verifyRequest } from '@portvakt/verify';
+import type { MaskinportenTokenClaims, MaskinportenVerifier, RequestRequirements } from '@portvakt/verify';
 import { createErrorReporter } from './on-error.js';
 import type { MaskinportenErrorHook } from './on-error.js';
 import { checkFunction, checkOptionsObject } from './options.js';
@@ -25,21 +25,24 @@ declare global {
 
 /**
  * Options of {@link requireMaskinportenToken}: the verifier, and requirements for the routes behind
- * this middleware (on top of the verifier's own).
+ * this middleware (on top of the verifier's own): `scope`, `audience`, `consumers`, `suppliers`,
+ * `pid` (also a function of the request, such as `(req) => req.params.pid`), `consent`,
+ * `systemUser`, and `organizationPolicy(claims, req)`.
  *
  * @example
  * ```ts
- * const options: RequireMaskinportenTokenOptions = { verifier, scope: 'nav:aareg', consumers: ['910753614'] };
+ * const options: RequireMaskinportenTokenOptions = { verifier, scope: 'nav:aareg', consumers: ['910753614'], pid: (req) => req.params.pid };
  * ```
  */
-export interface RequireMaskinportenTokenOptions extends TokenRequirements {
+export interface RequireMaskinportenTokenOptions extends RequestRequirements<Request> {
   /** A verifier from `createMaskinportenVerifier()` in `@portvakt/verify`. */
   verifier: MaskinportenVerifier;
   /** Called with every refusal (core's typed verification error) for your logs; the answer does not change. */
   onError?: MaskinportenErrorHook | undefined;
 }
 
-const OPTION_KEYS = ['verifier', 'onError', 'scope', 'audience', 'consumers', 'suppliers'] as const;
+const REQUIREMENT_KEYS = ['scope', 'audience', 'consumers', 'suppliers', 'pid', 'consent', 'systemUser', 'organizationPolicy'] as const;
+const OPTION_KEYS = ['verifier', 'onError', ...REQUIREMENT_KEYS] as const;
 
 function isVerifier(value: unknown): value is MaskinportenVerifier {
   const candidate = value as Partial<MaskinportenVerifier> | null;
@@ -55,9 +58,10 @@ function refuse(res: ServerResponse, error: PortvaktError): void {
  * Express middleware that lets a request through only with a valid Maskinporten access token in
  * `Authorization: Bearer`, meeting the verifier's requirements and these. The claims go on
  * `req.maskinportenToken`. Refusals are answered here, as `application/problem+json` with
- * `WWW-Authenticate`: 401 `token_missing` or `invalid_token`, 403 `insufficient_scope` (naming the
- * required scopes) or `organization_not_allowed`, 503 `key_set_unavailable`. Anything else (a bug)
- * goes to `next(err)`.
+ * `WWW-Authenticate`: 401 `token_missing` or `invalid_token`; 403 `insufficient_scope` (naming the
+ * required scopes), `organization_not_allowed`, `person_not_allowed`, `consent_missing` or
+ * `system_user_not_allowed`; 503 `key_set_unavailable` or `introspection_unavailable`. Anything
+ * else (a bug, or an organisation policy that throws) goes to `next(err)`.
  *
  * Mounted twice with the same verifier (a router, then a route), the second one checks only its
  * own requirements against the claims the first one verified: both apply.
@@ -74,17 +78,21 @@ function refuse(res: ServerResponse, error: PortvaktError): void {
  * app.post('/api/cases', requireMaskinportenToken({ verifier, scope: 'nav:aareg/write' }), (req, res) => {
  *   res.json({ consumer: req.maskinportenToken!.consumerOrg });
  * });
+ * // A pid-restricted route: the token must be for the person in the path.
+ * app.get('/api/persons/:pid', requireMaskinportenToken({ verifier, pid: (req) => req.params.pid }), handler);
  * ```
  */
 export function requireMaskinportenToken(options: RequireMaskinportenTokenOptions): RequestHandler {
   checkOptionsObject(options, OPTION_KEYS, '{ verifier, scope? }');
-  const { verifier, onError, scope, audience, consumers, suppliers } = options;
-  if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() in @portvakt/verify.');
+  const { verifier, onError } = options;
+  if (!isVerifier(verifier)) throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() or createTexasIntrospectionVerifier() in @portvakt/verify.');
   checkFunction(onError, 'onError', '(error, req) => void');
-  // Frozen, so the verifier compiles them once.
-  const requirements: TokenRequirements = Object.freeze({ scope, audience, consumers, suppliers });
-  validateTokenRequirements(requirements);
-  const own = scope !== undefined || audience !== undefined || consumers !== undefined || suppliers !== undefined ? requirements : undefined;
+  // A frozen copy of the caller's requirements (they may change their objects afterwards), so the
+  // verifier compiles them once.
+  const given: Record<string, unknown> = {};
+  for (const key of REQUIREMENT_KEYS) if (options[key] !== undefined) given[key] = options[key];
+  const checked = validateRequestRequirements<Request>(given);
+  const own = Object.keys(checked).length === 0 ? undefined : checked;
   const report = createErrorReporter(onError);
 
   const fail = (error: unknown, req: Request, res: Response, next: NextFunction): void => {

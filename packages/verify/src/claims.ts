@@ -5,6 +5,7 @@
  */
 import { describeValue } from '@portvakt/core/internal';
 import { InvalidTokenError } from './errors.js';
+import { parseRfc3339 } from './rfc3339.js';
 
 /**
  * An organisation as Maskinporten writes it: `{ authority: 'iso6523-actorid-upis', ID: '0192:<orgno>' }`
@@ -53,6 +54,10 @@ export interface SystemUserClaims {
 export interface ConsentRight {
   readonly action: readonly string[];
   readonly resource: readonly { readonly type: string; readonly value: string }[];
+  /**
+   * The right's metadata. Altinn's pages spell the member both `metadata` and `metaData`; either
+   * is read (a right with both is refused as ambiguous).
+   */
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
 }
 
@@ -76,9 +81,9 @@ export interface ConsentClaims {
   /** Who the consent was given to. */
   readonly to: OrganizationIdentifier | undefined;
   readonly toOrg: string | undefined;
-  /** When consent was given (ISO 8601, as sent). */
+  /** When consent was given (an RFC 3339 date-time, as sent). */
   readonly consented: string | undefined;
-  /** Until when the consent holds (ISO 8601, as sent); a token with a past `validTo` is refused. */
+  /** Until when the consent holds (an RFC 3339 date-time, as sent); a token with a past `validTo` is refused. */
   readonly validTo: string | undefined;
   readonly rights: readonly ConsentRight[];
 }
@@ -100,7 +105,7 @@ export interface MaskinportenTokenClaims {
   /** `client_id`: the integration that got the token. Not for access decisions (use `consumer`). */
   readonly clientId: string;
   /** `client_amr`: how the client authenticated (`private_key_jwt`, `virksomhetssertifikat`, ...). */
-  readonly clientAmr: string | undefined;
+  readonly clientAmr: string;
   /** `scope`, split on spaces. */
   readonly scopes: readonly string[];
   /** `consumer`: the organisation the token acts for (for delegated tokens, the customer). */
@@ -112,7 +117,10 @@ export interface MaskinportenTokenClaims {
   readonly supplierOrg: string | undefined;
   /** `delegation_source`, in delegated tokens (e.g. `https://tt02.altinn.no/`). */
   readonly delegationSource: string | undefined;
-  /** `aud` as a list (empty when the token has none). */
+  /**
+   * `aud` as a list: empty when the token has none, and when it says `"unspecified"`, which is how
+   * Digdir documents a token asked for without `resource` (docs/maskinporten-rules.md §9, Q13).
+   */
   readonly audience: readonly string[];
   /** `pid`: the person an end-user-restricted token is for. */
   readonly pid: string | undefined;
@@ -123,7 +131,7 @@ export interface MaskinportenTokenClaims {
   /** `exp`, epoch milliseconds. */
   readonly expiresAt: number;
   /** `jti`. */
-  readonly tokenId: string | undefined;
+  readonly tokenId: string;
   /** The whole verified claim set. */
   readonly payload: Readonly<Record<string, unknown>>;
 }
@@ -181,10 +189,15 @@ function stringArray(value: unknown, path: string, nonEmpty: boolean): readonly 
   return Object.freeze([...(value as string[])]);
 }
 
+/** What Digdir's token page says `aud` is "currently" for a token asked for without `resource`. */
+const NO_AUDIENCE = 'unspecified';
+const EMPTY: readonly string[] = Object.freeze([]);
+
 function audienceOf(value: unknown): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
+  if (value === undefined || value === NO_AUDIENCE) return EMPTY;
   if (typeof value === 'string') return Object.freeze([value]);
-  return stringArray(value, 'aud', true);
+  const list = stringArray(value, 'aud', true);
+  return list.includes(NO_AUDIENCE) ? Object.freeze(list.filter((aud) => aud !== NO_AUDIENCE)) : list;
 }
 
 function systemUserOf(entry: Record<string, unknown>): SystemUserClaims {
@@ -209,18 +222,25 @@ function consentRightOf(value: unknown, path: string): ConsentRight {
   if (!Array.isArray(resource) || !resource.every((r) => isRecord(r) && typeof r.type === 'string' && typeof r.value === 'string')) {
     throw invalid(`${path}.resource`, 'must be an array of { type, value } strings');
   }
-  if (value.metadata !== undefined && !isRecord(value.metadata)) throw invalid(`${path}.metadata`, 'must be an object');
+  // docs/maskinporten-rules.md §11.3: Altinn's pages write the member `metadata` and `metaData`.
+  // Both are read; a right with both would leave the API choosing, so it is refused.
+  if (value.metadata !== undefined && value.metaData !== undefined) throw invalid(`${path}`, 'has both "metadata" and "metaData"');
+  const metadata = value.metadata ?? value.metaData;
+  if (metadata !== undefined && !isRecord(metadata)) throw invalid(`${path}.${value.metadata === undefined ? 'metaData' : 'metadata'}`, 'must be an object');
   return Object.freeze({
     action: stringArray(value.action, `${path}.action`, false),
     resource: Object.freeze(resource.map((r: Record<string, string>) => Object.freeze({ type: r.type as string, value: r.value as string }))),
-    metadata: value.metadata === undefined ? undefined : Object.freeze({ ...(value.metadata as Record<string, unknown>) }),
+    metadata: metadata === undefined ? undefined : Object.freeze({ ...metadata }),
   });
 }
 
-function isoDate(entry: Record<string, unknown>, claim: string, path: string): string | undefined {
-  const value = optionalString(entry, claim, `${path}.${claim}`);
-  if (value !== undefined && Number.isNaN(Date.parse(value))) throw invalid(`${path}.${claim}`, 'must be an ISO 8601 date-time');
-  return value;
+/** A member that must be an RFC 3339 date-time (docs/maskinporten-rules.md §5.4), as sent and as an instant. */
+function dateTime(entry: Record<string, unknown>, claim: string, path: string): { text: string | undefined; at: number | undefined } {
+  const text = optionalString(entry, claim, `${path}.${claim}`);
+  if (text === undefined) return { text, at: undefined };
+  const at = parseRfc3339(text);
+  if (at === undefined) throw invalid(`${path}.${claim}`, 'must be an RFC 3339 date-time such as "2028-01-01T14:30:00+00:00"');
+  return { text, at };
 }
 
 function consentOf(entry: Record<string, unknown>): ConsentClaims {
@@ -232,17 +252,36 @@ function consentOf(entry: Record<string, unknown>): ConsentClaims {
   const to = entry.to === undefined ? undefined : organization(entry.to, `${path}.to`);
   const rights = entry.consentRights === undefined ? [] : entry.consentRights;
   if (!Array.isArray(rights)) throw invalid(`${path}.consentRights`, 'must be an array');
-  return Object.freeze({
+  const validTo = dateTime(entry, 'validTo', path);
+  const consent: ConsentClaims = Object.freeze({
     id,
     from,
     fromPid: from.startsWith(PERSON_URN) ? from.slice(PERSON_URN.length) : undefined,
     fromOrg: from.startsWith(ORGANIZATION_URN) ? from.slice(ORGANIZATION_URN.length) : undefined,
     to,
     toOrg: orgnoOf(to),
-    consented: isoDate(entry, 'consented', path),
-    validTo: isoDate(entry, 'validTo', path),
+    consented: dateTime(entry, 'consented', path).text,
+    validTo: validTo.text,
     rights: Object.freeze(rights.map((right: unknown, i: number) => consentRightOf(right, `${path}.consentRights[${i}]`))),
   });
+  if (validTo.at !== undefined) validUntil.set(consent, validTo.at);
+  return consent;
+}
+
+// `validTo` as an instant, read once with the claims: the consent objects are made (and frozen)
+// here, so they are safe keys, and the public shape stays the token's own strings.
+const validUntil = new WeakMap<ConsentClaims, number>();
+
+/**
+ * The instant (epoch milliseconds) of a consent's `validTo`, or undefined when it has none.
+ * @example
+ * ```ts
+ * import { consentValidUntil } from './claims.js'; // internal
+ * if ((consentValidUntil(claims.consent) ?? 0) < Date.now()) refuse();
+ * ```
+ */
+export function consentValidUntil(consent: ConsentClaims | undefined): number | undefined {
+  return consent === undefined ? undefined : validUntil.get(consent);
 }
 
 function authorizationDetailsOf(value: unknown): { systemUser: SystemUserClaims | undefined; consent: ConsentClaims | undefined } {
@@ -267,7 +306,10 @@ function authorizationDetailsOf(value: unknown): { systemUser: SystemUserClaims 
 }
 
 /**
- * Type-checks a decoded payload and names its claims. Throws `InvalidTokenError`
+ * Type-checks a decoded payload and names its claims. The claims Maskinporten sets in every token
+ * (docs/maskinporten-rules.md §3.3: `iss`, `client_id`, `client_amr`, `consumer`, `scope`, `iat`,
+ * `exp`, `jti`) must be there with their types; a token without one was not made by Maskinporten,
+ * and navikt/maskinporten-validation requires them too (§11.3). Throws `InvalidTokenError`
  * (`missing_claim`, `invalid_claim`, `wrong_token_type`). Issuer, times and signature are checked
  * by the verifier.
  *
@@ -284,6 +326,8 @@ export function readClaims(payload: Record<string, unknown>): MaskinportenTokenC
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || !Number.isFinite(payload.nbf))) throw invalid('nbf', 'must be a NumericDate (seconds)');
   const scope = requiredString(payload, 'scope');
   const clientId = requiredString(payload, 'client_id');
+  const clientAmr = requiredString(payload, 'client_amr');
+  const tokenId = requiredString(payload, 'jti');
   if (payload.consumer === undefined) throw new InvalidTokenError('missing_claim', 'The token has no "consumer" claim; Maskinporten always sets it.');
   const consumer = organization(payload.consumer, 'consumer');
   const supplier = payload.supplier === undefined ? undefined : organization(payload.supplier, 'supplier');
@@ -297,7 +341,7 @@ export function readClaims(payload: Record<string, unknown>): MaskinportenTokenC
   return Object.freeze({
     issuer,
     clientId,
-    clientAmr: optionalString(payload, 'client_amr'),
+    clientAmr,
     scopes: Object.freeze(scope.split(' ').filter((s) => s !== '')),
     consumer,
     consumerOrg: orgnoOf(consumer),
@@ -310,7 +354,7 @@ export function readClaims(payload: Record<string, unknown>): MaskinportenTokenC
     consent,
     issuedAt: iat * 1000,
     expiresAt: exp * 1000,
-    tokenId: optionalString(payload, 'jti'),
+    tokenId,
     payload: Object.freeze(payload),
   });
 }

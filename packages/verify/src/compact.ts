@@ -20,7 +20,25 @@ import { findDuplicateMember } from './json-members.js';
  */
 export { MAX_TOKEN_LENGTH };
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether `segment` is the one base64url spelling of its bytes (RFC 7515 section 2: no padding, no
+ * other characters; RFC 4648 section 3.5: the bits past the last byte are zero). Node's decoder
+ * skips `=`, spaces and newlines and ignores those bits, so `sig==`, `s ig` and a last character one
+ * higher all decode to the same signature. Each would be a token of its own to the memory of
+ * verified tokens, and another full check: one issued token has exactly one accepted spelling.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  if (!BASE64URL.test(segment)) return false;
+  const tail = segment.length % 4;
+  if (tail === 0) return true;
+  if (tail === 1) return false; // 6 bits cannot end a byte
+  const last = ALPHABET.indexOf(segment[segment.length - 1] as string);
+  // 2 characters carry one byte and 4 spare bits; 3 carry two bytes and 2 spare bits.
+  return (last & (tail === 2 ? 0b1111 : 0b11)) === 0;
+}
 
 /** A token split and decoded, its header checked; the signature is not verified yet. */
 export interface DecodedToken {
@@ -62,10 +80,8 @@ export function decodeAccessToken(token: string, algorithms: ReadonlySet<string>
   if (parts.length === 5) throw new InvalidTokenError('encrypted', 'The token is a JWE (five segments); Maskinporten access tokens are signed JWTs.');
   if (parts.length !== 3) throw new InvalidTokenError('malformed', `The token has ${parts.length} segment${parts.length === 1 ? '' : 's'}; a signed JWT has three.`);
   const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
-  // The header is short, so its alphabet is checked here; the payload and signature are decoded
-  // strictly by jose when the signature is verified, and a stray character there fails then.
-  if (headerPart === '' || payloadPart === '' || !BASE64URL.test(headerPart)) {
-    throw new InvalidTokenError('malformed', 'The token has an empty segment or characters outside base64url.');
+  if (!isCanonicalBase64url(headerPart) || !isCanonicalBase64url(payloadPart)) {
+    throw new InvalidTokenError('malformed', 'The token has an empty segment, or a segment that is not unpadded base64url.');
   }
   const header = decodeJsonSegment(headerPart, 'header');
   if (header.enc !== undefined) throw new InvalidTokenError('encrypted', 'The token header has "enc": encrypted tokens are not accepted.');
@@ -78,6 +94,7 @@ export function decodeAccessToken(token: string, algorithms: ReadonlySet<string>
   if (header.crit !== undefined) throw new InvalidTokenError('critical_header', 'The token header has "crit": no JWS extension is understood here, so none may be critical.');
   if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('malformed', 'The token header has no "kid": Maskinporten names the signing key in every token.');
   if (signaturePart === '') throw new InvalidTokenError('malformed', 'The token has an empty signature.');
+  if (!isCanonicalBase64url(signaturePart)) throw new InvalidTokenError('malformed', 'The token signature is not unpadded base64url.');
   const payload = decodeJsonSegment(payloadPart, 'payload');
   return { alg, kid, payload };
 }

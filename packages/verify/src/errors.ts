@@ -22,7 +22,9 @@ export type VerificationErrorCode =
   | 'ERR_PORTVAKT_INVALID_TOKEN'
   | 'ERR_PORTVAKT_INSUFFICIENT_SCOPE'
   | 'ERR_PORTVAKT_ORGANIZATION_NOT_ALLOWED'
-  | 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE';
+  | 'ERR_PORTVAKT_REQUIREMENT_NOT_MET'
+  | 'ERR_PORTVAKT_KEY_SET_UNAVAILABLE'
+  | 'ERR_PORTVAKT_INTROSPECTION_UNAVAILABLE';
 
 
 /**
@@ -42,7 +44,9 @@ export type VerificationErrorCode =
  * - `expired`, `not_yet_valid`, `issued_in_future`: `exp`, `nbf` or `iat` outside the clock tolerance;
  * - `wrong_audience`: `aud` is not one this API accepts;
  * - `wrong_token_type`: `token_type` other than `Bearer` (a sender-constrained token is no bearer token);
- * - `consent_expired`: the consent's `validTo` has passed.
+ * - `consent_expired`: the consent's `validTo` has passed;
+ * - `inactive`: NAIS Texas' introspection says the token is not active (its signature, issuer or
+ *   times fail there).
  *
  * @example
  * ```ts
@@ -66,7 +70,8 @@ export type InvalidTokenReason =
   | 'issued_in_future'
   | 'wrong_audience'
   | 'wrong_token_type'
-  | 'consent_expired';
+  | 'consent_expired'
+  | 'inactive';
 
 const REASON_DESCRIPTIONS: Readonly<Record<InvalidTokenReason, string>> = {
   malformed: 'The access token is not a well-formed signed JWT',
@@ -86,6 +91,7 @@ const REASON_DESCRIPTIONS: Readonly<Record<InvalidTokenReason, string>> = {
   wrong_audience: 'The token is not meant for this API',
   wrong_token_type: 'The token is not a bearer token',
   consent_expired: 'The consent in the token has expired',
+  inactive: 'The access token is not active',
 };
 
 /**
@@ -239,6 +245,88 @@ export class OrganizationNotAllowedError extends PortvaktError {
 }
 
 /**
+ * What a {@link RequirementNotMetError} is about:
+ * - `pid`: the API serves one person per request, and the token is for none or for another
+ *   (docs/maskinporten-rules.md §5.5, §6.8);
+ * - `consent`: no consent in the token to the token's consumer, still valid, for the resource
+ *   (and metadata) the API requires (§5.4, §6.10, §11.3);
+ * - `systemUser`: the token has no Altinn system user, or one of another system or customer (§5.3).
+ *
+ * @example
+ * ```ts
+ * const which: TokenRequirementName = 'pid';
+ * ```
+ */
+export type TokenRequirementName = 'pid' | 'consent' | 'systemUser';
+
+const REQUIREMENT_ANSWERS: Readonly<Record<TokenRequirementName, { code: VerificationFailureCode; description: string; detail: string }>> = {
+  pid: { code: 'person_not_allowed', description: 'The token is not for the person this request is about', detail: 'The access token is not for the person this request is about.' },
+  consent: { code: 'consent_missing', description: 'The token carries no valid consent for this resource', detail: 'The access token carries no valid consent, given to its consumer, for this resource.' },
+  systemUser: { code: 'system_user_not_allowed', description: 'The token has no system user allowed here', detail: 'The access token has no Altinn system user allowed here.' },
+};
+
+/**
+ * The token is valid, but it does not meet one of the API's requirements on its person, consent or
+ * system user (HTTP 403). The bearer error is `insufficient_scope`, RFC 6750's code for a token
+ * without the privileges the request needs; `requirement` says which.
+ *
+ * @example
+ * ```ts
+ * import { RequirementNotMetError } from '@portvakt/verify';
+ * if (err instanceof RequirementNotMetError && err.requirement === 'pid') audit.personMismatch(req);
+ * ```
+ */
+export class RequirementNotMetError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_REQUIREMENT_NOT_MET' as const;
+  static {
+    nameErrorClass(this, 'RequirementNotMetError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_REQUIREMENT_NOT_MET';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
+  readonly status = 403 as const;
+  readonly error = 'insufficient_scope' as const;
+  readonly requirement: TokenRequirementName;
+  readonly wwwAuthenticate: string;
+  constructor(requirement: TokenRequirementName, message: string) {
+    super(message);
+    this.requirement = requirement;
+    this.wwwAuthenticate = `Bearer error="insufficient_scope", error_description="${REQUIREMENT_ANSWERS[requirement].description}"`;
+  }
+}
+
+/**
+ * NAIS Texas' introspection endpoint could not say whether the token is valid (HTTP 503): it did
+ * not answer in time, answered with an error status, or with something that is not an
+ * introspection result. Not the caller's fault, so no `WWW-Authenticate` challenge. `cause` is
+ * the failure (`EndpointUnavailableError`, `TimeoutError` or `MalformedResponseError`).
+ *
+ * @example
+ * ```ts
+ * import { IntrospectionUnavailableError } from '@portvakt/verify';
+ * if (err instanceof IntrospectionUnavailableError) metrics.texasDown.inc();
+ * ```
+ */
+export class IntrospectionUnavailableError extends PortvaktError {
+  static override readonly code = 'ERR_PORTVAKT_INTROSPECTION_UNAVAILABLE' as const;
+  static {
+    nameErrorClass(this, 'IntrospectionUnavailableError');
+  }
+  declare readonly code: 'ERR_PORTVAKT_INTROSPECTION_UNAVAILABLE';
+  /** The 401, 403 or 503 answer, with its `WWW-Authenticate` challenge (see {@link httpStatusOfVerificationFailure}). */
+  override toProblem(): HttpProblem {
+    return problemOfVerification(this);
+  }
+  readonly status = 503 as const;
+  readonly wwwAuthenticate: undefined = undefined;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
  * Maskinporten's key set could not be had, so the token could be neither accepted nor refused
  * (HTTP 503): no key set was fetched yet, or the token names a key that is not in the cached set
  * and the refetch failed. Not the caller's fault, so no `WWW-Authenticate` challenge. `cause` is
@@ -276,7 +364,14 @@ export class KeySetUnavailableError extends PortvaktError {
  * }
  * ```
  */
-export type VerificationError = MissingTokenError | InvalidTokenError | InsufficientScopeError | OrganizationNotAllowedError | KeySetUnavailableError;
+export type VerificationError =
+  | MissingTokenError
+  | InvalidTokenError
+  | InsufficientScopeError
+  | OrganizationNotAllowedError
+  | RequirementNotMetError
+  | KeySetUnavailableError
+  | IntrospectionUnavailableError;
 
 /**
  * Stable codes of {@link httpStatusOfVerificationFailure}, for problem bodies and logs.
@@ -285,7 +380,17 @@ export type VerificationError = MissingTokenError | InvalidTokenError | Insuffic
  * const code: VerificationFailureCode = 'insufficient_scope';
  * ```
  */
-export type VerificationFailureCode = 'token_missing' | 'invalid_token' | 'insufficient_scope' | 'organization_not_allowed' | 'key_set_unavailable' | 'verification_failed';
+export type VerificationFailureCode =
+  | 'token_missing'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'organization_not_allowed'
+  | 'person_not_allowed'
+  | 'consent_missing'
+  | 'system_user_not_allowed'
+  | 'key_set_unavailable'
+  | 'introspection_unavailable'
+  | 'verification_failed';
 
 /**
  * How a verification failure is answered over HTTP, the same in every adapter.
@@ -320,13 +425,16 @@ export function isVerificationError(value: unknown): value is VerificationError 
     value instanceof InvalidTokenError ||
     value instanceof InsufficientScopeError ||
     value instanceof OrganizationNotAllowedError ||
-    value instanceof KeySetUnavailableError
+    value instanceof RequirementNotMetError ||
+    value instanceof KeySetUnavailableError ||
+    value instanceof IntrospectionUnavailableError
   );
 }
 
 /**
  * The HTTP answer to a failed verification: 401 `token_missing` or `invalid_token`, 403
- * `insufficient_scope` or `organization_not_allowed`, 503 `key_set_unavailable`, and 500
+ * `insufficient_scope`, `organization_not_allowed`, `person_not_allowed`, `consent_missing` or
+ * `system_user_not_allowed`, 503 `key_set_unavailable` or `introspection_unavailable`, and 500
  * `verification_failed` for anything else (a bug, not the caller's fault). Adapters send `status`,
  * the `WWW-Authenticate` header when there is one, and an RFC 9457 problem built from the rest.
  *
@@ -350,7 +458,12 @@ export function httpStatusOfVerificationFailure(error: unknown): VerificationFai
   if (error instanceof MissingTokenError) return answer(401, 'token_missing', 'A Maskinporten access token is required: send Authorization: Bearer <token>.', error.wwwAuthenticate);
   if (error instanceof InsufficientScopeError) return answer(403, 'insufficient_scope', `The access token lacks a required scope (${error.missingScopes.join(' ')}).`, error.wwwAuthenticate);
   if (error instanceof OrganizationNotAllowedError) return answer(403, 'organization_not_allowed', `The token's ${error.role} organisation may not use this API.`, error.wwwAuthenticate);
+  if (error instanceof RequirementNotMetError) {
+    const { code, detail } = REQUIREMENT_ANSWERS[error.requirement];
+    return answer(403, code, detail, error.wwwAuthenticate);
+  }
   if (error instanceof KeySetUnavailableError) return answer(503, 'key_set_unavailable', "Maskinporten's signing keys could not be fetched; try again shortly.", undefined);
+  if (error instanceof IntrospectionUnavailableError) return answer(503, 'introspection_unavailable', 'The token could not be checked: the introspection endpoint did not answer; try again shortly.', undefined);
   return answer(500, 'verification_failed', 'The access token could not be verified.', undefined);
 }
 

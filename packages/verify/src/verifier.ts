@@ -16,10 +16,11 @@ import { createKeySetSource } from './environment.js';
 import type { VerifierEnvironmentOption } from './environment.js';
 import { InvalidTokenError } from './errors.js';
 import type { InvalidTokenReason } from './errors.js';
+import { createFlow, markOwnVerifier } from './flow.js';
+import type { Validated } from './flow.js';
 import { KeySetCache } from './key-set.js';
-import type { KeySet } from './key-set.js';
-import { combineRequirements, compileRequirements, enforceRequirements, NO_REQUIREMENTS, REQUIREMENT_KEYS } from './requirements.js';
-import type { CompiledRequirements, TokenRequirements } from './requirements.js';
+import { compileRequirements, REQUIREMENT_KEYS } from './requirements.js';
+import type { TokenRequirements } from './requirements.js';
 
 /**
  * The algorithms Maskinporten signs access tokens with: RSA PKCS#1 v1.5 (docs/maskinporten-rules.md §3.3;
@@ -31,7 +32,8 @@ const ALGORITHM_LIST = [...ALGORITHMS];
 
 /**
  * Options of {@link createMaskinportenVerifier}. The requirements given here (`scope`, `audience`,
- * `consumers`, `suppliers`) apply to every `verify()`; those given to a call apply as well.
+ * `consumers`, `suppliers`, `pid`, `consent`, `systemUser`, `organizationPolicy`) apply to every
+ * `verify()`; those given to a call apply as well.
  *
  * @example
  * ```ts
@@ -52,10 +54,11 @@ export interface MaskinportenVerifierOptions extends TokenRequirements {
     timeout?: number | undefined;
   } | undefined;
   /**
-   * Verified tokens are remembered until they expire (at most `maxEntries`, least recently used
-   * first out), so a token presented again costs a lookup instead of a signature check. A
-   * remembered token still has its expiry, the clock tolerance and every requirement checked on
-   * each use, and is forgotten when the key set is replaced. `false` turns this off.
+   * Accepted tokens are remembered until they expire (at most `maxEntries`, least recently used
+   * first out), so a token presented again costs a lookup instead of a signature check, and
+   * concurrent calls with one new token share one check. A remembered token still has its expiry,
+   * the clock tolerance and every requirement checked on each use, and is forgotten when the key
+   * set is replaced. A refused token is never remembered. `false` turns this off.
    */
   cache?: { maxEntries?: number | undefined } | false | undefined;
   /** `fetch` for the key set and the metadata; default the global one. */
@@ -78,28 +81,39 @@ export interface MaskinportenVerifier {
   readonly issuer: string | undefined;
   /**
    * Verifies `token` and returns its claims, or throws a verification error (`InvalidTokenError`
-   * 401, `InsufficientScopeError` or `OrganizationNotAllowedError` 403, `KeySetUnavailableError`
-   * 503). `requirements` apply on top of the verifier's own.
+   * 401; `InsufficientScopeError`, `OrganizationNotAllowedError` or `RequirementNotMetError` 403;
+   * `KeySetUnavailableError` or `IntrospectionUnavailableError` 503). `requirements` (one set, or a
+   * list that all apply) apply on top of the verifier's own. The token is remembered only when
+   * every requirement is met.
    */
-  verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims>;
+  verify(token: string, requirements?: TokenRequirements | readonly TokenRequirements[]): Promise<MaskinportenTokenClaims>;
   /**
    * The claims of a token this verifier has verified and still remembers, checked as `verify()`
    * checks a remembered token (times, requirements; throwing the same errors); `undefined` when
    * the token is not remembered (or remembering is off), and then `verify()` is the way. Never
-   * does I/O and never checks a signature, so an adapter's hot path can skip a promise.
+   * does I/O and never checks a signature, so an adapter's hot path can skip a promise. Also
+   * `undefined` when an organisation policy applies (the verifier's or `requirements`'), since a
+   * policy may have to wait: `verify()` checks it, still without the signature.
    */
-  recall(token: string, requirements?: TokenRequirements): MaskinportenTokenClaims | undefined;
+  recall(token: string, requirements?: TokenRequirements | readonly TokenRequirements[]): MaskinportenTokenClaims | undefined;
   /**
    * Checks claims `verify()` returned against further requirements (a route's own scope after a
-   * router-level verification), without verifying the token again. Throws like `verify()`.
+   * router-level verification), without verifying the token again. Throws like `verify()`;
+   * returns a promise only when an organisation policy in `requirements` has to be waited for.
    */
-  checkRequirements(claims: MaskinportenTokenClaims, requirements: TokenRequirements): void;
+  checkRequirements(claims: MaskinportenTokenClaims, requirements: TokenRequirements | readonly TokenRequirements[]): void | Promise<void>;
   /** Loads the key set now (at start-up), so the first request does not wait for it. */
   ready(): Promise<void>;
 }
 
 const OPTION_KEYS = ['environment', 'clockTolerance', 'keySet', 'cache', 'fetch', 'clock', ...REQUIREMENT_KEYS] as const;
 const KEY_SET_KEYS = ['cooldown', 'maxAge', 'timeout'] as const;
+
+/** The requirement members of the options, for compiling (the other options are not requirements). */
+function requirementsOf(options: MaskinportenVerifierOptions): TokenRequirements {
+  const { scope, audience, consumers, suppliers, pid, consent, systemUser, organizationPolicy } = options;
+  return { scope, audience, consumers, suppliers, pid, consent, systemUser, organizationPolicy };
+}
 
 /** jose's error codes, mapped to our reasons. The jose error is not kept: it may carry the token's parts. */
 function reasonOfJoseError(error: unknown): { reason: InvalidTokenReason; message: string } {
@@ -155,72 +169,12 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
   if (cacheIn !== false) refuseUnknownOptions(cacheIn, ['maxEntries'], 'cache.');
   const maxEntries = cacheIn === false ? 0 : numberOption((cacheIn as { maxEntries?: unknown }).maxEntries, 'cache.maxEntries', { fallback: 1000, min: 1, max: 1_000_000, unit: 'entries' });
   if (!Number.isInteger(maxEntries)) throw new ConfigurationError('cache.maxEntries', 'must be a whole number of entries.');
-  const defaults = compileRequirements({ scope: options.scope, audience: options.audience, consumers: options.consumers, suppliers: options.suppliers }, '');
+  const defaults = compileRequirements(requirementsOf(options), '');
   const source = createKeySetSource(options.environment, { fetch: fetchImpl as typeof fetch, clock, timeoutMs });
   const keys = new KeySetCache({ source, clock, cooldownMs, maxAgeMs, algorithms: ALGORITHMS });
-  const now = (): number => clock.now();
-  // The token string is the key: the same string has the same signature, checked once.
-  const verified = new Map<string, { claims: MaskinportenTokenClaims; keySet: KeySet }>();
 
-  /**
-   * The time checks, made on every use of a token, remembered or not: `exp` (RFC 7519: expired at
-   * `exp` itself), `nbf`, `iat` not ahead, and a consent's `validTo`, each with the tolerance.
-   */
-  function checkTimes(claims: MaskinportenTokenClaims, at: number): void {
-    if (claims.expiresAt <= at - toleranceMs) throw new InvalidTokenError('expired', 'The token has expired (exp is past, beyond the clock tolerance).');
-    const nbf = claims.payload.nbf;
-    if (typeof nbf === 'number' && nbf * 1000 > at + toleranceMs) throw new InvalidTokenError('not_yet_valid', 'The token is not valid yet (nbf is ahead, beyond the clock tolerance).');
-    if (claims.issuedAt > at + toleranceMs) throw new InvalidTokenError('issued_in_future', 'The token is issued in the future (iat is ahead, beyond the clock tolerance).');
-    const validTo = claims.consent?.validTo;
-    if (validTo !== undefined && Date.parse(validTo) < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
-  }
-
-  /** A remembered token that still holds, or undefined (then it is verified in full). */
-  function remembered(token: string, at: number): MaskinportenTokenClaims | undefined {
-    const entry = verified.get(token);
-    if (entry === undefined) return undefined;
-    verified.delete(token);
-    // Expired, or verified against a key set since replaced: verified again in full.
-    if (entry.keySet !== keys.current || entry.claims.expiresAt <= at - toleranceMs) return undefined;
-    verified.set(token, entry);
-    keys.touch();
-    return entry.claims;
-  }
-
-  function remember(token: string, claims: MaskinportenTokenClaims, keySet: KeySet): void {
-    if (maxEntries === 0) return;
-    if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);
-    verified.set(token, { claims, keySet });
-  }
-
-  // Frozen requirement objects cannot change, so each is compiled once (an adapter's route options).
-  const compiledFrozen = new WeakMap<object, CompiledRequirements>();
-  function requirementsOf(requirements: TokenRequirements | undefined): CompiledRequirements {
-    if (requirements === undefined) return defaults;
-    const frozen = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
-    let compiled = frozen ? compiledFrozen.get(requirements) : undefined;
-    if (compiled === undefined) {
-      compiled = combineRequirements(defaults, compileRequirements(requirements, 'requirements.'));
-      if (frozen) compiledFrozen.set(requirements, compiled);
-    }
-    return compiled;
-  }
-
-  function recallWith(token: string, required: CompiledRequirements): MaskinportenTokenClaims | undefined {
-    if (maxEntries === 0) return undefined;
-    const at = now();
-    const hit = remembered(token, at);
-    if (hit === undefined) return undefined;
-    checkTimes(hit, at);
-    if (required !== NO_REQUIREMENTS) enforceRequirements(hit, required);
-    return hit;
-  }
-
-  async function verify(token: string, requirements?: TokenRequirements): Promise<MaskinportenTokenClaims> {
-    if (typeof token !== 'string') throw new TypeError('verify(token): the token must be a string.');
-    const required = requirementsOf(requirements);
-    const hit = recallWith(token, required);
-    if (hit !== undefined) return hit;
+  /** Whether a token not remembered is valid: its form, claim types, issuer, key and signature. */
+  async function validate(token: string): Promise<Validated> {
     const decoded = decodeAccessToken(token, ALGORITHMS);
     const claims = readClaims(decoded.payload);
     // docs/maskinporten-rules.md §1.1 and §6.1: `iss` is exactly the environment's issuer, trailing slash
@@ -234,43 +188,34 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
     const keySet = held.kids.has(decoded.kid) ? held : await keys.keySetWith(decoded.kid, held);
     if (claims.issuer !== keySet.issuer) throw new InvalidTokenError('wrong_issuer', `The token's issuer is not ${keySet.issuer}.`);
     try {
-      // jose checks the signature (its algorithm allow-list, the key for the kid and alg, the
-      // strict base64url of every segment). The claims were parsed above, once, from the same
-      // bytes, to find duplicate members; they are checked here rather than parsed again.
+      // jose checks the signature (its algorithm allow-list, the key for the kid and alg). The
+      // segments were checked to be canonical base64url above, and the claims parsed once from the
+      // same bytes, to find duplicate members; they are checked here rather than parsed again.
       await compactVerify(token, keySet.getKey, { algorithms: ALGORITHM_LIST });
     } catch (error) {
       const { reason, message } = reasonOfJoseError(error);
       throw new InvalidTokenError(reason, message);
     }
-    const at = now();
-    checkTimes(claims, at);
-    // Remembered before the requirements: they belong to this call, the token's validity does not.
-    remember(token, claims, keySet);
-    if (required !== NO_REQUIREMENTS) enforceRequirements(claims, required);
-    return claims;
+    return { claims, epoch: keySet };
   }
+
+  // A token verified against a key set since replaced is verified again: a rotated-out key stops
+  // working at once.
+  const flow = createFlow({ clock, toleranceMs, maxEntries, defaults, validate, epoch: () => keys.current, onHit: () => keys.touch() });
 
   const verifier: MaskinportenVerifier & { [inspectSymbol](): string } = {
     get issuer() {
       return keys.issuer;
     },
-    verify,
-    recall(token, requirements) {
-      if (typeof token !== 'string') throw new TypeError('recall(token): the token must be a string.');
-      return recallWith(token, requirementsOf(requirements));
-    },
-    checkRequirements(claims, requirements) {
-      if (typeof claims !== 'object' || claims === null || !Array.isArray(claims.scopes)) {
-        throw new TypeError('checkRequirements(claims, requirements): claims must be what verify() returned.');
-      }
-      enforceRequirements(claims, requirementsOf(requirements));
-    },
+    verify: flow.verify,
+    recall: flow.recall,
+    checkRequirements: flow.checkRequirements,
     async ready() {
       await keys.keySet();
     },
     [inspectSymbol]() {
-      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${verified.size} }`;
+      return `MaskinportenVerifier { issuer: ${JSON.stringify(keys.issuer ?? null)}, keys: ${source.location}, kids: [${keys.kids.join(', ')}], fetches: ${keys.fetches}, remembered tokens: ${flow.size}${flow.inFlight === 0 ? '' : `, in flight: ${flow.inFlight}`} }`;
     },
   };
-  return Object.freeze(verifier);
+  return markOwnVerifier(Object.freeze(verifier));
 }

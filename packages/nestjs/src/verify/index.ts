@@ -6,4 +6,5 @@ export type { MaskinportenVerifierModuleAsyncOptions, MaskinportenVerifierModule
 export type { MaskinportenVerifierModuleOptions, MaskinportenVerifierOptionsFactory } from './interfaces/maskinporten-verifier-module-options.interface.js';
 export { MaskinportenTokenException, MaskinportenTokenGuard } from './maskinporten-token.guard.js';
 export { InjectMaskinportenVerifier, MaskinportenToken, RequireMaskinportenScope, RequireMaskinportenToken, SkipMaskinportenToken } from './maskinporten-token.decorators.js';
+export type { MaskinportenNestRequest } from './maskinporten-token.decorators.js';
 export { MASKINPORTEN_VERIFIER } from './maskinporten-verifier.constants.js';

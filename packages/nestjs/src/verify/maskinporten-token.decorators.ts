@@ -1,7 +1,7 @@
 import { createParamDecorator, Inject, SetMetadata } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
-import { validateTokenRequirements } from '@portvakt/verify';
-import type { MaskinportenTokenClaims, TokenRequirements } from '@portvakt/verify';
+import { validateRequestRequirements, validateTokenRequirements } from '@portvakt/verify';
+import type { MaskinportenTokenClaims, RequestRequirements } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
 
 /**
@@ -28,21 +28,43 @@ export function RequireMaskinportenScope(...scopes: string[]): ClassDecorator & 
 }
 
 /**
- * Requires a Maskinporten token on a controller or handler, with further requirements (scope,
- * audience, consumers, suppliers). Like the scopes, the controller's and the handler's
- * requirements both apply. Without arguments it only marks the route as guarded, which matters
- * inside a controller marked `@SkipMaskinportenToken()`.
+ * What the functions of `@RequireMaskinportenToken()` are given by default: the request as both
+ * of Nest's HTTP platforms (Express and Fastify) have it. Name your platform's request type as the
+ * decorator's type argument for more.
+ *
+ * @example
+ * ```ts
+ * const pidOf = (req: MaskinportenNestRequest) => req.params.pid;
+ * ```
+ */
+export interface MaskinportenNestRequest {
+  params: Readonly<Record<string, string | undefined>>;
+  query: Readonly<Record<string, unknown>>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Requires a Maskinporten token on a controller or handler, with further requirements: `scope`,
+ * `audience`, `consumers`, `suppliers`, `pid` (`true`, a person, or a function of the request such
+ * as `(req) => req.params.pid`), `consent`, `systemUser`, and `organizationPolicy(claims, req)`
+ * (may be async). Like the scopes, the controller's and the handler's requirements both apply.
+ * Without arguments it only marks the route as guarded, which matters inside a controller marked
+ * `@SkipMaskinportenToken()`.
  *
  * @example
  * ```ts
  * @Get(':orgno/report')
  * @RequireMaskinportenToken({ scope: 'skatteetaten:report', consumers: ['910753614', '991825827'] })
  * report(@MaskinportenToken('consumerOrg') consumer: string) {}
+ *
+ * @Get('persons/:pid')
+ * @RequireMaskinportenToken({ pid: (req) => req.params.pid })
+ * person(@Param('pid') pid: string) {}
  * ```
  */
-export function RequireMaskinportenToken(requirements: TokenRequirements = {}): ClassDecorator & MethodDecorator {
-  validateTokenRequirements(requirements, '@RequireMaskinportenToken ');
-  return SetMetadata(REQUIREMENTS_METADATA, requirements);
+export function RequireMaskinportenToken<Request = MaskinportenNestRequest>(requirements: RequestRequirements<Request> = {}): ClassDecorator & MethodDecorator {
+  // A frozen copy: the caller's objects may change afterwards, and a frozen one is compiled once.
+  return SetMetadata(REQUIREMENTS_METADATA, validateRequestRequirements<Request>(requirements, '@RequireMaskinportenToken '));
 }
 
 /**

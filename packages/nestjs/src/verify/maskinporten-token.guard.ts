@@ -3,7 +3,7 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { problemBody } from '@portvakt/core';
 import { isVerificationError, verifyRequest } from '@portvakt/verify';
-import type { MaskinportenVerifier, TokenRequirements, VerifiableRequest, VerificationError } from '@portvakt/verify';
+import type { MaskinportenVerifier, RequestRequirements, VerifiableRequest, VerificationError } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
 
 /**
@@ -37,8 +37,10 @@ export class MaskinportenTokenException extends HttpException {
  * meeting the verifier's requirements and those of `@RequireMaskinportenScope` and
  * `@RequireMaskinportenToken` on the controller and the handler (all of them apply). Puts the
  * claims on the request for `@MaskinportenToken()`. Refusals are `MaskinportenTokenException`s: 401
- * (`token_missing`, `invalid_token`), 403 (`insufficient_scope`, `organization_not_allowed`), 503
- * (`key_set_unavailable`), with `WWW-Authenticate` set on the response.
+ * (`token_missing`, `invalid_token`), 403 (`insufficient_scope`, `organization_not_allowed`,
+ * `person_not_allowed`, `consent_missing`, `system_user_not_allowed`), 503 (`key_set_unavailable`,
+ * `introspection_unavailable`), with `WWW-Authenticate` set on the response. An organisation
+ * policy that throws is not a refusal: its error goes to Nest's exception layer (500).
  *
  * Use it globally (`{ provide: APP_GUARD, useClass: MaskinportenTokenGuard }`, with
  * `@SkipMaskinportenToken()` for open routes) or per controller or handler (`@UseGuards`). It reads
@@ -76,7 +78,7 @@ export class MaskinportenTokenGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     const scopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES_METADATA, targets);
-    const requirements = this.reflector.getAll<(TokenRequirements | undefined)[]>(REQUIREMENTS_METADATA, targets).filter((r): r is TokenRequirements => r !== undefined);
+    const requirements = this.reflector.getAll<(RequestRequirements<VerifiableRequest> | undefined)[]>(REQUIREMENTS_METADATA, targets).filter((r): r is RequestRequirements<VerifiableRequest> => r !== undefined);
     const request = context.switchToHttp().getRequest<VerifiableRequest>();
     try {
       // The scopes of @RequireMaskinportenScope first (checked with the signature), then each

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
+import { ConfigurationError } from '@portvakt/core';
 import { createMaskinportenVerifier } from '@portvakt/verify';
+import type { MaskinportenVerifier } from '@portvakt/verify';
 import type { MaskinportenVerifierModuleOptions } from './interfaces/maskinporten-verifier-module-options.interface.js';
 import { MaskinportenTokenGuard } from './maskinporten-token.guard.js';
 import { MASKINPORTEN_VERIFIER } from './maskinporten-verifier.constants.js';
@@ -24,6 +26,21 @@ export type MaskinportenVerifierModuleRootOptions = typeof MASKINPORTEN_VERIFIER
  */
 export type MaskinportenVerifierModuleAsyncOptions = typeof MASKINPORTEN_VERIFIER_ASYNC_OPTIONS_TYPE;
 
+/** The verifier given, or one made from the options (which checks every option). */
+function verifierOf(options: MaskinportenVerifierModuleOptions): MaskinportenVerifier {
+  if (typeof options === 'object' && options !== null && 'verifier' in options) {
+    const { verifier, ...rest } = options;
+    const candidate = verifier as Partial<MaskinportenVerifier> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.verify !== 'function' || typeof candidate.recall !== 'function' || typeof candidate.checkRequirements !== 'function') {
+      throw new ConfigurationError('verifier', 'must be a verifier from createMaskinportenVerifier() or createTexasIntrospectionVerifier() in @portvakt/verify.');
+    }
+    const extra = Object.keys(rest)[0];
+    if (extra !== undefined) throw new ConfigurationError(extra, 'is an option of createMaskinportenVerifier(): with { verifier }, give it to the function that made the verifier.');
+    return verifier;
+  }
+  return createMaskinportenVerifier(options);
+}
+
 function withVerifier(module: DynamicModule): DynamicModule {
   return {
     ...module,
@@ -31,7 +48,7 @@ function withVerifier(module: DynamicModule): DynamicModule {
       ...(module.providers ?? []),
       // createMaskinportenVerifier validates every option: a bad configuration stops the app at
       // boot with a ConfigurationError naming the field. The key set is fetched on first use.
-      { provide: MASKINPORTEN_VERIFIER, useFactory: (options: MaskinportenVerifierModuleOptions) => createMaskinportenVerifier(options), inject: [MASKINPORTEN_VERIFIER_MODULE_OPTIONS] },
+      { provide: MASKINPORTEN_VERIFIER, useFactory: verifierOf, inject: [MASKINPORTEN_VERIFIER_MODULE_OPTIONS] },
       MaskinportenTokenGuard,
     ],
     exports: [...(module.exports ?? []), MASKINPORTEN_VERIFIER, MaskinportenTokenGuard],
@@ -40,7 +57,9 @@ function withVerifier(module: DynamicModule): DynamicModule {
 
 /**
  * Configures the verifier of incoming Maskinporten tokens for `MaskinportenTokenGuard`, and
- * provides both (`MASKINPORTEN_VERIFIER`, `@InjectMaskinportenVerifier()`). One per app.
+ * provides both (`MASKINPORTEN_VERIFIER`, `@InjectMaskinportenVerifier()`). One per app. Give it
+ * the options of `createMaskinportenVerifier()`, or `{ verifier }` (on NAIS, the Texas introspection
+ * verifier: `{ verifier: createTexasIntrospectionVerifier() }`).
  *
  * @example
  * ```ts

@@ -1,14 +1,17 @@
-import type { MaskinportenVerifierOptions } from '@portvakt/verify';
+import type { MaskinportenVerifier, MaskinportenVerifierOptions } from '@portvakt/verify';
 
 /**
- * Options of `MaskinportenVerifierModule.forRoot()`: the options of `createMaskinportenVerifier()`.
+ * Options of `MaskinportenVerifierModule.forRoot()`: the options of `createMaskinportenVerifier()`,
+ * or `{ verifier }`, a verifier made elsewhere, such as NAIS Texas' introspection verifier
+ * (`createTexasIntrospectionVerifier()` in `@portvakt/verify`).
  *
  * @example
  * ```ts
- * const options: MaskinportenVerifierModuleOptions = { environment: 'prod', scope: 'nav:aareg' };
+ * const local: MaskinportenVerifierModuleOptions = { environment: 'prod', scope: 'nav:aareg' };
+ * const texas: MaskinportenVerifierModuleOptions = { verifier: createTexasIntrospectionVerifier({ scope: 'nav:aareg' }) };
  * ```
  */
-export type MaskinportenVerifierModuleOptions = MaskinportenVerifierOptions;
+export type MaskinportenVerifierModuleOptions = MaskinportenVerifierOptions | { verifier: MaskinportenVerifier };
 
 /**
  * A class that makes the verifier options, for `forRootAsync({ useClass })`.

@@ -1,0 +1,2 @@
+export { maskinportenFastify } from './plugin.js';
+export type { MaskinportenFastifyErrorHook, MaskinportenFastifyOptions, MaskinportenRouteConfig } from './plugin.js';
