@@ -1,7 +1,8 @@
 // Error identity as a bundled app sees it: esbuild puts the ESM and the CommonJS build of core and
 // of this package into one file when an app both imports and requires them, and a minifier
 // renames every class. Names must stay the classes' own, and `instanceof` must give the same
-// answer across the two copies as within one: 16 classes (the base and 15 errors) against 16.
+// answer across the two copies as within one: 18 classes (the base and 17 errors) against 18, and
+// the list is every error class the two packages export.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,11 +39,15 @@ const make = (core, verify) => ({
   InsufficientScopeError: () => new verify.InsufficientScopeError(['a:b'], ['a:b']),
   OrganizationNotAllowedError: () => new verify.OrganizationNotAllowedError('consumer', 'no'),
   KeySetUnavailableError: () => new verify.KeySetUnavailableError('down'),
+  RequirementNotMetError: () => new verify.RequirementNotMetError('pid', 'another person'),
+  IntrospectionUnavailableError: () => new verify.IntrospectionUnavailableError('Texas is down'),
 });
 const classOf = (core, verify, name) => core[name] ?? verify[name];
 const copies = { esm: [coreEsm, verifyEsm], cjs: [coreCjs, verifyCjs] };
 const names = Object.keys(make(coreEsm, verifyEsm));
-const result = { distinctCopies: coreEsm.ConfigurationError !== coreCjs.ConfigurationError, errors: [], answers: [] };
+// Every error class the packages export, so a new class that is not in the list above fails the test.
+const exported = [coreEsm, verifyEsm].flatMap((m) => Object.entries(m)).filter(([, v]) => typeof v === 'function' && (v === coreEsm.PortvaktError || v.prototype instanceof coreEsm.PortvaktError)).map(([k]) => k).sort();
+const result = { distinctCopies: coreEsm.ConfigurationError !== coreCjs.ConfigurationError, exported, listed: [...names].sort(), errors: [], answers: [] };
 for (const [from, [core, verify]] of Object.entries(copies)) {
   const factories = make(core, verify);
   for (const made of names) {
@@ -58,7 +63,7 @@ for (const [from, [core, verify]] of Object.entries(copies)) {
 console.log(JSON.stringify(result));
 `;
 
-async function bundleAndRun(minify: boolean): Promise<{ distinctCopies: boolean; errors: Record<string, unknown>[]; answers: { from: string; to: string; made: string; tested: string; answer: boolean }[] }> {
+async function bundleAndRun(minify: boolean): Promise<{ distinctCopies: boolean; exported: string[]; listed: string[]; errors: Record<string, unknown>[]; answers: { from: string; to: string; made: string; tested: string; answer: boolean }[] }> {
   const outfile = path.join(out, minify ? 'app.min.cjs' : 'app.cjs');
   await build({ stdin: { contents: APP, resolveDir: packageDir, sourcefile: 'app.mjs', loader: 'js' }, bundle: true, platform: 'node', format: 'cjs', minify, outfile, logLevel: 'silent' });
   return JSON.parse(execFileSync(process.execPath, [outfile], { encoding: 'utf8' })) as never;
@@ -68,14 +73,15 @@ describe.each([false, true])('an esbuild bundle with both copies (minify: %s)', 
   it('keeps every class name and code, and answers instanceof across copies as within one', async () => {
     const result = await bundleAndRun(minify);
     expect(result.distinctCopies).toBe(true);
-    expect(result.errors).toHaveLength(30);
+    expect(result.exported).toEqual(result.listed);
+    expect(result.errors).toHaveLength(2 * 17);
     for (const error of result.errors) {
       expect(error.name).toBe(error.made);
       expect(error.json).toBe(error.made);
       expect(error.className).toBe(error.made);
       expect(error.code).toBe(error.classCode);
     }
-    expect(result.answers).toHaveLength(2 * 15 * 2 * 16);
+    expect(result.answers).toHaveLength(2 * 17 * 2 * 18);
     const wrong = result.answers.filter((a) => a.answer !== (a.tested === 'PortvaktError' || a.tested === a.made));
     expect(wrong).toEqual([]);
   });
