@@ -186,10 +186,24 @@ describe('keys rotate: nothing is written unless the set read back holds the ser
     expect(result.propagation.attempts).toBeGreaterThan(1);
     expect(result.propagation.seen).toEqual([{ answer: 'HTTP 401 invalid_client MP-999 "Key not active yet."', count: result.propagation.attempts - 1 }]);
     expect(result.next[1]).toBe(`Check it as the service will use it: portvakt doctor --dotenv ${serviceEnv} --key ${path.join(out, 'service-key-2.private.jwk.json')}`);
-    expect(result.next[2]).toBe(`When no instance signs with the old key any more: portvakt keys prune --dotenv ${serviceEnv} --admin-dotenv ${adminEnv} --self-service ${sim.selfServiceUrl} --keep service-key-2`);
-    // The prune line runs as printed.
-    const pruned = await portvakt(['keys', 'prune', '--dotenv', serviceEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'service-key-1', '--keep', 'other-key', '--dry-run']);
-    expect(pruned.code).toBe(0);
+    const newKeyFile = path.join(out, 'service-key-2.private.jwk.json');
+    expect(result.next[2]).toBe(`When no instance signs with the old key any more: portvakt keys prune --dotenv ${serviceEnv} --admin-dotenv ${adminEnv} --self-service ${sim.selfServiceUrl} --current-key ${newKeyFile} --keep service-key-2`);
+    // The prune line runs as printed (as a dry run here), naming the new key as the service's.
+    const printed = await portvakt([...result.next[2]!.split(': ')[1]!.split(' ').slice(1), '--dry-run', '--json']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect((JSON.parse(printed.stdout) as { dropped: string[] }).dropped).toEqual(['service-key-1', 'other-key']);
+    // Copied before the service switched keys (its env file still holds service-key-1), the same
+    // prune is refused: it would drop the key the service signs with. --force overrides.
+    const early = await portvakt(['keys', 'prune', ...flags(sim.selfServiceUrl), '--keep', 'service-key-2']);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/would drop "service-key-1", the key the service signs with now/);
+    expect(early.stderr).toMatch(/Nothing was written/);
+    const listed = await portvakt(['keys', 'list', ...flags(sim.selfServiceUrl), '--json']);
+    expect((JSON.parse(listed.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['service-key-1', 'other-key', 'service-key-2']);
+    const forced = await portvakt(['keys', 'prune', ...flags(sim.selfServiceUrl), '--keep', 'service-key-2', '--force', '--dry-run']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const kept = await portvakt(['keys', 'prune', '--dotenv', serviceEnv, '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--keep', 'service-key-1', '--keep', 'other-key', '--dry-run']);
+    expect(kept.code).toBe(0);
   });
 
   it('stops at --wait and names every answer it saw', async () => {

@@ -80,8 +80,12 @@ export const pruneSpec: CommandSpec = {
     'dry-run': DRY_RUN,
     keep: { type: 'string', multiple: true, value: 'KID', description: 'Keep this key and drop every other; repeat for more.' },
     remove: { type: 'string', multiple: true, value: 'KID', description: 'Drop this key; repeat for more.' },
+    'current-key': { type: 'string', value: 'FILE', description: 'The key the service signs with now, which is never dropped (default: the MASKINPORTEN_* key variables of --dotenv or the environment).' },
+    'current-kid': { type: 'string', value: 'KID', description: 'Its kid, with a PEM --current-key.' },
+    'passphrase-env': PASSPHRASE_FLAG,
+    force: { type: 'boolean', description: 'Drop the key the service signs with now all the same (it will be locked out until it has another).' },
   },
-  details: 'Give --keep or --remove. The last key is never dropped.',
+  details: 'Give --keep or --remove. The last key is never dropped, nor the key the service signs with now (unless --force).',
 };
 
 export const listSpec: CommandSpec = {
@@ -277,7 +281,7 @@ export async function rotate(argv: string[], io: CommandIo, print: Printer): Pro
     const nextSteps = [
       `Deploy the new key: a service that follows its key file (MASKINPORTEN_CLIENT_JWK_PATH or another _PATH variable) takes it without a restart when the file is replaced with ${shellWord(files.privateJwkPath)}; otherwise set MASKINPORTEN_CLIENT_JWK="$(cat ${shellWord(files.privateJwkPath)})" and restart, or call client.setKey().`,
       `Check it as the service will use it: ${commandLine(doctorTarget, flags, [['key', files.privateJwkPath]])}`,
-      `When no instance signs with the old key any more: ${commandLine(pruneSpec, flags, [['keep', kid]])}`,
+      `When no instance signs with the old key any more: ${commandLine(pruneSpec, flags, [['current-key', files.privateJwkPath], ['keep', kid]], ['current-kid', 'passphrase-env'])}`,
     ];
     if (flags.json === true) {
       print.json({ ok: true, clientId, kid, before: kidsOf(before), keys: kidsOf(written), files, propagation, next: nextSteps });
@@ -382,6 +386,16 @@ export async function prune(argv: string[], io: CommandIo, print: Printer): Prom
     const problems = setProblems(next);
     if (problems.length > 0) throw new CommandError(`The key set left would break Digdir's rules, so the API would refuse it: ${problems.join('; ')}. Nothing was written.`, { fix: 'drop those keys too, or register them again with use "sig", RS256 and 2048 bits.' });
     const dropped = kids.filter((kid) => !kidsOf(next).includes(kid));
+    // The key the service signs with now is never dropped unless the user says so: a prune copied
+    // before the service switched keys would lock it out.
+    const { current } = currentKeyOf(flags, io, targetEnv);
+    if (current.kid !== undefined && dropped.includes(current.kid) && flags.force !== true) {
+      throw new CommandError(`That would drop "${current.kid}", the key the service signs with now (from --${DOTENV_FLAG} or --current-key): the service would be locked out. Nothing was written.`, {
+        exitCode: EXIT_CODES.usage,
+        fix: `once the service signs with another key, give that key: ${commandLine(pruneSpec, flags, [['current-key', '<its private key file>']], ['current-kid'])}; to drop it all the same, add --force.`,
+      });
+    }
+    if (current.kid === undefined) print.note(`Not checked that the service keeps its key: give the key it signs with now (--${DOTENV_FLAG} with its MASKINPORTEN_* key variables, or --current-key FILE).`);
     if (flags['dry-run'] === true) {
       if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kids, dropped, keys: next });
       else {
