@@ -156,13 +156,12 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
   /**
    * Whether this request should carry a token: not skipped, bound for an allowed origin, and with
    * no Authorization of the caller's own (our marker from an earlier send of this config does not
-   * count). Returns the header's current value, or false.
+   * count).
    */
-  const wantsToken = (config: InternalAxiosRequestConfig): { current: unknown } | false => {
+  const wantsToken = (config: InternalAxiosRequestConfig): boolean => {
     if (config.maskinporten?.skip === true || !isAllowed(config)) return false;
     const current: unknown = config.headers.get('Authorization');
-    if (current !== undefined && current !== null && current !== REDACTED && !settings.overwriteAuthorization) return false;
-    return { current };
+    return current === undefined || current === null || current === REDACTED || settings.overwriteAuthorization;
   };
 
   /** A 401 we may answer with a new token: from a hop that carried our token, with a body we can send again. */
@@ -181,18 +180,14 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
     let request: TokenRequest | undefined;
     let authorization = '';
     try {
-      const wanted = wantsToken(config);
-      if (wanted !== false) {
+      if (wantsToken(config)) {
         assertRedirectsChecked(config, adapter);
         request = claimsOf(settings.request, config.maskinporten);
         token = await getToken(config, request);
-        // One string for the whole request: Axios and Node keep this very string, so the redaction
-        // below finds it by identity. The token is visible ASCII (core checks every token), so with
-        // no Authorization header yet a plain property, as Axios' own examples set headers, is
-        // what headers.set() would store.
+        // One string for the whole request: Axios (whose sanitising leaves a clean value as it is)
+        // and Node keep this very string, so the redaction below finds it by identity.
         authorization = token.authorization;
-        if (wanted.current === undefined) config.headers.Authorization = authorization;
-        else config.headers.set('Authorization', authorization);
+        config.headers.set('Authorization', authorization);
       }
     } finally {
       if (setting === undefined) delete config.adapter;
