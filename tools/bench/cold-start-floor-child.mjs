@@ -3,6 +3,7 @@
 // endpoint with fetch, and makes one call with the token as a static Authorization header. The
 // same settings as the Portvakt process: the variables NAIS injects, and API_URL.
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { URLSearchParams } from 'node:url';
 import axios from 'axios';
 
 const env = process.env;
