@@ -24,5 +24,6 @@ const { access_token: token } = await response.json();
 const api = axios.create({ baseURL: env.API_URL, headers: { Authorization: `Bearer ${token}` } });
 const { status } = await api.get('/cold-start');
 // Peak RSS is the kernel's high-water mark for this process (getrusage, what wait4 reports too).
-process.stdout.write(JSON.stringify({ status, maxRssKiB: process.resourceUsage().maxRSS }));
+const { maxRSS, userCPUTime, systemCPUTime } = process.resourceUsage();
+process.stdout.write(JSON.stringify({ status, maxRssKiB: maxRSS, cpuMicros: userCPUTime + systemCPUTime }));
 process.exit(0);

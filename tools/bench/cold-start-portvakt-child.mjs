@@ -8,5 +8,6 @@ import { withMaskinporten } from '@portvakt/axios';
 const api = axios.create({ baseURL: process.env.API_URL });
 withMaskinporten(api, { client: createMaskinportenClient(fromEnv()) });
 const { status } = await api.get('/cold-start');
-process.stdout.write(JSON.stringify({ status, maxRssKiB: process.resourceUsage().maxRSS }));
+const { maxRSS, userCPUTime, systemCPUTime } = process.resourceUsage();
+process.stdout.write(JSON.stringify({ status, maxRssKiB: maxRSS, cpuMicros: userCPUTime + systemCPUTime }));
 process.exit(0);
