@@ -18,6 +18,13 @@
 //   into the agent and other requests in flight;
 // - for errors, a bounded sweep over everything the error reaches, except live sockets, agents
 //   and other shared emitters, replaces any remaining occurrence of the token.
+//
+// A successful response takes a cheaper road (redactSentResponse): the request carried the token
+// in one header only, the Authorization header this package set, with the exact value
+// `token.authorization`. Axios, Node and follow-redirects copy that value to known places (the
+// config's headers, the request's header map, the header block Node sent, follow-redirects'
+// options), so each is a string compare (the header block one search). A place that does not hold
+// the value where expected (another letter case, another Axios version) gets the full scan above.
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -145,6 +152,72 @@ export function redactResponse(response: AxiosResponse | undefined, secrets: Sec
   if (!isObject(response)) return;
   redactConfig(response.config, secrets, hideLinks);
   redactRequest(response.request, secrets, hideLinks);
+}
+
+/** Sets `headers[name]` to the marker if it holds exactly `authorization`; false if it does not. */
+function redactOwnHeader(headers: unknown, name: string, authorization: string): boolean {
+  if (!isObject(headers) || headers[name] !== authorization) return false;
+  headers[name] = REDACTED;
+  return true;
+}
+
+/** How Node writes the header this package sets, in the header block it sends. */
+const AUTHORIZATION_LINE = '\r\nAuthorization: ';
+
+/**
+ * Node's request as sent with our header: the header block holds it as one line, and the header
+ * map under its lower-case name. Returns false when either is not where expected.
+ */
+function redactSentClientRequest(request: Bag, authorization: string): boolean {
+  const header = request._header;
+  if (typeof header !== 'string') return false;
+  // A search for the short line start, then one compare of the value: a search for the whole
+  // value costs several times more (a ~1 KB pattern sets up Boyer-Moore tables first).
+  const line = header.indexOf(AUTHORIZATION_LINE);
+  if (line === -1) return false;
+  const at = line + AUTHORIZATION_LINE.length;
+  const end = at + authorization.length;
+  if (header.slice(at, end) !== authorization || header.charCodeAt(end) !== 13) return false;
+  request._header = header.slice(0, at) + REDACTED + header.slice(end);
+  outHeadersKey ??= Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'kOutHeaders');
+  const headerMap = outHeadersKey === undefined ? undefined : request[outHeadersKey];
+  const entry = isObject(headerMap) ? headerMap.authorization : undefined;
+  if (!Array.isArray(entry) || entry[1] !== authorization) return false;
+  entry[1] = REDACTED;
+  return true;
+}
+
+/**
+ * Redacts a successful response whose request carried `authorization` (the very string this
+ * package set as the Authorization header, the value of the last of `tokens`): an identity compare
+ * per place Axios, Node and follow-redirects copy it to, and one search in the header block Node
+ * sent. Whatever is not found where expected gets {@link redactResponse}'s full scan, for every
+ * token in `tokens` (the refused one too, after a 401 retry).
+ *
+ * @example
+ * ```ts
+ * const response = await adapter(config);
+ * redactSentResponse(response, authorization, [token]);
+ * ```
+ */
+export function redactSentResponse(response: AxiosResponse, authorization: string, tokens: readonly { readonly authorization: string; readonly accessToken: string }[]): void {
+  if (!isObject(response)) return;
+  const config = response.config as InternalAxiosRequestConfig | undefined;
+  if (!redactOwnHeader(config?.headers, 'Authorization', authorization)) redactConfig(config, secretsOf(tokens));
+  const request: unknown = response.request;
+  if (request instanceof http.ClientRequest) {
+    const redirectable = (request as unknown as Bag)._redirectable;
+    const options = isObject(redirectable) ? redirectable._options : undefined;
+    if (
+      redactSentClientRequest(request as unknown as Bag, authorization) &&
+      // follow-redirects: its options keep the headers for the next hop; its current request is this one.
+      (!isObject(redirectable) ||
+        (isObject(options) && redactOwnHeader(options.headers, 'Authorization', authorization) && redirectable._currentRequest === request))
+    ) {
+      return;
+    }
+  }
+  redactRequest(request, secretsOf(tokens), false);
 }
 
 /**

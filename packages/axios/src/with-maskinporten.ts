@@ -14,7 +14,7 @@ import type { AccessToken, TokenRequest } from '@portvakt/core';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WithMaskinportenOptions } from './options.js';
 import { guardRedirects } from './redirect-guard.js';
-import { REDACTED, redactConfig, redactError, redactResponse, secretsOf } from './redact.js';
+import { REDACTED, redactConfig, redactError, redactSentResponse, secretsOf } from './redact.js';
 import { isReplayableData } from './replay.js';
 import type { MaskinportenRequestConfig } from './request-config.js';
 
@@ -39,8 +39,13 @@ type AdapterSetting = AxiosRequestConfig['adapter'];
 
 /** Instances with an installed interceptor: a second one would stack tokens and guards. */
 const installedOn = new WeakSet<object>();
-/** Our adapter wrappers and what they wrap, so a config sent again is not wrapped twice. */
-const wrapped = new WeakMap<AxiosAdapter, AdapterSetting>();
+/**
+ * On each of our adapter wrappers, the setting it wraps, so a config sent again is not wrapped
+ * twice. A property of the wrapper, not a WeakMap entry: a wrapper is made per request, and a
+ * WeakMap entry per request is work for the garbage collector.
+ */
+const WRAPPED = Symbol('portvakt.wrappedAdapter');
+type Wrapper = AxiosAdapter & { [WRAPPED]?: AdapterSetting };
 
 function claimsOf(base: TokenRequest, perRequest: MaskinportenRequestConfig | undefined): TokenRequest {
   if (perRequest === undefined) return base;
@@ -83,14 +88,14 @@ export function withMaskinporten(instance: AxiosInstance, options: WithMaskinpor
   }
   const send = createSender(instance, settings);
   const wrap = (setting: AdapterSetting): AxiosAdapter => {
-    const adapter: AxiosAdapter = (config) => send(config, setting);
-    wrapped.set(adapter, setting);
+    const adapter: Wrapper = (config) => send(config, setting);
+    adapter[WRAPPED] = setting;
     return adapter;
   };
   const id = instance.interceptors.request.use(
     (config) => {
       const current = config.adapter;
-      config.adapter = wrap(typeof current === 'function' && wrapped.has(current) ? wrapped.get(current) : current);
+      config.adapter = wrap(typeof current === 'function' && Object.hasOwn(current, WRAPPED) ? (current as Wrapper)[WRAPPED] : current);
       return config;
     },
     undefined,
@@ -148,40 +153,47 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
     }
   };
 
-  /** Attaches a token if this request should carry one; returns it and its claims. */
-  const attach = async (config: InternalAxiosRequestConfig, adapter: AxiosAdapter): Promise<{ token: AccessToken; request: TokenRequest } | undefined> => {
-    const perRequest = config.maskinporten;
-    if (perRequest?.skip === true || !isAllowed(config)) return undefined;
-    // The caller's own Authorization wins, unless it is our marker from an earlier send of this config.
+  /**
+   * Whether this request should carry a token: not skipped, bound for an allowed origin, and with
+   * no Authorization of the caller's own (our marker from an earlier send of this config does not
+   * count).
+   */
+  const wantsToken = (config: InternalAxiosRequestConfig): boolean => {
+    if (config.maskinporten?.skip === true || !isAllowed(config)) return false;
     const current: unknown = config.headers.get('Authorization');
-    if (current !== undefined && current !== null && current !== REDACTED && !settings.overwriteAuthorization) return undefined;
-    assertRedirectsChecked(config, adapter);
-    const request = claimsOf(settings.request, perRequest);
-    const token = await getToken(config, request);
-    config.headers.set('Authorization', token.authorization);
-    return { token, request };
+    return current === undefined || current === null || current === REDACTED || settings.overwriteAuthorization;
   };
 
   /** A 401 we may answer with a new token: from a hop that carried our token, with a body we can send again. */
-  const shouldRetry = (error: unknown, config: InternalAxiosRequestConfig, token: AccessToken): boolean => {
+  const shouldRetry = (error: unknown, config: InternalAxiosRequestConfig, authorization: string): boolean => {
     if (!settings.retryOnUnauthorized || !axios.isAxiosError(error) || error.response?.status !== 401) return false;
     if (config.signal?.aborted === true || !isReplayableData(config.data)) return false;
     // The http adapter's response carries the last hop's request: after a redirect that dropped the
     // token, the 401 is not about our token.
     const lastHop = error.response.request as { getHeader?: (name: string) => unknown } | undefined;
-    return typeof lastHop?.getHeader !== 'function' || lastHop.getHeader('authorization') === token.authorization;
+    return typeof lastHop?.getHeader !== 'function' || lastHop.getHeader('authorization') === authorization;
   };
 
   return async function send(config: InternalAxiosRequestConfig, setting: AdapterSetting): Promise<AxiosResponse> {
     const adapter = axios.getAdapter(setting ?? axios.defaults.adapter, config);
-    let attached: Awaited<ReturnType<typeof attach>>;
+    let token: AccessToken | undefined;
+    let request: TokenRequest | undefined;
+    let authorization = '';
     try {
-      attached = await attach(config, adapter);
+      if (wantsToken(config)) {
+        assertRedirectsChecked(config, adapter);
+        request = claimsOf(settings.request, config.maskinporten);
+        token = await getToken(config, request);
+        // One string for the whole request: Axios (whose sanitising leaves a clean value as it is)
+        // and Node keep this very string, so the redaction below finds it by identity.
+        authorization = token.authorization;
+        config.headers.set('Authorization', authorization);
+      }
     } finally {
       if (setting === undefined) delete config.adapter;
       else config.adapter = setting;
     }
-    if (attached === undefined) {
+    if (token === undefined || request === undefined) {
       try {
         return await adapter(config);
       } catch (error) {
@@ -189,24 +201,25 @@ function createSender(instance: AxiosInstance, settings: ResolvedOptions) {
         throw error;
       }
     }
-    const tokens = [attached.token];
+    const tokens = [token];
     const restoreBeforeRedirect = guardRedirects(config, policy);
     try {
       let response: AxiosResponse;
       try {
         response = await adapter(config);
       } catch (error) {
-        if (!shouldRetry(error, config, attached.token)) throw error;
+        if (!shouldRetry(error, config, authorization)) throw error;
         // docs/maskinporten-rules.md §7: on a 401 from the API, drop the cached token and retry once. The
         // client drops it only if it is still the cached one, and concurrent callers share one
         // fetch, so 100 requests refused at once cause one new token.
-        client.invalidate(attached.token);
-        const fresh = await getToken(config, attached.request);
+        client.invalidate(token);
+        const fresh = await getToken(config, request);
         tokens.push(fresh);
-        config.headers.set('Authorization', fresh.authorization);
+        authorization = fresh.authorization;
+        config.headers.set('Authorization', authorization);
         response = await adapter(config);
       }
-      redactResponse(response, secretsOf(tokens));
+      redactSentResponse(response, authorization, tokens);
       return response;
     } catch (error) {
       const secrets = secretsOf(tokens);
