@@ -1,6 +1,7 @@
 // Where a command writes: stdout for results (a token, a key set, a report), stderr for progress
 // and errors. Colour only on a terminal and never when NO_COLOR is set (https://no-color.org).
 import type { Writable } from 'node:stream';
+import { terminalJson } from './mask.js';
 
 /**
  * The streams and environment a command runs with; `run()` takes it so tests and embedders can
@@ -57,7 +58,9 @@ export function createPrinter(io: CommandIo): Printer {
       if (progressShown) io.stderr.write('\r\u001b[2K');
       progressShown = false;
     },
-    json: (value) => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    // A server's text can reach JSON output too (a kid, an error description): written so that no
+    // character of it drives the terminal.
+    json: (value) => void io.stdout.write(`${terminalJson(value)}\n`),
     colour: {
       ok: paint(colourOut, 32, 39),
       bad: paint(colourOut, 31, 39),

@@ -42,3 +42,26 @@ export function serverText(text: string, secrets: readonly string[] = []): strin
   const masked = forTerminal(text, secrets).replace(OPAQUE, '[redacted]').replace(/\s+/g, ' ').trim();
   return masked.length > MAX_SERVER_TEXT ? `${masked.slice(0, MAX_SERVER_TEXT)}…` : masked;
 }
+
+/** Digdir's characters for a kid: letters, digits, `.`, `_` and `-` (docs/maskinporten-rules.md §4.2). */
+export const KID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * A kid a server sent, as it may be shown: as it is when it is one Digdir allows, else masked as
+ * server text (a kid that carries escapes, bidirectional overrides or a token is never printed).
+ */
+export function kidText(kid: unknown): string {
+  const text = String(kid);
+  // A JWT is made of Digdir's kid characters too: a kid shaped like a token is masked all the same.
+  if (KID_PATTERN.test(text) && redactSecrets(text) === text) return text;
+  return `[a kid Digdir does not allow: ${serverText(text).slice(0, 60) || 'empty'}]`;
+}
+
+// Characters JSON.stringify leaves as they are that still drive a terminal: C1 controls, DEL and
+// the bidirectional and invisible formatting characters. They can only stand inside a string.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** JSON for a terminal: the same value, with the characters above written as `\uXXXX` escapes. */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

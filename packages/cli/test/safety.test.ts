@@ -19,6 +19,7 @@ const admin = generateClientKey({ kid: 'admin-key' });
 const service = generateClientKey({ kid: 'service-key-1' });
 const stranger = generateClientKey({ kid: 'service-key-1' });
 const other = generateClientKey({ kid: 'other-key' });
+const neighbourKeys = [generateClientKey({ kid: 'neighbour-key-1' }), generateClientKey({ kid: 'neighbour-key-2' })];
 const pki = createTestPki();
 const adminCertificate = pki.issueEnterpriseCertificate({ orgno: ORG });
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/;
@@ -53,6 +54,7 @@ beforeAll(async () => {
       { clientId: 'cert-admin', orgno: ORG, scopes: ['idporten:dcr.modify'], acceptCertificates: true },
       { clientId: 'app', orgno: ORG, scopes: ['demo:read'], jwks: [{ ...service.publicJwk, exp: Math.floor((now + 200 * DAY) / 1000) }, { ...other.publicJwk, exp: Math.floor((now + 10 * DAY) / 1000) }] },
       { clientId: 'fresh', orgno: ORG, scopes: ['demo:read'], jwks: [] },
+      { clientId: 'neighbour', orgno: ORG, scopes: ['demo:read'], jwks: neighbourKeys.map((k) => k.publicJwk) },
     ],
   });
   const environment = { MASKINPORTEN_ISSUER: sim.issuer, MASKINPORTEN_TOKEN_ENDPOINT: sim.tokenEndpoint };
@@ -158,6 +160,74 @@ describe('keys rotate: nothing is written unless the set read back holds the ser
       } finally {
         await api.close();
       }
+    }
+  });
+
+  it('keys prune checks the set it reads as rotate does: a foreign set, another key under the service\'s kid, and the service\'s key among those dropped are refused; --force overrides', async () => {
+    const cases: [keys: unknown[], args: string[], message: RegExp][] = [
+      // A lying API (or another client's set): the service's key is not there.
+      [[other.publicJwk, { ...other.publicJwk, kid: 'old-key' }], ['--remove', 'old-key'], /does not hold "service-key-1", the key the service signs with/],
+      [[other.publicJwk, { ...other.publicJwk, kid: 'old-key' }], ['--keep', 'other-key'], /does not hold "service-key-1", the key the service signs with/],
+      [[stranger.publicJwk, other.publicJwk], ['--keep', 'other-key'], /holds a kid "service-key-1" with another public key/],
+      [[service.publicJwk, other.publicJwk], ['--keep', 'other-key'], /would drop "service-key-1", the key the service signs with now/],
+    ];
+    for (const [keys, args, message] of cases) {
+      const api = await startStandInApi((request) => (request.method === 'GET' ? { status: 200, body: { keys } } : { status: 200, body: { keys: [] } }));
+      try {
+        const refused = await portvakt(['keys', 'prune', ...flags(api.url), ...args]);
+        expect(refused.code, refused.stderr).not.toBe(0);
+        expect(refused.stderr).toMatch(message);
+        expect(refused.stderr).toMatch(/Nothing was written/);
+        expect(refused.stderr).toMatch(/--force/);
+        expect(api.requests.map((r) => r.method)).toEqual(['GET']);
+        const forced = await portvakt(['keys', 'prune', ...flags(api.url), ...args, '--force', '--dry-run']);
+        expect(forced.code, forced.stderr).toBe(0);
+      } finally {
+        await api.close();
+      }
+    }
+  });
+
+  it('keys prune with the wrong --client-id against the real self-service API writes nothing', async () => {
+    // "other" is another client of the same organisation, whose set does not hold the service's key.
+    const result = await portvakt(['keys', 'prune', ...flags(sim.selfServiceUrl), '--client-id', 'neighbour', '--keep', 'neighbour-key-2']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/does not hold "service-key-1"/);
+    const listed = await portvakt(['keys', 'list', '--client-id', 'neighbour', '--admin-dotenv', adminEnv, '--self-service', sim.selfServiceUrl, '--json']);
+    expect((JSON.parse(listed.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(['neighbour-key-1', 'neighbour-key-2']);
+  });
+
+  it('shows a kid the server sent only as Digdir allows kids: escapes, controls, bidirectional overrides and tokens never reach the terminal, in text or JSON', async () => {
+    const hostileKids = [`${ESC}[31mred${ESC}[0m`, 'a\rb', `c${String.fromCharCode(0x9b)}2J`, `d${String.fromCharCode(0x202e)}e`, `f${String.fromCharCode(0x2066)}g`, `eyJhbGciOiJSUzI1NiJ9.${'e'.repeat(40)}.${'s'.repeat(40)}`];
+    const keys = [service.publicJwk, ...hostileKids.map((kid) => ({ ...other.publicJwk, kid }))];
+    const api = await startStandInApi((request) => (request.method === 'GET' ? { status: 200, body: { keys } } : { status: 500, body: {} }));
+    try {
+      const runs = [
+        await portvakt(['keys', 'list', ...flags(api.url)]),
+        await portvakt(['keys', 'list', ...flags(api.url), '--json']),
+        await portvakt(['keys', 'rotate', ...flags(api.url), '--kid', 'service-key-2', '--dry-run']),
+        await portvakt(['keys', 'rotate', ...flags(api.url), '--kid', 'service-key-2', '--dry-run', '--json']),
+        await portvakt(['keys', 'prune', ...flags(api.url), '--keep', 'service-key-1', '--dry-run', '--json']),
+      ];
+      for (const run of runs) {
+        const output = run.stdout + run.stderr;
+        // eslint-disable-next-line no-control-regex -- the point is that none is there
+        expect(output).not.toMatch(/[\u001b\r\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+        expect(output).not.toMatch(JWT);
+      }
+      expect(runs[0]!.stdout).toMatch(/a kid Digdir does not allow/);
+    } finally {
+      await api.close();
+    }
+    // A set with a kid Digdir would refuse is not written back.
+    const one = await startStandInApi((request) => (request.method === 'GET' ? { status: 200, body: { keys: [service.publicJwk, { ...other.publicJwk, kid: hostileKids[0] }] } } : { status: 500, body: {} }));
+    try {
+      const rotated = await portvakt(['keys', 'rotate', ...flags(one.url), '--kid', 'service-key-2', '--dry-run']);
+      expect(rotated.code).not.toBe(0);
+      expect(rotated.stderr).toMatch(/a kid Digdir does not allow/);
+      expect(one.requests.map((r) => r.method)).toEqual(['GET']);
+    } finally {
+      await one.close();
     }
   });
 

@@ -19,7 +19,7 @@ import { loadKey, publicJwkOfInput } from '../keys/key-file.js';
 import { describeLife, keyLife, setProblems, standingOf } from '../keys/key-set.js';
 import type { KeyLife } from '../keys/key-set.js';
 import { jwkThumbprint } from '../keys/public-jwk.js';
-import { serverText } from '../mask.js';
+import { kidText, serverText, terminalJson } from '../mask.js';
 import { CLIENT_FLAGS, environmentOf, readEnvFile, resolveClientOptions, tokenRequestOf } from '../options.js';
 import { createSelfServiceClient, MAX_CLIENT_KEYS, SELF_SERVICE_SCOPE, SELF_SERVICE_URLS } from '../self-service/client.js';
 import type { RegisteredJwk, SelfServiceClient } from '../self-service/client.js';
@@ -178,7 +178,11 @@ function wrapAdminErrors(selfService: SelfServiceClient): SelfServiceClient {
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
-const kidsOf = (keys: readonly RegisteredJwk[]) => keys.map((k) => String(k.kid));
+/** The kids of a set read back, for messages and output: a kid Digdir does not allow is masked. */
+const kidsOf = (keys: readonly RegisteredJwk[]) => keys.map((k) => kidText(k.kid));
+
+/** A set as it is printed: each key's kid as {@link kidsOf} shows it. */
+const keysForOutput = (keys: readonly RegisteredJwk[]) => keys.map((k) => ({ ...k, kid: kidText(k.kid) }));
 
 function defaultKid(clientId: string): string {
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
@@ -259,9 +263,9 @@ export async function rotate(argv: string[], io: CommandIo, print: Printer): Pro
     const problems = setProblems(next);
     if (problems.length > 0) throw new CommandError(`The new key set would break Digdir's rules: ${problems.join('; ')}. Nothing was written.`);
     if (dryRun) {
-      if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kidsOf(before), currentKid: current.kid, keys: next });
+      if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kidsOf(before), currentKid: current.kid, keys: keysForOutput(next) });
       else {
-        print.out(JSON.stringify({ keys: next }, null, 2));
+        print.out(terminalJson({ keys: keysForOutput(next) }));
         print.note(`Dry run: this set (${kidsOf(next).join(', ')}) would be written to ${clientId}${current.kid === undefined ? '' : `; it keeps "${current.kid}", the key the service signs with`}. Nothing was written or saved.`);
       }
       return EXIT_CODES.ok;
@@ -386,20 +390,33 @@ export async function prune(argv: string[], io: CommandIo, print: Printer): Prom
     const problems = setProblems(next);
     if (problems.length > 0) throw new CommandError(`The key set left would break Digdir's rules, so the API would refuse it: ${problems.join('; ')}. Nothing was written.`, { fix: 'drop those keys too, or register them again with use "sig", RS256 and 2048 bits.' });
     const dropped = kids.filter((kid) => !kidsOf(next).includes(kid));
-    // The key the service signs with now is never dropped unless the user says so: a prune copied
-    // before the service switched keys would lock it out.
+    // The key the service signs with now must be in the set read back (the same kid and public key,
+    // as rotate checks: a set of another client, or from a lying API, would otherwise be written
+    // over), and is never dropped: a prune copied before the service switched keys would lock it
+    // out. --force overrides both.
     const { current } = currentKeyOf(flags, io, targetEnv);
-    if (current.kid !== undefined && dropped.includes(current.kid) && flags.force !== true) {
-      throw new CommandError(`That would drop "${current.kid}", the key the service signs with now (from --${DOTENV_FLAG} or --current-key): the service would be locked out. Nothing was written.`, {
-        exitCode: EXIT_CODES.usage,
-        fix: `once the service signs with another key, give that key: ${commandLine(pruneSpec, flags, [['current-key', '<its private key file>']], ['current-kid'])}; to drop it all the same, add --force.`,
-      });
+    if (current.kid !== undefined && flags.force !== true) {
+      const standing = standingOf(before, current);
+      const force = `if you are sure, add --force (the service will be locked out until it has a registered key).`;
+      if (standing !== 'present') {
+        throw new CommandError(standing === 'absent'
+          ? `The key set the self-service API gave for ${clientId} (${kids.join(', ') || 'no keys'}) does not hold "${current.kid}", the key the service signs with. Writing over it could lock the service out. Nothing was written.`
+          : `The key set the self-service API gave for ${clientId} holds a kid "${current.kid}" with another public key than the one the service signs with (another client's set?). Nothing was written.`, {
+          fix: `check --client-id, --self-service and the service's key (--${DOTENV_FLAG} or --current-key); ${force}`,
+        });
+      }
+      if (dropped.includes(current.kid)) {
+        throw new CommandError(`That would drop "${current.kid}", the key the service signs with now (from --${DOTENV_FLAG} or --current-key): the service would be locked out. Nothing was written.`, {
+          exitCode: EXIT_CODES.usage,
+          fix: `once the service signs with another key, give that key: ${commandLine(pruneSpec, flags, [['current-key', '<its private key file>']], ['current-kid'])}; ${force}`,
+        });
+      }
     }
     if (current.kid === undefined) print.note(`Not checked that the service keeps its key: give the key it signs with now (--${DOTENV_FLAG} with its MASKINPORTEN_* key variables, or --current-key FILE).`);
     if (flags['dry-run'] === true) {
-      if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kids, dropped, keys: next });
+      if (flags.json === true) print.json({ ok: true, dryRun: true, clientId, before: kids, dropped, keys: keysForOutput(next) });
       else {
-        print.out(JSON.stringify({ keys: next }, null, 2));
+        print.out(terminalJson({ keys: keysForOutput(next) }));
         print.note(`Dry run: ${dropped.length === 0 ? 'nothing would be dropped' : `${dropped.join(', ')} would be dropped`}; nothing was written.`);
       }
       return EXIT_CODES.ok;
@@ -428,7 +445,7 @@ export async function list(argv: string[], io: CommandIo, print: Printer): Promi
   try {
     const keys = await selfService.readKeys(clientId);
     const described = describeKeys(keys, Date.now());
-    if (flags.json === true) print.json({ ok: true, clientId, keys: keys.map((key, i) => ({ ...key, life: described[i] })) });
+    if (flags.json === true) print.json({ ok: true, clientId, keys: keysForOutput(keys).map((key, i) => ({ ...key, life: described[i] })) });
     else {
       print.out(`${clientId} has ${keys.length} of at most ${MAX_CLIENT_KEYS} keys:`);
       for (const life of described) {

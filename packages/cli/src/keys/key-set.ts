@@ -6,6 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { RegisteredJwk } from '../self-service/client.js';
 import { MAX_CLIENT_KEYS } from '../self-service/client.js';
+import { kidText } from '../mask.js';
 import { jwkThumbprint } from './public-jwk.js';
 
 const DAY_MS = 86_400_000;
@@ -16,6 +17,7 @@ export const KEY_WARNING_DAYS = 30;
 
 /** Why one key of a set breaks Digdir's rules; undefined when it keeps them. */
 export function keyProblem(key: RegisteredJwk): string | undefined {
+  if (kidText(key.kid) !== String(key.kid)) return 'has a kid Digdir does not allow (letters, digits, ".", "_" and "-" only)';
   if (key.kty !== 'RSA') return 'is not an RSA key';
   if (key.alg !== 'RS256') return `has alg ${JSON.stringify(key.alg ?? null)}, not RS256`;
   if (key.use !== 'sig') return key.use === undefined ? 'has no "use" (Digdir wants "use": "sig")' : `has use ${JSON.stringify(key.use)}, not "sig"`;
@@ -35,10 +37,10 @@ export function setProblems(keys: readonly RegisteredJwk[]): string[] {
   if (keys.length > MAX_CLIENT_KEYS) problems.push(`the set would hold ${keys.length} keys; Digdir allows ${MAX_CLIENT_KEYS}`);
   const kids = keys.map((k) => String(k.kid));
   const duplicate = kids.find((kid, i) => kids.indexOf(kid) !== i);
-  if (duplicate !== undefined) problems.push(`the kid "${duplicate}" appears twice`);
+  if (duplicate !== undefined) problems.push(`the kid "${kidText(duplicate)}" appears twice`);
   for (const key of keys) {
     const problem = keyProblem(key);
-    if (problem !== undefined) problems.push(`the key "${String(key.kid)}" ${problem}`);
+    if (problem !== undefined) problems.push(`the key "${kidText(key.kid)}" ${problem}`);
   }
   return problems;
 }
@@ -56,7 +58,8 @@ export interface KeyLife {
 }
 
 export function keyLife(key: RegisteredJwk, nowMs: number): KeyLife {
-  const kid = String(key.kid);
+  // For display: a kid as Digdir allows it, else masked.
+  const kid = kidText(key.kid);
   const exp = typeof key.exp === 'number' && Number.isFinite(key.exp) ? key.exp * 1000 : undefined;
   if (exp === undefined) return { kid, expiresAt: undefined, daysLeft: undefined, ageDays: undefined, warning: undefined };
   const daysLeft = Math.floor((exp - nowMs) / DAY_MS);
