@@ -16,6 +16,17 @@ export const MAX_PAIRS = 1_000;
 export const OTHER_SCOPE = '(other)';
 
 /**
+ * How many client ids get an `(other)` series of their own; a pair past the cap of a client id
+ * beyond these is recorded as client id `(other)`, scope `(other)`. So an instrument has at most
+ * MAX_PAIRS + MAX_OTHER_CLIENTS + 1 client and scope series, whatever the number of client ids:
+ * under the SDK's default limit of 2,000 series, which would otherwise fold and lose them.
+ */
+export const MAX_OTHER_CLIENTS = 100;
+
+/** The client id that pairs of client ids past {@link MAX_OTHER_CLIENTS} are recorded under. */
+export const OTHER_CLIENT = '(other)';
+
+/**
  * How many of core's hit tallies are held strongly. Past this, the ones that changed least
  * recently are held through a `WeakRef`: still read at each collection while their client lives,
  * but no longer keeping a closed client's tally in memory.
@@ -40,17 +51,21 @@ function makePair(clientId: string, scope: string): Pair {
  * client id and scope, not by the client: clients with one id share their pairs, however many are
  * created and closed. The first `limit` pairs seen keep their scope for the life of the
  * instrumentation (their series do too: a cumulative series is exported until the process ends);
- * a pair first seen after that is counted under its client id and the scope `(other)`. Scopes past
- * the cap are not remembered, so they cost no memory either.
+ * a pair first seen after that is counted under its client id and the scope `(other)`, and past
+ * {@link MAX_OTHER_CLIENTS} such client ids under `(other)` and `(other)`. Scopes past the cap
+ * are not remembered, so they cost no memory either.
  */
 export class PairCap {
   readonly #limit: number;
+  readonly #otherLimit: number;
   readonly #named = new Map<string, Map<string, Pair>>();
   readonly #other = new Map<string, Pair>();
+  readonly #lastOther = makePair(OTHER_CLIENT, OTHER_SCOPE);
   #size = 0;
 
-  constructor(limit = MAX_PAIRS) {
+  constructor(limit = MAX_PAIRS, otherLimit = MAX_OTHER_CLIENTS) {
     this.#limit = limit;
+    this.#otherLimit = otherLimit;
   }
 
   /** The pair `clientId` and `scope` are recorded as. */
@@ -77,6 +92,7 @@ export class PairCap {
   #otherOf(clientId: string): Pair {
     let pair = this.#other.get(clientId);
     if (pair === undefined) {
+      if (this.#other.size >= this.#otherLimit) return this.#lastOther;
       pair = makePair(clientId, OTHER_SCOPE);
       this.#other.set(clientId, pair);
     }

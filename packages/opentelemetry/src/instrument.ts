@@ -53,7 +53,7 @@ const OPTION_NAMES = ['meterProvider', 'tracerProvider'] as const;
 
 /** A misspelt provider (`meterprovider`) would otherwise send everything to the global no-op provider, silently. */
 function checkOptions(options: PortvaktInstrumentationOptions): void {
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'must be an object such as { meterProvider, tracerProvider }.');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigurationError('options', 'must be an object such as { meterProvider, tracerProvider }, or left out.');
   refuseUnknownOptions(options, OPTION_NAMES, '', { owner: 'instrumentPortvakt()' });
   if (options.meterProvider !== undefined && typeof (options.meterProvider as Partial<MeterProvider>).getMeter !== 'function') {
     throw new ConfigurationError('meterProvider', 'must be an OpenTelemetry MeterProvider (an object with getMeter()), such as the SDK\'s MeterProvider.');

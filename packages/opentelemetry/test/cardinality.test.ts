@@ -14,6 +14,10 @@ import type { Point, Telemetry } from './telemetry.ts';
 const CAP = 1_000;
 const SCOPES = Array.from({ length: 1_500 }, (_, i) => `test:many-${i}`);
 const SHORT_LIVED = 1_000;
+/** Client ids first seen past the cap, each with one scope: more than get an (other) series of their own. */
+const LATE_CLIENTS = 150;
+/** The documented bound on (other) series by client id (docs/observability.md). */
+const OTHER_CLIENTS = 100;
 
 let sim: MaskinportenSimulator | undefined;
 let client: MaskinportenClient | undefined;
@@ -44,7 +48,7 @@ function memoryStore(): TokenStore {
 const total = (points: Point[]) => points.reduce((sum, p) => sum + p.value, 0);
 const scopesOf = (points: Point[]) => new Set(points.map((p) => p.attributes[A.scope]));
 
-it('gives every instrument at most 1,000 scopes plus (other), with 1,500 scopes and 1,000 short-lived clients of one id, and counts every call', { timeout: 180_000 }, async () => {
+it('gives every instrument at most 1,000 pairs plus 101 (other) series, with 1,500 scopes, 1,000 short-lived clients of one id and 150 late client ids, and counts every call', { timeout: 180_000 }, async () => {
   // The SDK's limit is raised above anything this run makes, so what is measured is Portvakt's cap.
   telemetry = startTelemetry({ cardinalityLimit: 100_000 });
   instrumentation = instrumentPortvakt({ meterProvider: telemetry.meterProvider, tracerProvider: telemetry.tracerProvider });
@@ -78,6 +82,18 @@ it('gives every instrument at most 1,000 scopes plus (other), with 1,500 scopes 
     await client.getToken({ scope });
   }
 
+  // Past the cap, 150 more client ids, each with its own client: a miss and a hit each. The first
+  // 100 of them (client-1 has one already) get an (other) series each; the rest share one series
+  // under client id (other).
+  for (let i = 0; i < LATE_CLIENTS; i++) {
+    const clientId = `late-${i}`;
+    sim.addClient({ clientId, orgno: ORG, scopes: ['test:scope'], jwks: [key.publicJwk] });
+    const late = clientFor(sim, { clientId, clock, cache: { jitter: 0 }, transport });
+    await late.getToken();
+    await late.getToken();
+    await late.close();
+  }
+
   // Past the refresh point each scope's hit starts a refresh-ahead, which Maskinporten refuses
   // (a 400 is not retried: one request each).
   // The refreshes run in batches, each waited for, so a loaded machine never has 1,500 in flight
@@ -85,24 +101,31 @@ it('gives every instrument at most 1,000 scopes plus (other), with 1,500 scopes 
   clock.advance(70_000);
   sim.inject({ kind: 'status', status: 400, body: { error: 'invalid_scope' } }, { times: SCOPES.length });
   const fetchSpans = () => telemetry!.spans.getFinishedSpans().filter((s) => s.name === PORTVAKT_SPANS.fetch);
-  const beforeRefreshes = SHORT_LIVED + SCOPES.length;
+  const beforeRefreshes = SHORT_LIVED + SCOPES.length + LATE_CLIENTS;
   const BATCH = 100;
   for (let at = 0; at < SCOPES.length; at += BATCH) {
     for (const scope of SCOPES.slice(at, at + BATCH)) await client.getToken({ scope });
     const done = beforeRefreshes + Math.min(at + BATCH, SCOPES.length);
     await until(() => fetchSpans().length === done, `the refresh spans up to ${done}`, 60_000);
   }
-  const fetches = SHORT_LIVED + 2 * SCOPES.length;
+  const fetches = SHORT_LIVED + 2 * SCOPES.length + LATE_CLIENTS;
 
   const collected = await telemetry.collect();
   const points = (name: string) => collected.get(name)?.points ?? [];
   const capped = [M.fetchDuration, M.fetchRetries, M.cacheHits, M.cacheMisses, M.cacheRefreshes, M.cacheRefreshFailures];
-  // The number of scopes each instrument has a series for (soft: a failure shows every instrument).
+  // The client and scope pairs each instrument has a series for (soft: a failure shows every instrument).
+  const pairsOf = (list: Point[]) => new Set(list.map((p) => `${String(p.attributes[A.clientId])} ${String(p.attributes[A.scope])}`));
   for (const name of capped) {
     const scopes = scopesOf(points(name));
     expect.soft(scopes.size, `${name}: scopes`).toBeLessThanOrEqual(CAP + 1);
     expect.soft(scopes.has('(other)'), `${name}: has (other)`).toBe(true);
-    expect.soft(points(name).every((p) => p.attributes[A.clientId] === 'client-1'), `${name}: client id`).toBe(true);
+    expect.soft(pairsOf(points(name)).size, `${name}: pairs`).toBeLessThanOrEqual(CAP + OTHER_CLIENTS + 1);
+  }
+  for (const name of [M.cacheHits, M.cacheMisses, M.fetchDuration]) {
+    const pairs = pairsOf(points(name));
+    const otherClients = [...pairs].filter((pair) => pair.endsWith(' (other)') && !pair.startsWith('(other) '));
+    expect.soft(otherClients.length, `${name}: client ids with an (other) series`).toBe(OTHER_CLIENTS);
+    expect.soft(pairs.has('(other) (other)'), `${name}: (other) (other)`).toBe(true);
   }
   const spanScopes = scopesOf(fetchSpans().map((s) => ({ attributes: s.attributes, value: 1 })));
   expect.soft(spanScopes.size, 'span scopes').toBeLessThanOrEqual(CAP + 1);
@@ -117,8 +140,8 @@ it('gives every instrument at most 1,000 scopes plus (other), with 1,500 scopes 
     fetches: total(points(M.fetchDuration)),
     retries: total(points(M.fetchRetries)),
   }, 'totals').toEqual({
-    hits: SHORT_LIVED + 2 * SCOPES.length,
-    misses: SHORT_LIVED + SCOPES.length,
+    hits: SHORT_LIVED + 2 * SCOPES.length + LATE_CLIENTS,
+    misses: SHORT_LIVED + SCOPES.length + LATE_CLIENTS,
     refreshes: SCOPES.length,
     refreshFailures: SCOPES.length,
     fetches,

@@ -338,6 +338,8 @@ describe('options', () => {
     [{ meterProviders: {} }, 'meterProviders', /did you mean "meterProvider"/],
     [{ meterProvider: { forceFlush() {} } }, 'meterProvider', /getMeter/],
     [{ tracerProvider: 'otel' }, 'tracerProvider', /getTracer/],
+    [[], 'options', /must be an object/],
+    [null, 'options', /must be an object/],
   ])('refuses %o, naming the field and the fix, and subscribes to nothing', (options, field, fix) => {
     const before = Object.values(DIAGNOSTICS_CHANNELS).filter((name) => diagnostics.channel(name).hasSubscribers).length;
     let caught: unknown;
