@@ -26,7 +26,8 @@ import diagnostics from 'node:diagnostics_channel';
  * | `redisMiss` | `portvakt:redis:miss` | `@portvakt/redis`: a load that fetched from Maskinporten | `{ keyPrefix, reason: 'absent' \| 'unavailable' \| 'wait-timeout' }` |
  * | `redisLockWait` | `portvakt:redis:lock:wait` | `@portvakt/redis`: a load found another replica fetching and stopped waiting | `{ keyPrefix, waitedMs, outcome: 'token' \| 'lock' \| 'timeout' \| 'aborted' \| 'unavailable' }` |
  *
- * `identity` is `kid:<kid>` or `x5t#S256:<certificate thumbprint>`: never key material. A
+ * `identity` is `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>`,
+ * `x5t#S256:<certificate thumbprint>`, or `kid:<kid>` for a custom signer: never key material. A
  * `keyRefused` message is Portvakt's own words about the file (`problem`: `missing`, `unreadable`,
  * `empty`, `incomplete` for a write still under way, `invalid`), never its content.
  *

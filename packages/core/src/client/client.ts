@@ -57,7 +57,8 @@ export interface MaskinportenClient {
    * Switches to another key without a restart (key rotation): validated like the `key` option,
    * then every new token is signed with it. Tokens already handed out stay valid, a fetch in
    * flight finishes with the key it started with, and cached tokens of the old key are not served
-   * for the new one. Returns the new key's identity (`kid:<kid>` or the certificate thumbprint).
+   * for the new one. Returns the new key's identity (`kid:<kid>;jkt:<key thumbprint>` or the
+   * certificate thumbprint).
    * A `{ file }` key is followed from then on (unless `follow: false`); any other key ends the
    * following of a file.
    */
