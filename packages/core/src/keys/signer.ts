@@ -7,7 +7,7 @@ import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
-import { checkKeyFileSource, tryReadKeyFile } from './key-file.js';
+import { checkKeyFileSource, kidContradicts, tryReadKeyFile } from './key-file.js';
 import { inspectSymbol } from '../shared/index.js';
 
 /**
@@ -259,6 +259,8 @@ function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, al
   if ('keys' in jwk) throw new ConfigurationError(`${field}.jwk`, 'is a JWK Set: give the single private JWK you sign with.');
   if (jwk.kty !== 'RSA') throw new KeyError(`Maskinporten grants must be signed with an RSA key; this JWK has kty ${describeValue(jwk.kty)}.`);
   if (jwk.d === undefined) throw new KeyError('This JWK is a public key: give the private JWK (with "d"); only its public half is registered with Digdir.');
+  // The JWK's own kid is the one its key is registered under; a configured kid is for a JWK without one.
+  if (kidOption !== undefined && jwk.kid !== undefined && kidOption !== jwk.kid) throw kidContradicts(`${field}.kid`, kidOption, jwk.kid);
   const kid = checkKid(kidOption ?? jwk.kid, kidOption === undefined ? `${field}.jwk.kid` : `${field}.kid`);
   const chosen = alg ?? (jwk.alg === undefined ? 'RS256' : checkAlg(jwk.alg, `${field}.jwk.alg`));
   let pk: KeyObject;

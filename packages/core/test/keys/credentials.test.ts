@@ -43,7 +43,9 @@ describe('loadSigner: every key form', () => {
     expect(loadSigner({ jwk: { ...key.privateJwk, alg: 'RS512' } }).alg).toBe('RS512');
     const s = loadSigner({ jwk: key.privateJwk }, { alg: 'RS384' });
     expect(await verifies(s, pub, 'sha384')).toBe(true);
-    expect(loadSigner({ jwk: key.privateJwk, kid: 'other' }).kid).toBe('other');
+    // A configured kid is for a JWK without one; the one it has, it is registered under.
+    expect(loadSigner({ jwk: { ...key.privateJwk, kid: undefined }, kid: 'other' }).kid).toBe('other');
+    expect(loadSigner({ jwk: key.privateJwk, kid: 'k-1' }).kid).toBe('k-1');
   });
 
   it.each(['aes256', '3des'] as const)('PKCS#12 (%s) gives an x5c signer with leaf + intermediate and no root', async (algorithm) => {
