@@ -29,7 +29,7 @@ import diagnostics from 'node:diagnostics_channel';
  * `identity` is `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>`,
  * `x5t#S256:<certificate thumbprint>`, or `kid:<kid>` for a custom signer: never key material. A
  * `keyRefused` message is Portvakt's own words about the file (`problem`: `missing`, `unreadable`,
- * `empty`, `incomplete` for a write still under way, `invalid`, `kid-unchanged` for a
+ * `too-large`, `empty`, `incomplete` for a write still under way, `invalid`, `kid-unchanged` for a
  * new key under the kid in use), never its content.
  *
  * `fetchId` is a number unique in the process that ties a fetch's start, retries and end or error
@@ -116,7 +116,7 @@ export interface DiagnosticsPayloads {
   certificateStatus: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
   certificateWarning: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
   keyChange: { clientId: string; identity: string; previousIdentity: string; file: string | undefined };
-  keyRefused: { clientId: string; file: string; problem: 'missing' | 'unreadable' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged'; code: string; message: string; identity: string };
+  keyRefused: { clientId: string; file: string; problem: 'missing' | 'unreadable' | 'too-large' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged'; code: string; message: string; identity: string };
   redisHit: { keyPrefix: string; waited: boolean };
   redisMiss: { keyPrefix: string; reason: 'absent' | 'unavailable' | 'wait-timeout' };
   redisLockWait: { keyPrefix: string; waitedMs: number; outcome: 'token' | 'lock' | 'timeout' | 'aborted' | 'unavailable' };

@@ -4,11 +4,10 @@
  * precedence, is in docs/configuration.md.
  */
 import type { JsonWebKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
 import { ENVIRONMENTS, isPresetName } from './environments/presets.js';
-import { GRANT_ALGORITHMS, kidContradicts, tryReadKeyFile } from './keys/index.js';
+import { GRANT_ALGORITHMS, kidContradicts, readKeyFileBytes, tryReadKeyFile } from './keys/index.js';
 import { ConfigurationError } from './errors.js';
 import { describeValue } from './redact.js';
 import type { GrantAlgorithm, KeyInput } from './types.js';
@@ -47,13 +46,11 @@ function readPassphrase(env: Env, name: string): string | undefined {
   return env[name];
 }
 
+/** A key file's bytes; a FIFO, a folder or a file too large to be a key is refused, never read. */
 function readFile(name: string, path: string): Buffer {
-  try {
-    return readFileSync(path.trim());
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new ConfigurationError(name, `cannot read the file ${describeValue(path.trim())}${typeof code === 'string' ? ` (${code})` : ''}: check the path and that the process may read it.`);
-  }
+  const read = readKeyFileBytes(path.trim());
+  if (!read.ok) throw new ConfigurationError(name, read.reason);
+  return read.bytes;
 }
 
 /**
@@ -263,7 +260,8 @@ function scopesFromEnv(env: Env): string[] | undefined {
  * `{ file }` key: the client follows the file, so a Kubernetes or NAIS secret that is remounted
  * with a new key is taken without a restart. On NAIS, point `MASKINPORTEN_CLIENT_JWK_PATH` at
  * `/var/run/secrets/nais.io/maskinporten/MASKINPORTEN_CLIENT_JWK`; it wins over the
- * `MASKINPORTEN_CLIENT_JWK` NAIS also sets.
+ * `MASKINPORTEN_CLIENT_JWK` NAIS also sets. A FIFO, a folder or a file over 1 MiB at a `_PATH` is
+ * refused without being read.
  *
  * `MASKINPORTEN_KID` is for a key that carries no kid (a PEM key, a certificate registered in
  * self-service, a JWK without one): a JWK's own kid is the one it is registered under, and a

@@ -3,6 +3,8 @@ export type { LoadedSigner } from './signer.js';
 export { parsePkcs12 } from './pkcs12.js';
 export type { Pkcs12Contents } from './pkcs12.js';
 export { readKeyFile, tryReadKeyFile, checkKeyFileSource, kidContradicts } from './key-file.js';
+export { MAX_KEY_FILE_BYTES, readKeyFileBytes } from './file-bytes.js';
+export type { KeyFileBytes } from './file-bytes.js';
 export type { KeyFileContents, KeyFileFailure, KeyFileProblem } from './key-file.js';
 export { followKeyFile, followSettingsOf, kidUnchanged } from './follow.js';
 export type { FollowSettings, FollowTarget, KeyFollower, KeyRefusal } from './follow.js';

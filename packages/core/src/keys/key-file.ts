@@ -3,12 +3,12 @@
 // option takes whatever a secret mount holds. Nothing read from a file goes into a message.
 import { createHash } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ConfigurationError, KeyError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import type { KeyFileSource, KeyInput } from '../types.js';
 import { readDer } from './der.js';
+import { readKeyFileBytes } from './file-bytes.js';
 
 /**
  * What {@link readKeyFile} found: the key in the form `createMaskinportenClient` takes, which form
@@ -27,11 +27,12 @@ export interface KeyFileContents {
 }
 
 /**
- * Why a key file gave no key: absent, not readable, empty, cut short (a write still under way),
- * complete but not a key Portvakt takes, or (for a followed file) a new key under the kid of the
- * key in use, which Maskinporten cannot hold beside the old one.
+ * Why a key file gave no key: absent, not readable (or not a regular file), too large to be a key
+ * file, empty, cut short (a write still under way), complete but not a key Portvakt takes, or (for
+ * a followed file) a new key under the kid of the key in use, which Maskinporten cannot hold beside
+ * the old one.
  */
-export type KeyFileProblem = 'missing' | 'unreadable' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged';
+export type KeyFileProblem = 'missing' | 'unreadable' | 'too-large' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged';
 
 /** A read that failed, with why: what a follower reports without throwing. */
 export interface KeyFileFailure {
@@ -58,14 +59,8 @@ function fail(problem: KeyFileProblem, error: PortvaktError, digest: string = pr
 }
 
 function readBytes(path: string, field: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const shown = typeof code === 'string' ? ` (${code})` : '';
-    const problem: KeyFileProblem = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable';
-    return fail(problem, new ConfigurationError(field, `cannot read the file ${describeValue(path)}${shown}: check the path and that the process may read it.`), `${path}${shown}`);
-  }
+  const read = readKeyFileBytes(path);
+  return read.ok ? read.bytes : fail(read.problem, new ConfigurationError(field, read.reason), read.detail);
 }
 
 /** Whether a PEM text stops inside a block: a BEGIN line without its END line. */
