@@ -27,7 +27,8 @@ import diagnostics from 'node:diagnostics_channel';
  * | `redisLockWait` | `portvakt:redis:lock:wait` | `@portvakt/redis`: a load found another replica fetching and stopped waiting | `{ keyPrefix, waitedMs, outcome: 'token' \| 'lock' \| 'timeout' \| 'aborted' \| 'unavailable' }` |
  *
  * `identity` is `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>`,
- * `x5t#S256:<certificate thumbprint>`, or `kid:<kid>` for a custom signer: never key material. A
+ * `x5t#S256:<certificate thumbprint>`, or `kid:<kid>` for a custom signer (whose public key
+ * Portvakt does not see: give a new one a new kid): never key material. A
  * `keyRefused` message is Portvakt's own words about the file (`problem`: `missing`, `unreadable`,
  * `too-large`, `empty`, `incomplete` for a write still under way, `invalid`, `kid-unchanged` for a
  * new key under the kid in use), never its content.

@@ -22,8 +22,8 @@ export interface LoadedSigner extends Signer {
   /**
    * The cache identity: `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>` for a key signing
    * with a kid, `x5t#S256:<thumbprint of the leaf>` for a certificate chain sent as x5c, and
-   * `kid:<kid>` for a custom signer (whose public key Portvakt does not see). Two keys never share
-   * one, whatever their kids, so no token fetched with one is served for the other.
+   * `kid:<kid>` for a custom signer (whose public key Portvakt does not see). Two keys Portvakt
+   * loads never share one, whatever their kids, so no token fetched with one is served for the other.
    */
   readonly identity: string;
   /** The leaf certificate, for x5c signers. */
