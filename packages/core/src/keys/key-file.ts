@@ -193,7 +193,8 @@ export function tryReadKeyFile(source: KeyFileSource, field = 'key', options: { 
  * Reads a key kept in a file, whatever its form: a private JWK (or a JWK set with one private key),
  * a PEM private key (give `kid`), a PEM certificate chain with its key (in the file, or the chain in
  * `certificateFile`), or a PKCS#12 bundle (give `passphrase`). Throws a `ConfigurationError` for a
- * file that cannot be read or a missing `kid`/`passphrase`, and a `KeyError` for content that is
+ * file that cannot be read (or is not a regular file, or is over 1 MiB: neither is read), a missing
+ * `kid`/`passphrase`, or a `kid` that is not the JWK's own, and a `KeyError` for content that is
  * not a key; neither quotes the file.
  *
  * @example
