@@ -90,8 +90,15 @@ describe('portvakt doctor', () => {
 
   const broken: { name: string; env: () => Record<string, string>; args?: () => string[]; step: string; summary: RegExp; fix: RegExp }[] = [
     {
-      name: 'a wrong kid', env: () => ({ ...healthy(), MASKINPORTEN_KID: 'not-registered' }),
+      // A PEM key carries no kid: the one given is sent, and Maskinporten knows no key by it.
+      name: 'a wrong kid',
+      env: () => ({ MASKINPORTEN_CLIENT_ID: 'app', MASKINPORTEN_SCOPES: 'demo:read', MASKINPORTEN_PRIVATE_KEY: readFileSync(jwkFile.replace(/\.jwk\.json$/, '.pem'), 'utf8'), MASKINPORTEN_KID: 'not-registered', ...simEnv(sim) }),
       step: 'token', summary: /MP-124/, fix: /kid matches the key you sign with/,
+    },
+    {
+      // A JWK is registered under its own kid: another one beside it is refused before any request.
+      name: 'a kid that contradicts the JWK', env: () => ({ ...healthy(), MASKINPORTEN_KID: 'not-registered' }),
+      step: 'options', summary: /MASKINPORTEN_KID.*"not-registered" but the JWK's own kid is "app-key"/, fix: /MASKINPORTEN_KID/,
     },
     {
       name: 'a wrong client', env: () => ({ ...healthy(), MASKINPORTEN_CLIENT_ID: 'no-such-client' }),

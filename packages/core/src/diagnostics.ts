@@ -26,9 +26,12 @@ import diagnostics from 'node:diagnostics_channel';
  * | `redisMiss` | `portvakt:redis:miss` | `@portvakt/redis`: a load that fetched from Maskinporten | `{ keyPrefix, reason: 'absent' \| 'unavailable' \| 'wait-timeout' }` |
  * | `redisLockWait` | `portvakt:redis:lock:wait` | `@portvakt/redis`: a load found another replica fetching and stopped waiting | `{ keyPrefix, waitedMs, outcome: 'token' \| 'lock' \| 'timeout' \| 'aborted' \| 'unavailable' }` |
  *
- * `identity` is `kid:<kid>` or `x5t#S256:<certificate thumbprint>`: never key material. A
+ * `identity` is `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>`,
+ * `x5t#S256:<certificate thumbprint>`, or `kid:<kid>` for a custom signer (whose public key
+ * Portvakt does not see: give a new one a new kid): never key material. A
  * `keyRefused` message is Portvakt's own words about the file (`problem`: `missing`, `unreadable`,
- * `empty`, `incomplete` for a write still under way, `invalid`), never its content.
+ * `too-large`, `empty`, `incomplete` for a write still under way, `invalid`, `kid-unchanged` for a
+ * new key under the kid in use), never its content.
  *
  * `fetchId` is a number unique in the process that ties a fetch's start, retries and end or error
  * together. `attempts` counts the token requests sent (0 when the token came from a shared store,
@@ -114,7 +117,7 @@ export interface DiagnosticsPayloads {
   certificateStatus: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
   certificateWarning: { clientId: string; subject: string; notAfter: Date; daysLeft: number };
   keyChange: { clientId: string; identity: string; previousIdentity: string; file: string | undefined };
-  keyRefused: { clientId: string; file: string; problem: 'missing' | 'unreadable' | 'empty' | 'incomplete' | 'invalid'; code: string; message: string; identity: string };
+  keyRefused: { clientId: string; file: string; problem: 'missing' | 'unreadable' | 'too-large' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged'; code: string; message: string; identity: string };
   redisHit: { keyPrefix: string; waited: boolean };
   redisMiss: { keyPrefix: string; reason: 'absent' | 'unavailable' | 'wait-timeout' };
   redisLockWait: { keyPrefix: string; waitedMs: number; outcome: 'token' | 'lock' | 'timeout' | 'aborted' | 'unavailable' };

@@ -4,11 +4,10 @@
  * precedence, is in docs/configuration.md.
  */
 import type { JsonWebKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createEnvironmentSource } from './environments/index.js';
 import type { EnvironmentOption } from './environments/index.js';
 import { ENVIRONMENTS, isPresetName } from './environments/presets.js';
-import { GRANT_ALGORITHMS } from './keys/index.js';
+import { GRANT_ALGORITHMS, kidContradicts, readKeyFileBytes, tryReadKeyFile } from './keys/index.js';
 import { ConfigurationError } from './errors.js';
 import { describeValue } from './redact.js';
 import type { GrantAlgorithm, KeyInput } from './types.js';
@@ -47,13 +46,21 @@ function readPassphrase(env: Env, name: string): string | undefined {
   return env[name];
 }
 
+/** A key file's bytes; a FIFO, a folder or a file too large to be a key is refused, never read. */
 function readFile(name: string, path: string): Buffer {
-  try {
-    return readFileSync(path.trim());
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new ConfigurationError(name, `cannot read the file ${describeValue(path.trim())}${typeof code === 'string' ? ` (${code})` : ''}: check the path and that the process may read it.`);
-  }
+  const read = readKeyFileBytes(path.trim());
+  if (!read.ok) throw new ConfigurationError(name, read.reason);
+  return read.bytes;
+}
+
+/**
+ * MASKINPORTEN_KID is for a key that carries no kid (a PEM key, a registered certificate, a JWK
+ * without one): a JWK's own kid is the one its key is registered under, and a grant naming another
+ * is refused (MP-124).
+ */
+function checkKidOfJwk(jwk: unknown, kid: string | undefined): void {
+  const own = typeof jwk === 'object' && jwk !== null ? (jwk as { kid?: unknown }).kid : undefined;
+  if (kid !== undefined && own !== undefined && own !== kid) throw kidContradicts('MASKINPORTEN_KID', kid, own, 'MASKINPORTEN_KID');
 }
 
 /** PEM text from an env var may arrive with literal `\n` sequences (docker env files, CI secrets). */
@@ -109,7 +116,11 @@ function keyFromEnv(env: Env): KeyInput {
 
   if (jwkPath !== undefined) {
     const file = checkReadable('MASKINPORTEN_CLIENT_JWK_PATH', jwkPath);
-    return kid === undefined ? { file } : { file, kid };
+    if (kid === undefined) return { file };
+    // Checked now, so the error names the variable; a file that gives no JWK is the client's to refuse.
+    const read = tryReadKeyFile({ file }, 'key');
+    if (read.ok && 'jwk' in read.contents.key) checkKidOfJwk(read.contents.key.jwk, kid);
+    return { file, kid };
   }
   if (jwk !== undefined) {
     let parsed: unknown;
@@ -122,6 +133,7 @@ function keyFromEnv(env: Env): KeyInput {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new ConfigurationError('MASKINPORTEN_CLIENT_JWK', 'must hold one JWK object, not a JWK set or a string.');
     }
+    checkKidOfJwk(parsed, kid);
     return kid === undefined ? { jwk: parsed as JsonWebKey } : { jwk: parsed as JsonWebKey, kid };
   }
 
@@ -248,7 +260,12 @@ function scopesFromEnv(env: Env): string[] | undefined {
  * `{ file }` key: the client follows the file, so a Kubernetes or NAIS secret that is remounted
  * with a new key is taken without a restart. On NAIS, point `MASKINPORTEN_CLIENT_JWK_PATH` at
  * `/var/run/secrets/nais.io/maskinporten/MASKINPORTEN_CLIENT_JWK`; it wins over the
- * `MASKINPORTEN_CLIENT_JWK` NAIS also sets.
+ * `MASKINPORTEN_CLIENT_JWK` NAIS also sets. A FIFO, a folder or a file over 1 MiB at a `_PATH` is
+ * refused without being read.
+ *
+ * `MASKINPORTEN_KID` is for a key that carries no kid (a PEM key, a certificate registered in
+ * self-service, a JWK without one): a JWK's own kid is the one it is registered under, and a
+ * `MASKINPORTEN_KID` that differs from it is refused, naming the variable.
  *
  * Environment precedence: MASKINPORTEN_WELL_KNOWN_URL, then MASKINPORTEN_ISSUER +
  * MASKINPORTEN_TOKEN_ENDPOINT, then MASKINPORTEN_ENVIRONMENT. A missing or contradictory variable

@@ -53,7 +53,12 @@ export interface Signer {
 export interface KeyFileSource {
   /** The key file's path. Kubernetes mounts a secret as a symlink; it is followed. */
   file: string;
-  /** The kid registered with Digdir: needed with a PEM key, else read from the JWK; with a certificate, signs with kid instead of x5c. */
+  /**
+   * The kid registered with Digdir, for a key that carries none: needed with a PEM key; with a
+   * certificate, signs with kid instead of x5c. A JWK's own kid is its kid: a different one here is
+   * refused, and a followed file's new JWK is taken under its own. New key material under this kid
+   * in a followed file is not taken (a client holds one key per kid): give a new key a new kid.
+   */
   kid?: string | undefined;
   /** Of a PKCS#12 bundle or an encrypted PEM key. */
   passphrase?: string | undefined;
@@ -79,7 +84,8 @@ export interface KeyFileFollowOptions {
 
 /**
  * Where the signing key comes from. One of:
- * - `{ jwk }`: a private RSA JWK (object or JSON string); `kid` from the JWK unless given.
+ * - `{ jwk }`: a private RSA JWK (object or JSON string), signing under its own `kid`; give `kid`
+ *   only for a JWK without one (a `kid` that differs from the JWK's own is refused).
  * - `{ pem, kid }`: a PEM private key, PKCS#8 or PKCS#1, optionally encrypted (`passphrase`).
  * - `{ pkcs12, passphrase }`: a .p12/.pfx enterprise certificate bundle (Buypass, Commfides): the
  *   grant carries `x5c`.

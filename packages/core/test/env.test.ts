@@ -67,8 +67,13 @@ describe('fromEnv with the NAIS variables', () => {
     expect('scope' in fromEnv({ ...nais, MASKINPORTEN_SCOPES: undefined })).toBe(false);
   });
 
-  it('lets MASKINPORTEN_KID override the kid of the JWK', () => {
-    expect(fromEnv({ ...nais, MASKINPORTEN_KID: 'other' }).key).toEqual({ jwk, kid: 'other' });
+  it('takes MASKINPORTEN_KID for a JWK without a kid, and refuses one that is not the JWK\'s own', () => {
+    const { kid: _kid, ...withoutKid } = jwk;
+    expect(fromEnv({ ...nais, MASKINPORTEN_CLIENT_JWK: JSON.stringify(withoutKid), MASKINPORTEN_KID: 'other' }).key).toEqual({ jwk: withoutKid, kid: 'other' });
+    expect(fromEnv({ ...nais, MASKINPORTEN_KID: 'my-kid' }).key).toEqual({ jwk, kid: 'my-kid' });
+    const refused = failure({ ...nais, MASKINPORTEN_KID: 'other' });
+    expect(refused.field).toBe('MASKINPORTEN_KID');
+    expect(refused.message).toMatch(/"other" but the JWK's own kid is "my-kid".*Drop MASKINPORTEN_KID, or correct it/);
   });
 });
 
@@ -121,7 +126,9 @@ describe('keys', () => {
     writeFileSync(jwkPath, JSON.stringify(jwk));
     expect(fromEnv({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: jwkPath }).key).toEqual({ file: jwkPath });
     // NAIS sets both: the file wins, since it follows a new key.
-    expect(fromEnv({ ...base, MASKINPORTEN_CLIENT_JWK: JSON.stringify(jwk), MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_KID: 'k9' }).key).toEqual({ file: jwkPath, kid: 'k9' });
+    expect(fromEnv({ ...base, MASKINPORTEN_CLIENT_JWK: JSON.stringify(jwk), MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_KID: 'my-kid' }).key).toEqual({ file: jwkPath, kid: 'my-kid' });
+    // A kid the JWK in the file contradicts is refused now, naming the variable.
+    expect(failure({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_KID: 'k9' })).toMatchObject({ field: 'MASKINPORTEN_KID', message: expect.stringMatching(/"k9" but the JWK's own kid is "my-kid"/) });
     expect(failure({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: join(dir, 'nope') }).field).toBe('MASKINPORTEN_CLIENT_JWK_PATH');
     expect(failure({ ...base, MASKINPORTEN_CLIENT_JWK_PATH: jwkPath, MASKINPORTEN_PKCS12_PATH: p12Path }).message).toMatch(/one key only/);
   });

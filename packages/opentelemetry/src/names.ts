@@ -95,6 +95,6 @@ export const PORTVAKT_ATTRIBUTES = Object.freeze({
   redisLockOutcome: 'portvakt.redis.lock.outcome',
   /** Where a new key came from: `file` (the key file the client follows) or `set-key` (`setKey()`). */
   keySource: 'portvakt.key.source',
-  /** Why a key file gave no key: `missing`, `unreadable`, `empty`, `incomplete` or `invalid`. */
+  /** Why a key file gave no key: `missing`, `unreadable`, `too-large`, `empty`, `incomplete`, `invalid` or `kid-unchanged`. */
   keyProblem: 'portvakt.key.problem',
 });

@@ -15,7 +15,7 @@ export const jwksSpec: CommandSpec = {
   summary: 'Print the public JWK set of a private key (JWK, PEM, PEM certificate with key, or PKCS#12), ready to register at Digdir.',
   flags: {
     key: { type: 'string', value: 'FILE', description: 'The private key file.' },
-    kid: { type: 'string', value: 'KID', description: 'Key id for the set (required for a PEM key; default: the JWK\'s own kid).' },
+    kid: { type: 'string', value: 'KID', description: 'Key id for the set (required for a PEM key; a JWK keeps its own kid).' },
     'passphrase-env': PASSPHRASE_FLAG,
   },
 };

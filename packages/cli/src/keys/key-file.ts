@@ -23,8 +23,8 @@ function unreadable(path: string, problem: string, fix: string): CommandError {
 }
 
 /**
- * Reads a key file with core's reader (the form from the content). `kid` overrides the JWK's own
- * and is required for a bare PEM key; `passphrase` opens a PKCS#12 bundle or an encrypted PEM.
+ * Reads a key file with core's reader (the form from the content). `kid` is required for a bare
+ * PEM key, and refused when it contradicts a JWK's own; `passphrase` opens a PKCS#12 bundle or an encrypted PEM.
  * Failures name the file and the flag to give, never the content.
  *
  * @example
@@ -40,7 +40,12 @@ export function readKeyFile(path: string, options: { kid?: string | undefined; p
   } catch (error) {
     if (!isPortvaktError(error)) throw error;
     const field = error.code === 'ERR_PORTVAKT_CONFIGURATION' ? error.field : undefined;
-    if (field === 'key.kid') throw new UsageError(`A PEM key carries no kid: give --kid with the key id registered at Digdir (for ${path}).`);
+    if (field === 'key.kid') {
+      throw new UsageError(options.kid === undefined
+        ? `A PEM key carries no kid: give --kid with the key id registered at Digdir (for ${path}).`
+        // A JWK is registered under its own kid: --kid may only repeat it.
+        : `--kid ${options.kid} is not the kid of the JWK in ${path}, which is registered under its own: leave --kid out, or give the JWK's own kid.`);
+    }
     if (field === 'key.passphrase') throw new UsageError(`${path} looks like a PKCS#12 bundle: give its passphrase through an environment variable with --passphrase-env VAR.`);
     if (field === 'key.file') {
       const code = /\((E[A-Z]+)\)/.exec(error.message)?.[1];

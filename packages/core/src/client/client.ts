@@ -10,7 +10,7 @@ import { createEnvironmentSource } from '../environments/index.js';
 import { ClientClosedError, ConfigurationError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
 import { normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
-import { checkKeyFileSource, followKeyFile, followSettingsOf, loadSigner, tryReadKeyFile } from '../keys/index.js';
+import { checkKeyFileSource, followKeyFile, followSettingsOf, kidUnchanged, loadSigner, tryReadKeyFile } from '../keys/index.js';
 import type { FollowSettings, KeyFollower, LoadedSigner } from '../keys/index.js';
 import { createTransport, validateTransportOptions } from '../transport/index.js';
 import type { GetTokenOptions, GrantAlgorithm, KeyFileSource, KeyInput, TokenRequest } from '../types.js';
@@ -57,7 +57,8 @@ export interface MaskinportenClient {
    * Switches to another key without a restart (key rotation): validated like the `key` option,
    * then every new token is signed with it. Tokens already handed out stay valid, a fetch in
    * flight finishes with the key it started with, and cached tokens of the old key are not served
-   * for the new one. Returns the new key's identity (`kid:<kid>` or the certificate thumbprint).
+   * for the new one. Returns the new key's identity (`kid:<kid>;jkt:<key thumbprint>` or the
+   * certificate thumbprint).
    * A `{ file }` key is followed from then on (unless `follow: false`); any other key ends the
    * following of a file.
    */
@@ -135,15 +136,19 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   }
 
   // A key kept in a file is followed: a new key written there is taken with setKey()'s rules; a
-  // file that gives no usable key keeps the key in use and is reported on keyRefused.
+  // file that gives no usable key, or a new key under the kid in use, keeps the key in use and is
+  // reported on keyRefused.
   let follower: KeyFollower | undefined;
   function follow(plan: FollowPlan | undefined): void {
     follower?.close();
     follower = plan === undefined ? undefined : followKeyFile(plan.source, plan.settings, plan.digest, {
       apply(contents) {
         const next = loadSigner(contents.key, { alg: o.algorithm, field: 'key' });
+        const refusal = kidUnchanged(signer, next);
+        if (refusal !== undefined) return refusal;
         checkNow(next);
         switchTo(next, plan.source.file);
+        return undefined;
       },
       refused({ problem, error }) {
         if (channels.keyRefused.hasSubscribers) {

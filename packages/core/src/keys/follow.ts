@@ -5,7 +5,9 @@
 // the path as given and the folder it resolves to, reads the file after a short settle, and also
 // reads it on a poll. A read whose bytes differ from the key in use is loaded with the client's
 // own rules; a file that is missing, cut short or not a key keeps the key in use and is reported
-// once, without a secret, and nothing here throws into the process.
+// once, without a secret, and nothing here throws into the process. A new key must come with a new
+// kid: a client holds one key per kid (docs/maskinporten-rules.md §4.2), so new key material under
+// the kid in use cannot be registered beside the old key, and taking it would stop every grant.
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { realpathSync } from 'node:fs';
@@ -15,7 +17,8 @@ import type { PortvaktError } from '../errors.js';
 import { numberOption, refuseUnknownOptions } from '../shared/index.js';
 import type { KeyFileFollowOptions, KeyFileSource } from '../types.js';
 import { tryReadKeyFile } from './key-file.js';
-import type { KeyFileContents, KeyFileFailure } from './key-file.js';
+import type { KeyFileContents, KeyFileFailure, KeyFileProblem } from './key-file.js';
+import type { LoadedSigner } from './signer.js';
 
 /** Events come in bursts (kubelet writes a folder, a link, renames it; an editor truncates, then writes): read once they settle. */
 const SETTLE_MS = 100;
@@ -41,10 +44,16 @@ export function followSettingsOf(value: unknown, field: string): FollowSettings 
   };
 }
 
+/** A key the owner would not take, and why. */
+export interface KeyRefusal {
+  problem: KeyFileProblem;
+  error: PortvaktError;
+}
+
 /** What the follower asks of its owner. */
 export interface FollowTarget {
-  /** Takes the key (the client's setKey rules); throws when the key is refused. */
-  apply(contents: KeyFileContents): void;
+  /** Takes the key (the client's setKey rules): throws when the key is invalid, or returns why it is not taken. */
+  apply(contents: KeyFileContents): KeyRefusal | undefined;
   /** Told once per failed state of the file: the key in use stays. */
   refused(failure: KeyFileFailure): void;
 }
@@ -54,6 +63,23 @@ export interface KeyFollower {
   /** Reads the file now (the poll and the watcher call it too). */
   check(): void;
   close(): void;
+}
+
+/**
+ * Why a followed file's new key is not taken in place of `current`: it has the kid in use but
+ * another public key (so another identity). Such a key cannot be what Maskinporten holds under
+ * that kid beside the key in use, since a client holds one key per kid (docs/maskinporten-rules.md
+ * §4.2): signing with it would be refused (MP-124) until the old key is gone.
+ */
+export function kidUnchanged(current: LoadedSigner, next: LoadedSigner): KeyRefusal | undefined {
+  if (next.kid === undefined || next.kid !== current.kid || next.identity === current.identity) return undefined;
+  return {
+    problem: 'kid-unchanged',
+    error: new KeyError(
+      `The key file holds a new key under the kid in use (${JSON.stringify(next.kid)}): a client holds one key per kid, so Maskinporten cannot have it registered beside the key in use, and the key in use stays. ` +
+        'Write the new key as a JWK with its own new kid (as `portvakt keys rotate` does), or restart the service with the new key and the kid it is registered under.',
+    ),
+  };
 }
 
 function asPortvaktError(error: unknown): PortvaktError {
@@ -80,14 +106,15 @@ export function followKeyFile(source: KeyFileSource, settings: FollowSettings, d
   const check = () => {
     if (closed) return;
     try {
-      const read = tryReadKeyFile(source, 'key');
+      const read = tryReadKeyFile(source, 'key', { following: true });
       if (!read.ok) return report(read.failure);
       if (read.contents.digest === current) {
         reported = undefined;
         return;
       }
       try {
-        target.apply(read.contents);
+        const refusal = target.apply(read.contents);
+        if (refusal !== undefined) return report({ ...refusal, digest: `${refusal.problem}:${read.contents.digest}` });
         current = read.contents.digest;
         reported = undefined;
       } catch (error) {

@@ -3,12 +3,12 @@
 // option takes whatever a secret mount holds. Nothing read from a file goes into a message.
 import { createHash } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ConfigurationError, KeyError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import type { KeyFileSource, KeyInput } from '../types.js';
 import { readDer } from './der.js';
+import { readKeyFileBytes } from './file-bytes.js';
 
 /**
  * What {@link readKeyFile} found: the key in the form `createMaskinportenClient` takes, which form
@@ -27,10 +27,12 @@ export interface KeyFileContents {
 }
 
 /**
- * Why a key file gave no key: absent, not readable, empty, cut short (a write still under way), or
- * complete but not a key Portvakt takes.
+ * Why a key file gave no key: absent, not readable (or not a regular file), too large to be a key
+ * file, empty, cut short (a write still under way), complete but not a key Portvakt takes, or (for
+ * a followed file) a new key under the kid of the key in use, which Maskinporten cannot hold beside
+ * the old one.
  */
-export type KeyFileProblem = 'missing' | 'unreadable' | 'empty' | 'incomplete' | 'invalid';
+export type KeyFileProblem = 'missing' | 'unreadable' | 'too-large' | 'empty' | 'incomplete' | 'invalid' | 'kid-unchanged';
 
 /** A read that failed, with why: what a follower reports without throwing. */
 export interface KeyFileFailure {
@@ -57,14 +59,8 @@ function fail(problem: KeyFileProblem, error: PortvaktError, digest: string = pr
 }
 
 function readBytes(path: string, field: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const shown = typeof code === 'string' ? ` (${code})` : '';
-    const problem: KeyFileProblem = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable';
-    return fail(problem, new ConfigurationError(field, `cannot read the file ${describeValue(path)}${shown}: check the path and that the process may read it.`), `${path}${shown}`);
-  }
+  const read = readKeyFileBytes(path);
+  return read.ok ? read.bytes : fail(read.problem, new ConfigurationError(field, read.reason), read.detail);
 }
 
 /** Whether a PEM text stops inside a block: a BEGIN line without its END line. */
@@ -74,7 +70,13 @@ function cutShort(text: string): boolean {
   return begins > ends;
 }
 
-function jwkOf(text: string, source: KeyFileSource, digest: string): KeyInput {
+/**
+ * A JWK's own kid is the key's kid: the one its public half is registered under. A configured kid
+ * is for a JWK without one. One that contradicts the JWK is refused when the key is configured;
+ * while a file is followed, the JWK's own kid is taken, since a new kid is what a rotated key looks
+ * like.
+ */
+function jwkOf(text: string, source: KeyFileSource, field: string, digest: string, following: boolean): KeyInput {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -91,7 +93,10 @@ function jwkOf(text: string, source: KeyFileSource, digest: string): KeyInput {
     jwk = privateKeys[0] as JsonWebKey;
   }
   if (!('d' in jwk)) fail('invalid', new KeyError('The key file holds a public JWK: give the private key (only its public half is registered with Digdir).'), digest);
-  return source.kid === undefined ? { jwk } : { jwk, kid: source.kid };
+  const ownKid = (jwk as { kid?: unknown }).kid;
+  if (ownKid === undefined) return source.kid === undefined ? { jwk } : { jwk, kid: source.kid };
+  if (source.kid !== undefined && source.kid !== ownKid && !following) fail('invalid', kidContradicts(`${field}.kid`, source.kid, ownKid), digest);
+  return { jwk };
 }
 
 function pemOf(text: string, certificateText: string | undefined, source: KeyFileSource, field: string, digest: string): { form: KeyFileContents['form']; key: KeyInput } {
@@ -124,6 +129,22 @@ function pkcs12Of(bytes: Buffer, source: KeyFileSource, field: string, digest: s
   return source.kid === undefined ? { pkcs12, passphrase: source.passphrase } : { pkcs12, passphrase: source.passphrase, kid: source.kid };
 }
 
+/**
+ * The error for a configured kid that is not the JWK's own: the grant would name one key and be
+ * signed with another, and Maskinporten refuses it (MP-124).
+ *
+ * @example
+ * ```ts
+ * throw kidContradicts('key.kid', 'acme-2026-11', 'acme-2027-11'); // Invalid option "key.kid": is "acme-2026-11" but the JWK's own kid is ...
+ * ```
+ */
+export function kidContradicts(field: string, configured: string, own: unknown, configuredAs = 'the configured kid'): ConfigurationError {
+  return new ConfigurationError(
+    field,
+    `is ${describeValue(configured)} but the JWK's own kid is ${describeValue(own)}: Maskinporten knows the key by its JWK's kid and refuses a grant that names another (MP-124). Drop ${configuredAs}, or correct it.`,
+  );
+}
+
 /** Checks the shape of a `{ file }` key option (not the files themselves). */
 export function checkKeyFileSource(source: KeyFileSource, field: string): void {
   for (const name of Object.keys(source)) {
@@ -137,8 +158,11 @@ export function checkKeyFileSource(source: KeyFileSource, field: string): void {
   if (source.passphrase !== undefined && typeof source.passphrase !== 'string') throw new ConfigurationError(`${field}.passphrase`, 'must be a string.');
 }
 
-/** Reads a key file without throwing: the contents, or why there are none. */
-export function tryReadKeyFile(source: KeyFileSource, field = 'key'): { ok: true; contents: KeyFileContents } | { ok: false; failure: KeyFileFailure } {
+/**
+ * Reads a key file without throwing: the contents, or why there are none. `following`: the file is
+ * read again for a key that follows it, so a JWK's own kid is taken over the configured one.
+ */
+export function tryReadKeyFile(source: KeyFileSource, field = 'key', options: { following?: boolean } = {}): { ok: true; contents: KeyFileContents } | { ok: false; failure: KeyFileFailure } {
   try {
     const bytes = readBytes(source.file, `${field}.file`);
     const certificateBytes = source.certificateFile === undefined ? undefined : readBytes(source.certificateFile, `${field}.certificateFile`);
@@ -151,7 +175,7 @@ export function tryReadKeyFile(source: KeyFileSource, field = 'key'): { ok: true
     let key: KeyInput;
     if (text.trimStart().startsWith('{')) {
       form = 'jwk';
-      key = jwkOf(text, source, digest);
+      key = jwkOf(text, source, field, digest, options.following === true);
     } else if (text.includes('-----BEGIN')) {
       ({ form, key } = pemOf(text, certificateBytes?.toString('utf8'), source, field, digest));
     } else {
@@ -169,7 +193,8 @@ export function tryReadKeyFile(source: KeyFileSource, field = 'key'): { ok: true
  * Reads a key kept in a file, whatever its form: a private JWK (or a JWK set with one private key),
  * a PEM private key (give `kid`), a PEM certificate chain with its key (in the file, or the chain in
  * `certificateFile`), or a PKCS#12 bundle (give `passphrase`). Throws a `ConfigurationError` for a
- * file that cannot be read or a missing `kid`/`passphrase`, and a `KeyError` for content that is
+ * file that cannot be read (or is not a regular file, or is over 1 MiB: neither is read), a missing
+ * `kid`/`passphrase`, or a `kid` that is not the JWK's own, and a `KeyError` for content that is
  * not a key; neither quotes the file.
  *
  * @example

@@ -1,5 +1,5 @@
 // Turning every supported key form into a Signer (docs/maskinporten-rules.md §2.1, §4 and §10).
-import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { inspectCertificate } from '../certificates/certificate.js';
 import type { CertificateInfo } from '../certificates/certificate.js';
@@ -7,7 +7,7 @@ import { CertificateError, ConfigurationError, KeyError } from '../errors.js';
 import { describeValue } from '../redact.js';
 import type { GrantAlgorithm, KeyInput, Signer } from '../types.js';
 import { parsePkcs12 } from './pkcs12.js';
-import { checkKeyFileSource, tryReadKeyFile } from './key-file.js';
+import { checkKeyFileSource, kidContradicts, tryReadKeyFile } from './key-file.js';
 import { inspectSymbol } from '../shared/index.js';
 
 /**
@@ -15,11 +15,16 @@ import { inspectSymbol } from '../shared/index.js';
  * @example
  * ```ts
  * const signer: LoadedSigner = loadSigner({ jwk });
- * signer.identity; // 'kid:my-key'
+ * signer.identity; // 'kid:my-key;jkt:NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
  * ```
  */
 export interface LoadedSigner extends Signer {
-  /** The cache identity: `kid:<kid>` or `x5t#S256:<thumbprint of the leaf>`. */
+  /**
+   * The cache identity: `kid:<kid>;jkt:<RFC 7638 thumbprint of the public key>` for a key signing
+   * with a kid, `x5t#S256:<thumbprint of the leaf>` for a certificate chain sent as x5c, and
+   * `kid:<kid>` for a custom signer (whose public key Portvakt does not see). Two keys Portvakt
+   * loads never share one, whatever their kids, so no token fetched with one is served for the other.
+   */
   readonly identity: string;
   /** The leaf certificate, for x5c signers. */
   readonly certificate: CertificateInfo | undefined;
@@ -125,6 +130,20 @@ function matches(cert: X509Certificate, key: KeyObject): boolean {
   return cert.publicKey.export({ type: 'spki', format: 'der' }).equals(pub);
 }
 
+/**
+ * The RFC 7638 thumbprint of an RSA key's public half (SHA-256, base64url): the key's identity
+ * whatever kid it is given, and nothing of the key beyond a digest of its public half.
+ */
+function rsaThumbprint(key: KeyObject): string {
+  const { e, n } = createPublicKey(key).export({ format: 'jwk' });
+  return createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+}
+
+/** The identity of a key that signs with a kid: the kid and the key's thumbprint. */
+function kidIdentity(kid: string, key: KeyObject): string {
+  return `kid:${kid};jkt:${rsaThumbprint(key)}`;
+}
+
 function optionalKid(value: unknown, field: string): string | undefined {
   return value === undefined ? undefined : checkKid(value, field);
 }
@@ -139,7 +158,7 @@ function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantA
   const leaf = certs.find((c) => matches(c, key));
   if (!leaf) throw new CertificateError('key_mismatch', 'None of the certificates belongs to the private key: give the signing certificate that matches the key.');
   const info = inspectCertificate(leaf);
-  if (kid !== undefined) return localSigner(key, alg, { kid, identity: `kid:${kid}`, certificate: info });
+  if (kid !== undefined) return localSigner(key, alg, { kid, identity: kidIdentity(kid, key), certificate: info });
   const chain = orderChain(leaf, certs);
   const x5c = chain.map((c) => c.raw.toString('base64'));
   return localSigner(key, alg, { x5c, identity: `x5t#S256:${info.thumbprintS256}`, certificate: info });
@@ -196,7 +215,7 @@ export function loadSigner(key: KeyInput, options: { alg?: GrantAlgorithm | unde
     const kid = checkKid(key.kid, `${field}.kid`);
     const pk = loadPem(key.pem, key.passphrase, `${field}.pem`);
     checkRsa(pk);
-    return localSigner(pk, alg ?? 'RS256', { kid, identity: `kid:${kid}` });
+    return localSigner(pk, alg ?? 'RS256', { kid, identity: kidIdentity(kid, pk) });
   }
   if ('pkcs12' in key) {
     if (!(key.pkcs12 instanceof Uint8Array)) {
@@ -240,6 +259,8 @@ function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, al
   if ('keys' in jwk) throw new ConfigurationError(`${field}.jwk`, 'is a JWK Set: give the single private JWK you sign with.');
   if (jwk.kty !== 'RSA') throw new KeyError(`Maskinporten grants must be signed with an RSA key; this JWK has kty ${describeValue(jwk.kty)}.`);
   if (jwk.d === undefined) throw new KeyError('This JWK is a public key: give the private JWK (with "d"); only its public half is registered with Digdir.');
+  // The JWK's own kid is the one its key is registered under; a configured kid is for a JWK without one.
+  if (kidOption !== undefined && jwk.kid !== undefined && kidOption !== jwk.kid) throw kidContradicts(`${field}.kid`, kidOption, jwk.kid);
   const kid = checkKid(kidOption ?? jwk.kid, kidOption === undefined ? `${field}.jwk.kid` : `${field}.kid`);
   const chosen = alg ?? (jwk.alg === undefined ? 'RS256' : checkAlg(jwk.alg, `${field}.jwk.alg`));
   let pk: KeyObject;
@@ -249,7 +270,7 @@ function jwkSigner(input: JsonWebKey | string, kidOption: string | undefined, al
     throw new KeyError('The JWK could not be read as an RSA private key.', { cause: err });
   }
   checkRsa(pk);
-  return localSigner(pk, chosen, { kid, identity: `kid:${kid}` });
+  return localSigner(pk, chosen, { kid, identity: kidIdentity(kid, pk) });
 }
 
 function customSigner(signer: Signer, field: string): LoadedSigner {

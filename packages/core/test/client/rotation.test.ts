@@ -4,6 +4,7 @@ import { ClientClosedError, ConfigurationError } from '@portvakt/core';
 import type { MaskinportenClient } from '@portvakt/core';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
+import { identityOf } from '../keys/harness.js';
 import { ORG, clientFor, key, startSim, until } from './harness.js';
 
 const next = generateClientKey({ kid: 'client-key-2' });
@@ -22,7 +23,7 @@ describe('client.setKey()', () => {
     sim.addClient({ clientId: 'client-1', orgno: ORG, scopes: ['test:scope'], jwks: [key.publicJwk, next.publicJwk] });
     client = clientFor(sim);
     const old = await client.getToken();
-    expect(client.setKey({ jwk: next.privateJwk })).toBe('kid:client-key-2');
+    expect(client.setKey({ jwk: next.privateJwk })).toBe(identityOf('client-key-2', next.publicJwk));
     const fresh = await client.getToken();
     expect(fresh.accessToken).not.toBe(old.accessToken);
     expect(sim.requests.map((r) => r.grant?.header.kid)).toEqual(['client-key', 'client-key-2']);

@@ -4,6 +4,7 @@ import { ConfigurationError, isValidOrganizationNumber, isValidPersonIdentifier,
 import { createGrant, normalizeTokenRequest } from '@portvakt/core/internal';
 import { cacheKeyOf, validateGrantLifetime } from '../../src/grant/index.js';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
+import { identityOf } from '../keys/harness.js';
 
 const key = generateClientKey({ kid: 'grant-key' });
 const signer = loadSigner({ jwk: key.privateJwk });
@@ -56,7 +57,7 @@ describe('createGrant', () => {
     const cert = createTestPki().issueEnterpriseCertificate({ orgno: '991825827' });
     for (const keyInput of [{ certificateChainPem: cert.chainPem, privateKeyPem: cert.privateKeyPem, kid: 'cert-kid' }, { pkcs12: cert.toPkcs12('pw'), passphrase: 'pw', kid: 'cert-kid' }]) {
       const kidSigner = loadSigner(keyInput);
-      expect(kidSigner.identity).toBe('kid:cert-kid');
+      expect(kidSigner.identity).toBe(identityOf('cert-kid', createPublicKey(cert.privateKeyPem).export({ format: 'jwk' })));
       expect(kidSigner.certificate?.orgno).toBe('991825827');
       const { header } = decode(await createGrant({ issuer: ISSUER, clientId: 'c', request: normalizeTokenRequest({ scope: 's' }, undefined), nowMs: 0, lifetimeSeconds: 60, signer: kidSigner }));
       expect(header).toEqual({ alg: 'RS256', kid: 'cert-kid' });

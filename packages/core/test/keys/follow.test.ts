@@ -3,7 +3,7 @@
 // file systems that cannot be watched (the poll). Real files, the real simulator; the watcher needs
 // real time, so each wait is bounded and short, and the poll is tested on fake timers.
 import diagnostics from 'node:diagnostics_channel';
-import { mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -12,6 +12,7 @@ import { ConfigurationError, createMaskinportenClient, DIAGNOSTICS_CHANNELS, fro
 import type { DiagnosticsPayloads, MaskinportenClient } from '@portvakt/core';
 import { createTestPki, generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
+import { identityOf, kidOfToken as kidOf, secretMount as mountIn, waitFor } from './harness.js';
 
 const ORG = '991825827';
 const NAME = 'MASKINPORTEN_CLIENT_JWK';
@@ -54,63 +55,7 @@ afterEach(async () => {
   refusals.length = 0;
 });
 
-/** Waits (bounded) until `condition` holds, checking every 5 ms on real time. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/**
- * A secret volume as kubelet keeps it: the files in a timestamped folder, `..data` a symlink to
- * it, and each file a symlink through `..data`. An update writes a new folder, points
- * `..data_tmp` at it, renames that over `..data`, and removes the old folder.
- */
-function secretMount(name: string) {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  let generation = 0;
-  return {
-    dir,
-    path: (file: string) => join(dir, file),
-    write(files: Record<string, string>) {
-      generation += 1;
-      const folder = `..2026_11_30_12_00_${String(generation).padStart(2, '0')}.${1000 + generation}`;
-      mkdirSync(join(dir, folder));
-      for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, folder, file), text, { mode: 0o600 });
-      let previous: string | undefined;
-      try {
-        previous = readlinkSync(join(dir, '..data'));
-      } catch {
-        previous = undefined;
-      }
-      symlinkSync(folder, join(dir, '..data_tmp'));
-      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-      for (const file of Object.keys(files)) {
-        try {
-          symlinkSync(join('..data', file), join(dir, file));
-        } catch {
-          // Already linked: the link goes through ..data.
-        }
-      }
-      if (previous !== undefined) rmSync(join(dir, previous), { recursive: true, force: true });
-    },
-    /** A writer that is not kubelet: rewrites the current file in place. */
-    writeInPlace(file: string, text: string) {
-      writeFileSync(join(dir, '..data', file), text);
-    },
-    remove(file: string) {
-      unlinkSync(join(dir, file));
-    },
-  };
-}
-
-const kidOfToken = (accessToken: string): string | undefined => {
-  const { jti } = JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString()) as { jti: string };
-  return sim.requests.find((r) => r.issued?.jti === jti)?.grant?.header.kid as string | undefined;
-};
+const kidOfToken = (accessToken: string) => kidOf(sim, accessToken);
 
 function follow(key: Parameters<typeof createMaskinportenClient>[0]['key']): MaskinportenClient {
   const client = createMaskinportenClient({ clientId: 'mounted', environment: sim.environment(), key, scope: 'demo:read' });
@@ -120,7 +65,7 @@ function follow(key: Parameters<typeof createMaskinportenClient>[0]['key']): Mas
 
 describe('a key that follows its Kubernetes secret', () => {
   it('1,000 calls a second while kubelet remounts the secret: every call succeeds, the new key is used within the documented delay, never a token of the old key for the new one; a half-written and a deleted file keep the key', async () => {
-    const mount = secretMount('nais');
+    const mount = mountIn(root, 'nais');
     mount.write({ [NAME]: JSON.stringify(key1.privateJwk), MASKINPORTEN_CLIENT_ID: 'mounted' });
     const options = fromEnv({ MASKINPORTEN_CLIENT_ID: 'mounted', MASKINPORTEN_ISSUER: sim.issuer, MASKINPORTEN_TOKEN_ENDPOINT: sim.tokenEndpoint, MASKINPORTEN_CLIENT_JWK_PATH: mount.path(NAME) });
     const client = follow({ ...options.key, follow: { pollInterval: POLL_MS } } as typeof options.key);
@@ -162,7 +107,7 @@ describe('a key that follows its Kubernetes secret', () => {
       mount.write({ [NAME]: JSON.stringify(key2.privateJwk), MASKINPORTEN_CLIENT_ID: 'mounted' });
       await waitFor(() => changes.length === 1, 'the client to take the new key', POLL_MS + 1_000);
       const takenAt = performance.now();
-      expect(changes[0]).toEqual({ clientId: 'mounted', identity: 'kid:mounted-key-2', previousIdentity: 'kid:mounted-key-1', file: mount.path(NAME) });
+      expect(changes[0]).toEqual({ clientId: 'mounted', identity: identityOf('mounted-key-2', key2.publicJwk), previousIdentity: identityOf('mounted-key-1', key1.publicJwk), file: mount.path(NAME) });
       await waitFor(() => calls.some((c) => c.kid === 'mounted-key-2'), 'the first token of the new key');
       const firstNew = Math.min(...calls.filter((c) => c.kid === 'mounted-key-2').map((c) => c.startedAt));
       // Within the documented delay (the poll interval in every case; the watcher is far quicker).
@@ -174,13 +119,13 @@ describe('a key that follows its Kubernetes secret', () => {
       const text = JSON.stringify(key3.privateJwk);
       mount.writeInPlace(NAME, text.slice(0, Math.floor(text.length / 2)));
       await waitFor(() => refusals.length === 1, 'the refusal of the half-written file', POLL_MS + 1_000);
-      expect(refusals[0]).toMatchObject({ clientId: 'mounted', file: mount.path(NAME), problem: 'incomplete', code: 'ERR_PORTVAKT_KEY', identity: 'kid:mounted-key-2' });
+      expect(refusals[0]).toMatchObject({ clientId: 'mounted', file: mount.path(NAME), problem: 'incomplete', code: 'ERR_PORTVAKT_KEY', identity: identityOf('mounted-key-2', key2.publicJwk) });
 
       // The key is removed from the secret: the key stays, one event says why.
       await new Promise((resolve) => setTimeout(resolve, 200));
       mount.remove(NAME);
       await waitFor(() => refusals.length === 2, 'the refusal of the deleted file', POLL_MS + 1_000);
-      expect(refusals[1]).toMatchObject({ problem: 'missing', code: 'ERR_PORTVAKT_CONFIGURATION', identity: 'kid:mounted-key-2' });
+      expect(refusals[1]).toMatchObject({ problem: 'missing', code: 'ERR_PORTVAKT_CONFIGURATION', identity: identityOf('mounted-key-2', key2.publicJwk) });
       const fetchesBefore = sim.tokenRequestCount();
       await waitFor(() => sim.tokenRequestCount() >= fetchesBefore + 3 && performance.now() - loadStart > 2_000, 'more fetches after the file was deleted');
     } finally {
@@ -218,7 +163,7 @@ describe('following a key file', () => {
     vi.advanceTimersByTime(59_999);
     expect(changes).toHaveLength(0);
     vi.advanceTimersByTime(1);
-    expect(changes.map((c) => c.identity)).toEqual(['kid:mounted-key-2']);
+    expect(changes.map((c) => c.identity)).toEqual([identityOf('mounted-key-2', key2.publicJwk)]);
     const token = await client.getToken();
     expect(kidOfToken(token.accessToken)).toBe('mounted-key-2');
     // Nothing changed: the next poll reads the file and does nothing.
@@ -241,7 +186,7 @@ describe('following a key file', () => {
     for (const [text, problem] of states) {
       writeFileSync(file, text);
       await waitFor(() => refusals.some((r) => r.problem === problem), `the ${problem} file to be reported`, POLL_MS + 1_000);
-      expect(refusals.at(-1)).toMatchObject({ problem, code: 'ERR_PORTVAKT_KEY', identity: 'kid:mounted-key-1' });
+      expect(refusals.at(-1)).toMatchObject({ problem, code: 'ERR_PORTVAKT_KEY', identity: identityOf('mounted-key-1', key1.publicJwk) });
     }
     rmSync(file);
     await waitFor(() => refusals.some((r) => r.problem === 'missing'), 'the deleted file to be reported', POLL_MS + 1_000);
@@ -253,7 +198,7 @@ describe('following a key file', () => {
     // An editor writes the next key in place.
     writeFileSync(file, JSON.stringify(key2.privateJwk));
     await waitFor(() => changes.length === 1, 'the edited key to be taken', POLL_MS + 1_000);
-    expect(changes[0]).toMatchObject({ identity: 'kid:mounted-key-2', previousIdentity: 'kid:mounted-key-1', file });
+    expect(changes[0]).toMatchObject({ identity: identityOf('mounted-key-2', key2.publicJwk), previousIdentity: identityOf('mounted-key-1', key1.publicJwk), file });
     expect(kidOfToken((await client.getToken()).accessToken)).toBe('mounted-key-2');
     expect(JSON.stringify(refusals)).not.toContain(String(key3.privateJwk.d).slice(0, 20));
   });
@@ -289,12 +234,12 @@ describe('following a key file', () => {
     const file = join(dir, 'key.json');
     writeFileSync(file, JSON.stringify(key2.privateJwk));
     const client = follow({ jwk: key1.privateJwk });
-    expect(client.setKey({ file, follow: { pollInterval: POLL_MS } })).toBe('kid:mounted-key-2');
-    expect(changes.at(-1)).toMatchObject({ identity: 'kid:mounted-key-2', previousIdentity: 'kid:mounted-key-1', file });
+    expect(client.setKey({ file, follow: { pollInterval: POLL_MS } })).toBe(identityOf('mounted-key-2', key2.publicJwk));
+    expect(changes.at(-1)).toMatchObject({ identity: identityOf('mounted-key-2', key2.publicJwk), previousIdentity: identityOf('mounted-key-1', key1.publicJwk), file });
     writeFileSync(file, JSON.stringify(key3.privateJwk));
     await waitFor(() => changes.length === 2, 'the file to be followed after setKey()', POLL_MS + 1_000);
     client.setKey({ jwk: key1.privateJwk });
-    expect(changes.at(-1)).toMatchObject({ identity: 'kid:mounted-key-1', file: undefined });
+    expect(changes.at(-1)).toMatchObject({ identity: identityOf('mounted-key-1', key1.publicJwk), file: undefined });
     writeFileSync(file, JSON.stringify(key2.privateJwk));
     const second = follow({ file, follow: { pollInterval: POLL_MS } });
     await second.close();
@@ -318,7 +263,7 @@ describe('following a key file', () => {
     option.follow.pollInterval = 1;
     writeFileSync(file, JSON.stringify(key3.privateJwk));
     await waitFor(() => changes.length === 1, 'the original file to be followed', POLL_MS + 1_000);
-    expect(changes[0]).toMatchObject({ identity: 'kid:mounted-key-3', file });
+    expect(changes[0]).toMatchObject({ identity: identityOf('mounted-key-3', key3.publicJwk), file });
     expect(kidOfToken((await client.getToken()).accessToken)).toBe('mounted-key-3');
   });
 
