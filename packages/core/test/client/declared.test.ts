@@ -190,7 +190,10 @@ describe('what two declarations of a name are compared by: what the client uses'
   it('tells two customers apart when the system user is a class instance (a tenant record of the app)', async () => {
     sim = await startSim();
     class Customer {
-      constructor(readonly orgno: string) {}
+      readonly orgno: string;
+      constructor(orgno: string) {
+        this.orgno = orgno;
+      }
     }
     const name = freshName();
     const forA = declare(optionsFor(sim, { defaults: { systemUser: new Customer(ORG) } }), name);
