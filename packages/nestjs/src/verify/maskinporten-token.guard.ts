@@ -36,12 +36,12 @@ export class MaskinportenTokenException extends HttpException {
  * Lets a request through only with a valid Maskinporten access token in `Authorization: Bearer`,
  * meeting the verifier's requirements and those of `@RequireMaskinportenScope` and
  * `@RequireMaskinportenToken` on the controller and the handler (all of them apply, several of one
- * kind on one target included). Puts the
- * claims on the request for `@MaskinportenToken()`. Refusals are `MaskinportenTokenException`s: 401
- * (`token_missing`, `invalid_token`), 403 (`insufficient_scope`, `organization_not_allowed`,
- * `person_not_allowed`, `consent_missing`, `system_user_not_allowed`), 503 (`key_set_unavailable`,
- * `introspection_unavailable`), with `WWW-Authenticate` set on the response. An organisation
- * policy that throws is not a refusal: its error goes to Nest's exception layer (500).
+ * kind on one target included). Puts the claims on the request for `@MaskinportenToken()`.
+ * Refusals are `MaskinportenTokenException`s: 401 (`token_missing`, `invalid_token`), 403
+ * (`insufficient_scope`, `organization_not_allowed`, `person_not_allowed`, `consent_missing`,
+ * `system_user_not_allowed`), 503 (`key_set_unavailable`, `introspection_unavailable`), with
+ * `WWW-Authenticate` set on the response. An organisation policy that throws is not a refusal: its
+ * error goes to Nest's exception layer (500).
  *
  * Use it globally (`{ provide: APP_GUARD, useClass: MaskinportenTokenGuard }`, with
  * `@SkipMaskinportenToken()` for open routes) or per controller or handler (`@UseGuards`). It reads
