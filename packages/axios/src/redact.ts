@@ -25,96 +25,45 @@
 // config's headers, the request's header map, the header block Node sent, follow-redirects'
 // options), so each is a string compare (the header block one search). A place that does not hold
 // the value where expected (another letter case, another Axios version) gets the full scan above.
-import { EventEmitter } from 'node:events';
+//
+// The Node request parts (the header block and map, the links to shared connection state, the
+// sweep) are core's, shared with @portvakt/got; what is here is Axios's own: its config, its fetch
+// adapter's Request, and follow-redirects' wrapper.
 import http from 'node:http';
-import net from 'node:net';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-
-/** What a redacted header reads. */
-export const REDACTED = '[redacted]';
-
-/** The strings to remove: `<token_type> <token>` first, then the bare token. */
-export type Secrets = readonly string[];
+import { containsSecret, hideProperty, REDACTED, redactClientRequest, redactSentClientRequest, scrubHeaderObject, secretsOf, sweepSecrets } from '@portvakt/core/internal';
+import type { TokenSecrets } from '@portvakt/core/internal';
 
 type Bag = Record<PropertyKey, unknown>;
-
-const SWEEP_LIMIT = 10_000;
-/** Node's private symbol for a request's header map, found on the first request we see. */
-let outHeadersKey: symbol | undefined;
 
 function isObject(value: unknown): value is Bag {
   return typeof value === 'object' && value !== null;
 }
 
-function contains(value: string, secrets: Secrets): boolean {
-  for (const secret of secrets) if (value.includes(secret)) return true;
-  return false;
-}
-
-function scrub(value: string, secrets: Secrets): string {
-  let out = value;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
-}
-
-/** Makes an own data property non-enumerable, keeping its value. */
-function hide(target: unknown, key: string): void {
-  if (!isObject(target)) return;
-  const descriptor = Object.getOwnPropertyDescriptor(target, key);
-  if (descriptor?.enumerable === true && descriptor.configurable === true) Object.defineProperty(target, key, { enumerable: false });
-}
-
-function scrubHeaderObject(headers: unknown, secrets: Secrets): void {
-  if (!isObject(headers)) return;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (typeof value === 'string' && contains(value, secrets)) headers[name] = REDACTED;
-  }
-}
-
-function redactClientRequest(request: Bag, secrets: Secrets, hideLinks: boolean): void {
-  if (typeof request._header === 'string' && contains(request._header, secrets)) request._header = scrub(request._header, secrets);
-  outHeadersKey ??= Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'kOutHeaders');
-  const headerMap = outHeadersKey === undefined ? undefined : request[outHeadersKey];
-  if (isObject(headerMap)) {
-    for (const entry of Object.values(headerMap)) {
-      // Node keeps each header as [name as given, value].
-      if (Array.isArray(entry) && typeof entry[1] === 'string' && contains(entry[1], secrets)) entry[1] = REDACTED;
-    }
-  }
-  if (!hideLinks) return;
-  hide(request, 'socket');
-  hide(request, 'agent');
-  if (isObject(request.res)) {
-    hide(request.res, 'socket');
-    hide(request.res, 'client');
-  }
-}
-
-function redactRedirectable(redirectable: Bag, secrets: Secrets, hideLinks: boolean): void {
+function redactRedirectable(redirectable: Bag, secrets: TokenSecrets, hideLinks: boolean): void {
   const options = redirectable._options;
   if (isObject(options)) {
     scrubHeaderObject(options.headers, secrets);
     if (hideLinks) {
-      hide(options, 'agent');
-      hide(options, 'agents');
-      hide(options, 'nativeProtocols');
+      hideProperty(options, 'agent');
+      hideProperty(options, 'agents');
+      hideProperty(options, 'nativeProtocols');
     }
   }
   if (isObject(redirectable._currentRequest)) redactClientRequest(redirectable._currentRequest, secrets, hideLinks);
 }
 
 /** The request object of a response or error: Node's ClientRequest, follow-redirects' wrapper, or a fetch Request. */
-function redactRequest(request: unknown, secrets: Secrets, hideLinks: boolean): void {
+function redactRequest(request: unknown, secrets: TokenSecrets, hideLinks: boolean): void {
   if (!isObject(request)) return;
   if (request instanceof http.ClientRequest) {
-    redactClientRequest(request as unknown as Bag, secrets, hideLinks);
+    redactClientRequest(request, secrets, hideLinks);
     if (isObject(request._redirectable)) redactRedirectable(request._redirectable, secrets, hideLinks);
   } else if (isObject(request._options) && '_currentRequest' in request) {
     redactRedirectable(request, secrets, hideLinks);
   } else if (request.headers instanceof Headers) {
     const value = request.headers.get('authorization');
-    if (value !== null && contains(value, secrets)) {
+    if (value !== null && containsSecret(value, secrets)) {
       try {
         request.headers.set('authorization', REDACTED);
       } catch {
@@ -125,18 +74,18 @@ function redactRequest(request: unknown, secrets: Secrets, hideLinks: boolean): 
 }
 
 /** Redacts our Authorization header in a config, and (for errors) hides its agents. */
-export function redactConfig(config: InternalAxiosRequestConfig | undefined, secrets: Secrets, hideLinks = false): void {
+export function redactConfig(config: InternalAxiosRequestConfig | undefined, secrets: TokenSecrets, hideLinks = false): void {
   if (!isObject(config)) return;
   const headers = config.headers as { get?: (name: string) => unknown; set?: (name: string, value: string) => unknown } | undefined;
   if (typeof headers?.get === 'function' && typeof headers.set === 'function') {
     const value = headers.get('Authorization');
-    if (typeof value === 'string' && contains(value, secrets)) headers.set('Authorization', REDACTED);
+    if (typeof value === 'string' && containsSecret(value, secrets)) headers.set('Authorization', REDACTED);
   } else {
     scrubHeaderObject(headers, secrets);
   }
   if (!hideLinks) return;
-  hide(config, 'httpAgent');
-  hide(config, 'httpsAgent');
+  hideProperty(config, 'httpAgent');
+  hideProperty(config, 'httpsAgent');
 }
 
 /**
@@ -148,7 +97,7 @@ export function redactConfig(config: InternalAxiosRequestConfig | undefined, sec
  * redactResponse(response, [token.authorization, token.accessToken]);
  * ```
  */
-export function redactResponse(response: AxiosResponse | undefined, secrets: Secrets, hideLinks = false): void {
+export function redactResponse(response: AxiosResponse | undefined, secrets: TokenSecrets, hideLinks = false): void {
   if (!isObject(response)) return;
   redactConfig(response.config, secrets, hideLinks);
   redactRequest(response.request, secrets, hideLinks);
@@ -158,32 +107,6 @@ export function redactResponse(response: AxiosResponse | undefined, secrets: Sec
 function redactOwnHeader(headers: unknown, name: string, authorization: string): boolean {
   if (!isObject(headers) || headers[name] !== authorization) return false;
   headers[name] = REDACTED;
-  return true;
-}
-
-/** How Node writes the header this package sets, in the header block it sends. */
-const AUTHORIZATION_LINE = '\r\nAuthorization: ';
-
-/**
- * Node's request as sent with our header: the header block holds it as one line, and the header
- * map under its lower-case name. Returns false when either is not where expected.
- */
-function redactSentClientRequest(request: Bag, authorization: string): boolean {
-  const header = request._header;
-  if (typeof header !== 'string') return false;
-  // A search for the short line start, then one compare of the value: a search for the whole
-  // value costs several times more (a ~1 KB pattern sets up Boyer-Moore tables first).
-  const line = header.indexOf(AUTHORIZATION_LINE);
-  if (line === -1) return false;
-  const at = line + AUTHORIZATION_LINE.length;
-  const end = at + authorization.length;
-  if (header.slice(at, end) !== authorization || header.charCodeAt(end) !== 13) return false;
-  request._header = header.slice(0, at) + REDACTED + header.slice(end);
-  outHeadersKey ??= Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'kOutHeaders');
-  const headerMap = outHeadersKey === undefined ? undefined : request[outHeadersKey];
-  const entry = isObject(headerMap) ? headerMap.authorization : undefined;
-  if (!Array.isArray(entry) || entry[1] !== authorization) return false;
-  entry[1] = REDACTED;
   return true;
 }
 
@@ -209,7 +132,7 @@ export function redactSentResponse(response: AxiosResponse, authorization: strin
     const redirectable = (request as unknown as Bag)._redirectable;
     const options = isObject(redirectable) ? redirectable._options : undefined;
     if (
-      redactSentClientRequest(request as unknown as Bag, authorization) &&
+      redactSentClientRequest(request, authorization) &&
       // follow-redirects: its options keep the headers for the next hop; its current request is this one.
       (!isObject(redirectable) ||
         (isObject(options) && redactOwnHeader(options.headers, 'Authorization', authorization) && redirectable._currentRequest === request))
@@ -218,52 +141,6 @@ export function redactSentResponse(response: AxiosResponse, authorization: strin
     }
   }
   redactRequest(request, secretsOf(tokens), false);
-}
-
-/**
- * Emitters the sweep may enter: the request's own objects, and a destroyed socket (which no other
- * request can use any more; a refused connection leaves the unsent header in it). Live sockets,
- * agents and HTTP/2 sessions are shared with other requests and are left alone.
- */
-function isOwnRequestObject(node: object): boolean {
-  return (
-    node instanceof http.ClientRequest ||
-    node instanceof http.IncomingMessage ||
-    ('_currentRequest' in node && '_options' in node) ||
-    (node instanceof net.Socket && node.destroyed)
-  );
-}
-
-/** Replaces every occurrence of a secret reachable from `root`, without entering shared emitters. */
-function sweep(root: unknown, secrets: Secrets): void {
-  const seen = new Set<object>();
-  const stack: unknown[] = [root];
-  while (stack.length > 0 && seen.size < SWEEP_LIMIT) {
-    const node = stack.pop();
-    if (!isObject(node) || seen.has(node)) continue;
-    seen.add(node);
-    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
-    if (node instanceof EventEmitter && !isOwnRequestObject(node)) continue;
-    for (const key of Reflect.ownKeys(node)) {
-      const descriptor = Object.getOwnPropertyDescriptor(node, key);
-      if (descriptor === undefined || !('value' in descriptor)) continue;
-      const value: unknown = descriptor.value;
-      if (typeof value === 'string') {
-        if (descriptor.writable === true && contains(value, secrets)) node[key] = scrub(value, secrets);
-      } else if (isObject(value)) {
-        stack.push(value);
-      }
-    }
-    if (node instanceof Map) {
-      for (const [key, value] of node as Map<unknown, unknown>) {
-        if (typeof value === 'string') {
-          if (contains(value, secrets)) (node as Map<unknown, unknown>).set(key, scrub(value, secrets));
-        } else if (isObject(value)) {
-          stack.push(value);
-        }
-      }
-    }
-  }
 }
 
 /**
@@ -276,24 +153,10 @@ function sweep(root: unknown, secrets: Secrets): void {
  * redactError(error, [token.authorization, token.accessToken]);
  * ```
  */
-export function redactError(error: unknown, secrets: Secrets): void {
+export function redactError(error: unknown, secrets: TokenSecrets): void {
   if (!isObject(error)) return;
   redactConfig(error.config as InternalAxiosRequestConfig | undefined, secrets, true);
   redactRequest(error.request, secrets, true);
   if (isObject(error.response)) redactResponse(error.response as unknown as AxiosResponse, secrets, true);
-  if (secrets.length > 0) sweep(error, secrets);
-}
-
-/**
- * The strings that reveal a token.
- *
- * @example
- * ```ts
- * secretsOf([token]); // [token.authorization, token.accessToken]
- * ```
- */
-export function secretsOf(tokens: readonly { readonly authorization: string; readonly accessToken: string }[]): Secrets {
-  const out: string[] = [];
-  for (const token of tokens) out.push(token.authorization, token.accessToken);
-  return out;
+  if (secrets.length > 0) sweepSecrets(error, secrets);
 }

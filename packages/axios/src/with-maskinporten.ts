@@ -9,12 +9,12 @@
 import axios from 'axios';
 import type { AxiosAdapter, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { ConfigurationError } from '@portvakt/core';
-import { copyTokenRequest } from '@portvakt/core/internal';
+import { copyTokenRequest, REDACTED, secretsOf } from '@portvakt/core/internal';
 import type { AccessToken, TokenRequest } from '@portvakt/core';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WithMaskinportenOptions } from './options.js';
 import { guardRedirects } from './redirect-guard.js';
-import { REDACTED, redactConfig, redactError, redactSentResponse, secretsOf } from './redact.js';
+import { redactConfig, redactError, redactSentResponse } from './redact.js';
 import { isReplayableData } from './replay.js';
 import type { MaskinportenRequestConfig } from './request-config.js';
 

@@ -20,3 +20,6 @@ export type { NumberRule } from './shared/index.js';
 export { SKYPORTEN_ENVIRONMENTS, SKYPORTEN_HOSTS } from './environments/index.js';
 // The "did you mean" of option errors, for the CLI's flags.
 export { closestName } from './shared/index.js';
+// Keeping the token out of Node's request objects, for the HTTP client adapters (Axios, got).
+export { containsSecret, hideProperty, REDACTED, redactClientRequest, redactSentClientRequest, scrubHeaderObject, scrubSecrets, secretsOf, sweepSecrets } from './redact-request.js';
+export type { TokenSecrets } from './redact-request.js';

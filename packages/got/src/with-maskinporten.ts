@@ -8,20 +8,50 @@
 // - `afterResponse`: a 401 from a hop that carried our token drops it from the client's cache and
 //   sends the request once more with a new one (got removes the hook for that retry, so once);
 // - our token is replaced by `[redacted]` in the options of responses and errors that reach the
-//   caller (got prints its options, headers included, in `util.inspect` and JSON of its errors).
+//   caller (got prints its options, headers included, in `util.inspect` and JSON of its errors),
+//   and in what got and Node keep of the request behind them (Node's header block and header
+//   map, got 16's copy of the options it gave Node), with core's redaction of Node requests,
+//   which the Axios adapter uses too. An error also has the links of that request to its socket
+//   and agent hidden (they lead to other requests in flight, which carry the same token) and a
+//   sweep for any other copy.
 import type { BeforeErrorHook, BeforeRedirectHook, BeforeRequestHook, AfterResponseHook, Got, Options } from 'got' with { 'resolution-mode': 'import' };
 import { ConfigurationError } from '@portvakt/core';
+import { REDACTED, redactClientRequest, redactSentClientRequest, scrubHeaderObject, sweepSecrets } from '@portvakt/core/internal';
+import type { TokenSecrets } from '@portvakt/core/internal';
 import { resolveOptions } from './options.js';
 import type { WithMaskinportenOptions } from './options.js';
 
-/** What our header reads once the request is over. */
-export const REDACTED = '[redacted]';
+export { REDACTED };
 /** Marks, in got's `context`, a request this integration sent again after a 401. */
 const RETRIED = '@portvakt/got:retried-after-401';
 /** How many of our own header values are remembered, to tell them from a caller's. */
 const REMEMBERED = 64;
 
 const installed = new WeakSet<object>();
+
+/**
+ * Removes the secrets from what got and Node keep of a request that is over, reached from got's
+ * request and response objects (`holders`): Node's request (got's `_request`, the response's
+ * `req`: usually one object, both looked at as got versions differ) and, on got 16, the options it
+ * gave Node (`_requestOptions`, headers included). With `sent` (our header value as sent) Node's
+ * request is first redacted by compare; `hideLinks` (errors) hides its socket and agent.
+ */
+function redactBehind(holders: readonly unknown[], secrets: TokenSecrets, hideLinks: boolean, sent?: string): object[] {
+  const nodeRequests = new Set<object>();
+  for (const holder of holders) {
+    if (typeof holder !== 'object' || holder === null) continue;
+    const { _request, req, _requestOptions } = holder as Record<string, unknown>;
+    for (const value of [_request, req]) if (typeof value === 'object' && value !== null) nodeRequests.add(value);
+    if (typeof _requestOptions === 'object' && _requestOptions !== null) scrubHeaderObject((_requestOptions as { headers?: unknown }).headers, secrets);
+  }
+  for (const nodeRequest of nodeRequests) {
+    if (sent === undefined || hideLinks || !redactSentClientRequest(nodeRequest, sent, 'authorization')) redactClientRequest(nodeRequest, secrets, hideLinks);
+  }
+  return [...nodeRequests];
+}
+
+/** The strings that reveal the token of one of our header values: the header, and the bare token. */
+const secretsOfHeader = (header: string): TokenSecrets => [header, header.slice(header.indexOf(' ') + 1)];
 
 /** Bodies got can send a second time: a stream is read once. */
 function isReplayable(options: Options): boolean {
@@ -44,7 +74,9 @@ function isReplayable(options: Options): boolean {
  *   got's `HTTPError` as usual. `got.stream()` gets tokens and the redirect checks, not the retry.
  * - When no token can be had, the request fails with got's `RequestError` whose `cause` is the
  *   `PortvaktError`, and nothing is sent. got's `signal` also ends the wait for a token.
- * - Responses and errors that reach you show `[redacted]` where our token was in their options.
+ * - Responses and errors that reach you show `[redacted]` where our token was: in their options
+ *   and in Node's request behind them (`response.req`, its header block and header map), also
+ *   with `util.inspect(error, { showHidden: true })`.
  *
  * Throws a `ConfigurationError` naming the option for bad options.
  *
@@ -112,13 +144,31 @@ export function withMaskinporten(instance: Got, options: WithMaskinportenOptions
       // (got merges context into the retry's options) makes this the only retry.
       return retryWithMergedOptions({ headers: { authorization }, context: { [RETRIED]: true }, preserveHooks: true });
     }
+    if (typeof header === 'string' && ours.has(header)) {
+      // The request this response answers sent our header: a compare where Node keeps it, and a
+      // scan of the request where it is not.
+      redactBehind([response, response.request], secretsOfHeader(header), false, header);
+      // The retry's options keep what was merged into them (got's `_init`), our header included.
+      if (retried) sweepSecrets(sent, secretsOfHeader(header));
+    }
     redact(sent);
     return response;
   };
 
   const beforeError: BeforeErrorHook = (error) => {
+    // Read before the options are redacted: the header values that reveal a token.
+    const secrets = [error.options.headers.authorization, error.response?.request.options.headers.authorization]
+      .filter((value): value is string => typeof value === 'string' && value !== REDACTED && ours.has(value))
+      .flatMap(secretsOfHeader);
     redact(error.options);
     redact(error.response?.request.options);
+    // The links to the socket and agent are hidden even with no secret left to remove: they lead
+    // to other requests in flight, whose headers carry the same cached token.
+    const nodeRequests = redactBehind([error.request, error.response, error.response?.request], secrets, true);
+    if (secrets.length > 0) {
+      sweepSecrets(error, secrets);
+      for (const nodeRequest of nodeRequests) sweepSecrets(nodeRequest, secrets);
+    }
     return error;
   };
 

@@ -29,3 +29,38 @@ export function expectRedacted(value: unknown, secret: string): void {
   const views: Record<string, string> = { 'String()': String(value), 'JSON.stringify()': JSON.stringify(value) ?? '', 'util.inspect()': util.inspect(value, { depth: Infinity }) };
   for (const [name, view] of Object.entries(views)) expect(view.includes(secret), `${name} shows the token`).toBe(false);
 }
+
+/**
+ * The paths, from `value`, of every string that contains `secret`: own properties of every object
+ * reached, hidden and symbol-keyed ones included (what `util.inspect(value, { showHidden: true })`
+ * or a logger that walks objects could show).
+ */
+export function pathsTo(value: unknown, secret: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<unknown>();
+  const stack: [unknown, string][] = [[value, 'value']];
+  while (stack.length > 0 && seen.size < 50_000) {
+    const [node, path] = stack.pop()!;
+    if (node === null || (typeof node !== 'object' && typeof node !== 'function') || seen.has(node)) continue;
+    seen.add(node);
+    for (const key of Reflect.ownKeys(node)) {
+      const descriptor = Object.getOwnPropertyDescriptor(node, key);
+      if (descriptor === undefined || !('value' in descriptor)) continue;
+      const child: unknown = descriptor.value;
+      const childPath = `${path}.${String(key)}`;
+      if (typeof child === 'string') {
+        if (child.includes(secret)) found.push(childPath);
+      } else {
+        stack.push([child, childPath]);
+      }
+    }
+  }
+  return found;
+}
+
+/** `expectRedacted`, and the same with hidden properties shown, and no path to the secret at all. */
+export function expectRedactedEverywhere(value: unknown, secret: string): void {
+  expectRedacted(value, secret);
+  expect(util.inspect(value, { showHidden: true, depth: 6 }).includes(secret), 'util.inspect({ showHidden: true }) shows the token').toBe(false);
+  expect(pathsTo(value, secret)).toEqual([]);
+}

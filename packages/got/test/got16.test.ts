@@ -1,12 +1,13 @@
 // got 16 needs Node.js 22: these run in CI's Node 24 pass and are skipped on Node 20. The same
-// hooks on a got 16 instance: tokens, redirects, the one retry after a 401, redaction.
+// hooks on a got 16 instance: tokens, redirects, the one retry after a 401, redaction (of Node's
+// request behind a response or error too).
 import type * as Got16 from 'got16';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MaskinportenClient } from '@portvakt/core';
 import { startRecordingApi } from '@portvakt/testing';
 import type { MaskinportenSimulator, RecordingApi } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/got';
-import { createClient, expectRedacted, startSimulator, tokenOf } from './fixture.js';
+import { createClient, expectRedacted, expectRedactedEverywhere, pathsTo, startSimulator, tokenOf } from './fixture.js';
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 
@@ -51,5 +52,18 @@ describe.skipIf(nodeMajor < 22)('got 16', () => {
     expect(api.seen.map((s) => tokenOf(s.authorization) === first.accessToken)).toEqual([true, false]);
     expect(sim.tokenRequestCount() - before).toBe(1);
     expectRedacted(error, String(tokenOf(api.seen[1]?.authorization)));
+    expectRedactedEverywhere(error, first.accessToken);
+    expectRedactedEverywhere(error, String(tokenOf(api.seen[1]?.authorization)));
+  });
+
+  it("an HTTPError and a response show no token in Node's request behind them, hidden properties included", async () => {
+    const token = await client.getToken();
+    const error = (await nav.get('status/500').catch((e: unknown) => e)) as Got16.HTTPError;
+    expect(error).toBeInstanceOf(got.HTTPError);
+    expect((error.response as unknown as { req: { _header: string } }).req._header).toContain('authorization: [redacted]\r\n');
+    expectRedactedEverywhere(error, token.accessToken);
+    const response = await nav.get('ok');
+    expect((response as unknown as { req: { _header: string } }).req._header).toContain('authorization: [redacted]\r\n');
+    expect(pathsTo(response, token.accessToken)).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import util from 'node:util';
 import got, { HTTPError, RequestError } from 'got';
@@ -9,7 +11,7 @@ import { startRecordingApi, startRecordingDualApi } from '@portvakt/testing';
 import type { MaskinportenSimulator, RecordingApi } from '@portvakt/testing';
 import { withMaskinporten } from '@portvakt/got';
 import type { WithMaskinportenOptions } from '@portvakt/got';
-import { createClient, expectRedacted, startSimulator, tokenOf } from './fixture.js';
+import { createClient, expectRedacted, expectRedactedEverywhere, pathsTo, startSimulator, tokenOf } from './fixture.js';
 
 let sim: MaskinportenSimulator;
 let client: MaskinportenClient;
@@ -180,6 +182,62 @@ describe('got\'s own retries and failures', () => {
     await expect(pending).rejects.toThrow();
     expect(api.seen).toEqual([]);
     sim.clearFaults();
+  });
+});
+
+describe("Node's request behind a response or an error", () => {
+  // got's defaults: an HTTP error status throws.
+  const throwing = () => withMaskinporten(got.extend({ retry: { limit: 0 } }), { client, origins: [api.origin] });
+  const nodeRequestOf = (value: { req?: unknown } | { _request?: unknown }) => ('req' in value ? value.req : (value as { _request?: unknown })._request) as Record<PropertyKey, unknown>;
+  const headerMapOf = (request: Record<PropertyKey, unknown>) => request[Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'kOutHeaders')!] as Record<string, [string, string]>;
+
+  it('an HTTPError shows no token, hidden properties included: the header block and header map Node kept', async () => {
+    const token = await client.getToken();
+    const error = (await throwing().get(`${api.origin}/status/500`).catch((e: unknown) => e)) as HTTPError;
+    expect(error).toBeInstanceOf(HTTPError);
+    const sent = nodeRequestOf(error.response as never);
+    expect(sent._header).toContain('authorization: [redacted]\r\n');
+    expect(headerMapOf(sent).authorization).toEqual(['authorization', '[redacted]']);
+    // The link to the socket (and through it the agent and other requests in flight) is hidden
+    // (Node 20), or not an own property at all (Node 24 keeps it behind an accessor).
+    expect(Object.getOwnPropertyDescriptor(sent, 'socket')?.enumerable ?? false).toBe(false);
+    expectRedactedEverywhere(error, token.accessToken);
+  });
+
+  it('a response that reaches the caller shows no token in the request Node sent', async () => {
+    const token = await client.getToken();
+    const response = await instanceFor().get(`${api.origin}/ok`);
+    expect(response.statusCode).toBe(200);
+    expect(nodeRequestOf(response as never)._header).toContain('authorization: [redacted]\r\n');
+    expect(pathsTo(response, token.accessToken)).toEqual([]);
+    expect(api.authorizations).toEqual([`Bearer ${token.accessToken}`]); // it was sent, all the same
+  });
+
+  it('a connection reset and a timeout show no token either', async () => {
+    const resetting = http.createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(resetting.address() as AddressInfo).port}`;
+      const token = await client.getToken();
+      const reset = (await withMaskinporten(got.extend({ retry: { limit: 0 } }), { client, origins: [origin] }).get(`${origin}/x`).catch((e: unknown) => e)) as RequestError;
+      expect(reset).toBeInstanceOf(RequestError);
+      expect(nodeRequestOf(reset.request as never)._header).toContain('authorization: [redacted]\r\n');
+      expectRedactedEverywhere(reset, token.accessToken);
+      const timedOut = (await throwing().get(`${api.origin}/hang`, { timeout: { request: 100 } }).catch((e: unknown) => e)) as RequestError;
+      expect(timedOut.code).toBe('ETIMEDOUT');
+      expectRedactedEverywhere(timedOut, token.accessToken);
+    } finally {
+      api.release();
+      await new Promise((resolve) => resetting.close(resolve));
+    }
+  });
+
+  it('after the one retry on a 401, neither token is in the error', async () => {
+    const first = await client.getToken();
+    const error = (await throwing().get(`${api.origin}/status/401`).catch((e: unknown) => e)) as HTTPError;
+    expect(error.response.statusCode).toBe(401);
+    expectRedactedEverywhere(error, first.accessToken);
+    expectRedactedEverywhere(error, String(tokenOf(api.seen[1]?.authorization)));
   });
 });
 

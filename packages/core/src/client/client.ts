@@ -6,16 +6,17 @@ import { TokenCache } from '../cache/index.js';
 import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
 import { channels } from '../diagnostics.js';
-import { createEnvironmentSource } from '../environments/index.js';
+import { environmentSourceOf } from '../environments/index.js';
 import { ClientClosedError, ConfigurationError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
-import { normalizeTokenRequest, readGetTokenOptions, validateGrantLifetime, validateTokenRequest } from '../grant/index.js';
-import { checkKeyFileSource, followKeyFile, followSettingsOf, kidUnchanged, loadSigner, tryReadKeyFile } from '../keys/index.js';
-import type { FollowSettings, KeyFollower, LoadedSigner } from '../keys/index.js';
-import { createTransport, validateTransportOptions } from '../transport/index.js';
-import type { GetTokenOptions, GrantAlgorithm, KeyFileSource, KeyInput, TokenRequest } from '../types.js';
+import { readGetTokenOptions } from '../grant/index.js';
+import { followKeyFile, kidUnchanged, loadSigner } from '../keys/index.js';
+import type { KeyFollower, LoadedSigner } from '../keys/index.js';
+import { createTransport } from '../transport/index.js';
+import type { GetTokenOptions, KeyInput } from '../types.js';
 import { AccessToken } from './access-token.js';
-import { validateClientFields } from './options.js';
+import { openKey, resolveClientConfiguration } from './configuration.js';
+import type { ClientConfiguration, FollowPlan } from './configuration.js';
 import type { MaskinportenClientOptions } from './options.js';
 import { createScopePayloads } from './event-payloads.js';
 import { diagnosticCacheEvents } from './source-events.js';
@@ -92,16 +93,24 @@ export interface MaskinportenClient {
  * ```
  */
 export function createMaskinportenClient(options: MaskinportenClientOptions): MaskinportenClient {
-  const { options: o, cache: policy, store, clock, warningDays } = validateClientFields(options);
-  const transportOptions = validateTransportOptions(o.transport, 'transport');
-  const environment = createEnvironmentSource(o.environment, { fetch: transportOptions.fetch, clock, field: 'environment', attemptTimeout: transportOptions.attemptTimeout });
-  const opened = openKey(o.key, o.algorithm);
+  return clientFromConfiguration(resolveClientConfiguration(options));
+}
+
+/**
+ * The client of a configuration that `resolveClientConfiguration` read: it uses that and nothing
+ * else of the options it came from.
+ *
+ * @example
+ * ```ts
+ * const client = clientFromConfiguration(resolveClientConfiguration(options));
+ * ```
+ */
+export function clientFromConfiguration(configuration: ClientConfiguration): MaskinportenClient {
+  const { clientId, cache: policy, store, clock, algorithm, defaults, hasDefaults, grantLifetime, certificateExpiryWarningDays: warningDays } = configuration;
+  const transportOptions = configuration.transport;
+  const environment = environmentSourceOf(configuration.environment, { fetch: transportOptions.fetch, clock, field: 'environment', attemptTimeout: transportOptions.attemptTimeout });
+  const opened = configuration.key;
   let signer = opened.signer;
-  const grantLifetime = validateGrantLifetime(o.grantLifetime);
-  if (o.scope !== undefined) normalizeTokenRequest({ scope: o.scope }, undefined);
-  validateTokenRequest(o.defaults, 'defaults.');
-  const defaults: TokenRequest = { ...o.defaults, scope: o.scope };
-  const clientId = o.clientId;
   // A certificate is checked against a preset or explicit environment at once; against a
   // discovered one at its first fetch (token-pipeline.ts).
   const checkNow = (candidate: typeof signer) => {
@@ -123,7 +132,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
   const makeSlot = clientSlotMaker({ clientId, fetchToken, payloadsOf: createScopePayloads(clientId) });
   // Slots are made for the issuer and key of the moment; a new issuer or key forgets them.
   let slotIssuer = '';
-  const slots = createSlotTable<ClientSlot>({ defaults, hasDefaults: o.defaults !== undefined, make: (request) => makeSlot(slotIssuer, signer, request) });
+  const slots = createSlotTable<ClientSlot>({ defaults, hasDefaults, make: (request) => makeSlot(slotIssuer, signer, request) });
 
   function switchTo(next: LoadedSigner, file: string | undefined): void {
     const previousIdentity = signer.identity;
@@ -143,7 +152,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     follower?.close();
     follower = plan === undefined ? undefined : followKeyFile(plan.source, plan.settings, plan.digest, {
       apply(contents) {
-        const next = loadSigner(contents.key, { alg: o.algorithm, field: 'key' });
+        const next = loadSigner(contents.key, { alg: algorithm, field: 'key' });
         const refusal = kidUnchanged(signer, next);
         if (refusal !== undefined) return refusal;
         checkNow(next);
@@ -192,7 +201,7 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     getToken,
     setKey(key) {
       if (closing.signal.aborted) throw new ClientClosedError();
-      const next = openKey(key, o.algorithm);
+      const next = openKey(key, algorithm);
       checkNow(next.signer);
       switchTo(next.signer, next.plan?.source.file);
       follow(next.plan);
@@ -227,26 +236,6 @@ export function createMaskinportenClient(options: MaskinportenClientOptions): Ma
     [inspectSymbol]: { value: () => `MaskinportenClient { clientId: '${clientId}', issuer: '${environment.issuer ?? '(not yet discovered)'}', key: '${signer.identity}' }`, enumerable: false },
   });
   return client;
-}
-
-/** A key file to follow: the client's own copy of the source, and the digest of the key in use. */
-interface FollowPlan {
-  source: KeyFileSource;
-  settings: FollowSettings;
-  digest: string;
-}
-
-/** Loads the `key` option (or a setKey() argument); for a `{ file }` key, also the plan to follow it. */
-function openKey(key: KeyInput, alg: GrantAlgorithm | undefined): { signer: LoadedSigner; plan?: FollowPlan } {
-  if (typeof key !== 'object' || key === null || !('file' in key)) return { signer: loadSigner(key, { alg, field: 'key' }) };
-  checkKeyFileSource(key, 'key');
-  const settings = followSettingsOf(key.follow, 'key.follow');
-  // The client's own copy: a caller that changes its object later changes nothing here.
-  const source: KeyFileSource = { file: key.file, kid: key.kid, passphrase: key.passphrase, certificateFile: key.certificateFile };
-  const read = tryReadKeyFile(source, 'key');
-  if (!read.ok) throw read.failure.error;
-  const signer = loadSigner(read.contents.key, { alg, field: 'key' });
-  return settings === undefined ? { signer } : { signer, plan: { source, settings, digest: read.contents.digest } };
 }
 
 function warnIfExpiring(certificate: CertificateInfo, clientId: string, nowMs: number, warningDays: number, emitter: EventEmitter): void {

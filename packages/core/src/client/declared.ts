@@ -11,10 +11,11 @@ import { ConfigurationError } from '../errors.js';
 import type { PortvaktError } from '../errors.js';
 import type { KeyInput } from '../types.js';
 import { inspectSymbol } from '../shared/index.js';
-import { createMaskinportenClient } from './client.js';
+import { clientFromConfiguration } from './client.js';
 import type { CertificateExpiringEvent, MaskinportenClient } from './client.js';
+import { resolveClientConfiguration } from './configuration.js';
 import type { MaskinportenClientOptions } from './options.js';
-import { differingOptions, fingerprintOptions } from './fingerprint.js';
+import { differingOptions, fingerprintConfiguration } from './fingerprint.js';
 import type { OptionsFingerprint } from './fingerprint.js';
 
 /**
@@ -87,10 +88,12 @@ type Listener = ((event: CertificateExpiringEvent) => void) | ((error: PortvaktE
  *
  * One client per name per process: every declaration of a name, in any copy of this package
  * (Next.js' server layers, a `next dev` reload), shares the client the first one created, and its
- * cache. A declaration whose options differ from that client's (data compared by value; functions
- * and class instances only by kind) gets a `ConfigurationError` naming the options that differ,
- * at its first call: give each client its own `name`. Options that failed validation are read again
- * at the next call; nothing failed is kept.
+ * cache. A declaration whose options differ from that client's gets a `ConfigurationError` naming
+ * the options that differ, at its first call: give each client its own `name`. What is compared is
+ * what the client would use, after validation (the client id, environment, key by its public
+ * thumbprint, normalised scope and claims, every setting), however the options were written (a
+ * class instance, getters); functions such as a custom `fetch` or clock only by whether they are
+ * given. Options that failed validation are read again at the next call; nothing failed is kept.
  *
  * Node.js runtime only, as the rest of the package.
  *
@@ -146,9 +149,11 @@ export function defineMaskinportenClient(
     const clients = registry();
     const current = clients.get(name);
     if (current !== undefined && current === entry && !current.closed) return current.client;
-    const resolved = readOptions();
+    // Read and validated as construction would, and compared as the client will use it.
+    const configuration = resolveClientConfiguration(readOptions());
+    const fingerprint = fingerprintConfiguration(configuration);
     if (current !== undefined && !current.closed) {
-      const differing = differingOptions(current.fingerprint, fingerprintOptions(resolved));
+      const differing = differingOptions(current.fingerprint, fingerprint);
       if (differing.length > 0) {
         throw new ConfigurationError(
           'name',
@@ -158,8 +163,7 @@ export function defineMaskinportenClient(
       }
       return adopt(current);
     }
-    const fingerprint = fingerprintOptions(resolved);
-    const created: RegistryEntry = { client: createMaskinportenClient(resolved), fingerprint, closed: false };
+    const created: RegistryEntry = { client: clientFromConfiguration(configuration), fingerprint, closed: false };
     clients.set(name, created);
     return adopt(created);
   };

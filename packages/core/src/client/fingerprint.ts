@@ -1,81 +1,75 @@
-// What a declared client's options are, as a comparable map from each option's path to a digest of
-// its value. Two declarations of one client name must agree; the paths where they do not are
-// named in the error (the values never are: a key is among them).
+// What a declared client compares: the configuration a client is built from (configuration.ts), as
+// a map from each option's path to a digest of what the client uses there. Two declarations of one
+// client name must agree; the paths where they do not are named in the error (the values never
+// are, and a key is there only as the thumbprint of its public half).
 import { createHash } from 'node:crypto';
+import { publicKeyThumbprint } from '../keys/index.js';
+import { usesGlobalFetch } from '../transport/index.js';
+import type { ClientConfiguration, OpenedKey } from './configuration.js';
 
-/** Path (`clientId`, `key.jwk.d`, `scope[0]`) to a digest of the value at it. */
+/** Path (`clientId`, `key.jwk`, `defaults.systemUser`) to a digest of what the client uses there. */
 export type OptionsFingerprint = ReadonlyMap<string, string>;
 
-const MAX_DEPTH = 8;
-const MAX_LEAVES = 2_000;
+const CLAIMS = ['resource', 'consumerOrg', 'pid', 'systemUser', 'consent', 'onBehalfOf'] as const;
 
-const digest = (kind: string, data: string | Uint8Array): string => `${kind}:${createHash('sha256').update(data).digest('base64url')}`;
+const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value ?? null)).digest('base64url');
 
-function isPlainObject(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+/**
+ * Which key a client signs with, as data: the identity the grant names (kid or certificate
+ * thumbprint), the public key's thumbprint and the certificate chain it sends. A followed key file
+ * is named by where it is and how it is followed, not by the key read: a rotation written there
+ * reaches the running client, and a declaration that reads the file after it is the same client.
+ */
+function keyIdentity(key: OpenedKey): unknown {
+  const { signer, source, plan } = key;
+  const where = source === undefined ? null : [source.file, source.certificateFile ?? null, source.kid ?? null];
+  if (plan !== undefined) return [where, plan.settings.pollInterval, plan.settings.watch];
+  return [where, signer.identity, publicKeyThumbprint(signer) ?? null, signer.x5c ?? null];
 }
 
 /**
- * The fingerprint of a client's options. Data (strings, numbers, booleans, bytes, arrays and plain
- * objects, which is everything `fromEnv()` gives) is compared by value. Functions and other
- * objects (a clock, a `fetch`, a `Signer`, a `TokenStore`) are compared by kind only: each copy of
- * a module makes its own, so their identity differs between Next.js' layers of one app.
+ * The fingerprint of a client's configuration. Data (the client id, environment, key identity,
+ * scope, claims and numbers) is compared by value, after validation and normalisation: `'a b'`
+ * and `['b', 'a']` are one scope, a JWK and its JSON one key. Functions and objects the caller
+ * brings (a clock, a `fetch`, a token store, a `Signer`'s `sign`) are compared by whether they
+ * are given: each copy of a module makes its own, so their identity differs between Next.js'
+ * layers of one app. The map holds digests only, never the caller's objects.
  *
  * @example
  * ```ts
- * fingerprintOptions({ clientId: 'a', scope: ['x'] }); // Map { 'clientId' => 's:...', 'scope[0]' => 's:...' }
+ * fingerprintConfiguration(resolveClientConfiguration(options)).get('clientId'); // 'kQ3v...'
  * ```
  */
-export function fingerprintOptions(options: unknown): OptionsFingerprint {
+export function fingerprintConfiguration(configuration: ClientConfiguration): OptionsFingerprint {
+  const { key, defaults, transport } = configuration;
   const out = new Map<string, string>();
-  const walk = (value: unknown, path: string, depth: number): void => {
-    if (out.size >= MAX_LEAVES) return;
-    if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-      out.set(path, `${typeof value}:${String(value)}`);
-    } else if (typeof value === 'string') {
-      out.set(path, digest('s', value));
-    } else if (typeof value === 'function') {
-      out.set(path, 'function');
-    } else if (typeof value !== 'object') {
-      out.set(path, typeof value);
-    } else if (ArrayBuffer.isView(value)) {
-      out.set(path, digest('b', new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
-    } else if (value instanceof ArrayBuffer) {
-      out.set(path, digest('b', new Uint8Array(value)));
-    } else if (depth >= MAX_DEPTH) {
-      out.set(path, 'deep');
-    } else if (Array.isArray(value)) {
-      out.set(path, `array:${value.length}`);
-      value.forEach((item, index) => walk(item, `${path}[${index}]`, depth + 1));
-    } else if (isPlainObject(value)) {
-      const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-      out.set(path, `object:${keys.length}`);
-      for (const k of keys) walk((value as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`, depth + 1);
-    } else {
-      out.set(path, `instance:${(value as { constructor?: { name?: unknown } }).constructor?.name ?? 'unknown'}`);
-    }
-  };
-  walk(options, '', 0);
+  const put = (path: string, value: unknown) => out.set(path, digest(value));
+  put('clientId', configuration.clientId);
+  put('environment', configuration.environment);
+  put(`key.${key.form}`, keyIdentity(key));
+  put('algorithm', key.signer.alg);
+  put('grantLifetime', configuration.grantLifetime);
+  put('scope', defaults.scope);
+  for (const claim of CLAIMS) put(`defaults.${claim}`, defaults[claim]);
+  for (const [name, value] of Object.entries(configuration.cache)) put(`cache.${name}`, value);
+  put('cache.store', configuration.store === undefined ? 'none' : 'given');
+  for (const [name, value] of Object.entries(transport)) if (name !== 'fetch') put(`transport.${name}`, value);
+  put('transport.fetch', usesGlobalFetch(transport) ? 'global' : 'given');
+  put('clock.now', configuration.clock === Date ? 'Date' : 'given');
+  put('certificateExpiryWarningDays', configuration.certificateExpiryWarningDays);
   return out;
 }
 
 /**
- * The top-level options (and their first level below, `key.jwk`) where two fingerprints differ,
- * at most `limit` of them.
+ * The option paths where two fingerprints differ, sorted, at most `limit` of them.
  *
  * @example
  * ```ts
- * differingOptions(fingerprintOptions({ clientId: 'a' }), fingerprintOptions({ clientId: 'b' })); // ['clientId']
+ * differingOptions(fingerprintConfiguration(a), fingerprintConfiguration(b)); // ['clientId', 'key.jwk']
  * ```
  */
 export function differingOptions(a: OptionsFingerprint, b: OptionsFingerprint, limit = 5): string[] {
   const differing = new Set<string>();
-  for (const path of new Set([...a.keys(), ...b.keys()])) {
-    if (path === '' || a.get(path) === b.get(path)) continue;
-    differing.add(path.replace(/\[\d+\]/g, '').split('.').slice(0, 2).join('.'));
-  }
-  // A nested path says more than its parent, which differs only because a child does.
-  const named = [...differing].filter((p) => ![...differing].some((other) => other !== p && other.startsWith(`${p}.`)));
-  return named.sort().slice(0, limit);
+  for (const path of new Set([...a.keys(), ...b.keys()])) if (a.get(path) !== b.get(path)) differing.add(path);
+  return [...differing].sort().slice(0, limit);
 }

@@ -70,16 +70,34 @@ function unknownKeys(record: Record<string, unknown>, allowed: Set<string>, pref
 }
 
 
-/** Checks the shape of the options object and the client-level fields. */
-export function validateClientFields(options: unknown): {
+/**
+ * The members of `record` named in `names`, each read once, into a plain object the caller holds
+ * no reference to: a getter or a Proxy answers once, and what it answered is what is validated,
+ * used and compared (declared.ts).
+ */
+function readOnce(record: Record<string, unknown>, names: ReadonlySet<string>): Record<string, unknown> {
+  const read: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = record[name];
+    if (value !== undefined) read[name] = value;
+  }
+  return read;
+}
+
+/**
+ * Checks the shape of the options object and the client-level fields. The options returned are
+ * the client's own copy of the top level (and of `defaults`): each member read once.
+ */
+export function validateClientFields(given: unknown): {
   options: MaskinportenClientOptions;
   cache: CachePolicy;
   store: TokenStore | undefined;
   clock: Clock;
   warningDays: number;
 } {
-  if (!isRecord(options)) throw new ConfigurationError('options', 'must be an object: { clientId, environment, key, scope? }.');
-  unknownKeys(options, TOP_KEYS, '');
+  if (!isRecord(given)) throw new ConfigurationError('options', 'must be an object: { clientId, environment, key, scope? }.');
+  unknownKeys(given, TOP_KEYS, '');
+  const options = readOnce(given, TOP_KEYS);
   const { clientId } = options;
   if (typeof clientId !== 'string' || clientId.trim() === '' || /\s/.test(clientId) || clientId.length > 256) {
     throw new ConfigurationError('clientId', 'must be the client id of your Maskinporten integration (from Digdir self-service), a non-empty string without spaces.');
@@ -89,6 +107,7 @@ export function validateClientFields(options: unknown): {
   if (options.defaults !== undefined) {
     if (!isRecord(options.defaults)) throw new ConfigurationError('defaults', 'must be an object such as { consumerOrg: "910753614" }.');
     unknownKeys(options.defaults, DEFAULT_KEYS, 'defaults.');
+    options.defaults = readOnce(options.defaults, DEFAULT_KEYS);
   }
   const clock = validateClock(options.clock);
   const cacheIn = options.cache;

@@ -1,6 +1,6 @@
 export { ENVIRONMENTS, MASKINPORTEN_HOSTS, SKYPORTEN_ENVIRONMENTS, SKYPORTEN_HOSTS } from './presets.js';
 export type { EnvironmentEndpoints, EnvironmentKind, PresetName } from './presets.js';
-export { createEnvironmentSource } from './source.js';
+export { createEnvironmentSource, environmentSourceOf } from './source.js';
 export type { EnvironmentDependencies } from './source.js';
 export type { EnvironmentOption, EnvironmentSource, ResolvedEnvironment } from './types.js';
 export { DEFAULT_METADATA_TTL_SECONDS, MAX_METADATA_TTL_SECONDS, planClientEnvironment, planVerifierEnvironment } from './option.js';

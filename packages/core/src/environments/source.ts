@@ -7,6 +7,7 @@ import { ConfigurationError } from '../errors.js';
 import type { Clock } from '../types.js';
 import { MetadataCache } from './discovery.js';
 import { planClientEnvironment } from './option.js';
+import type { ClientEnvironmentPlan } from './option.js';
 import type { EnvironmentSource, ResolvedEnvironment } from './types.js';
 
 const DEFAULT_METADATA_TIMEOUT_MS = 10_000;
@@ -45,7 +46,19 @@ export interface EnvironmentDependencies {
  * ```
  */
 export function createEnvironmentSource(option: unknown, deps: EnvironmentDependencies): EnvironmentSource {
-  const plan = planClientEnvironment(option, deps.field ?? 'environment');
+  return environmentSourceOf(planClientEnvironment(option, deps.field ?? 'environment'), deps);
+}
+
+/**
+ * The source of an environment already read by `planClientEnvironment`: what a client uses when it
+ * has read its options first (client/configuration.ts).
+ *
+ * @example
+ * ```ts
+ * const source = environmentSourceOf(planClientEnvironment('test'), { fetch, clock: Date });
+ * ```
+ */
+export function environmentSourceOf(plan: ClientEnvironmentPlan, deps: EnvironmentDependencies): EnvironmentSource {
   if (plan.form === 'fixed') {
     const resolved: ResolvedEnvironment = Object.freeze({ issuer: plan.issuer, tokenEndpoint: plan.tokenEndpoint, kind: plan.kind });
     const promise = Promise.resolve(resolved);

@@ -121,67 +121,71 @@ function checkShape(request: unknown, allowed: ReadonlySet<string>, fieldPrefix:
 
 /** Every claim but the scope, validated (docs/maskinporten-rules.md §5 and §10). */
 function normalizeClaims(r: TokenRequest, fieldPrefix: string): Omit<NormalizedTokenRequest, 'scope'> {
+  // Each claim is read once: what is checked is what goes into the grant, whatever the object is.
+  const { resource, consumerOrg, pid, systemUser, consent: consentClaim, onBehalfOf } = r;
   const out: Omit<NormalizedTokenRequest, 'scope'> = {};
-  if (r.resource !== undefined) {
+  if (resource !== undefined) {
     const field = `${fieldPrefix}resource`;
-    if (typeof r.resource === 'string') {
-      if (r.resource === '') throw new ConfigurationError(field, 'must not be empty; give the audience the API owner told you.');
-      out.resource = [r.resource];
-    } else if (Array.isArray(r.resource) && r.resource.length > 0 && r.resource.every((x) => typeof x === 'string' && x !== '')) {
-      out.resource = [...(r.resource as string[])];
+    if (typeof resource === 'string') {
+      if (resource === '') throw new ConfigurationError(field, 'must not be empty; give the audience the API owner told you.');
+      out.resource = [resource];
+    } else if (Array.isArray(resource) && resource.length > 0 && resource.every((x) => typeof x === 'string' && x !== '')) {
+      out.resource = [...(resource as string[])];
     } else {
       throw new ConfigurationError(field, 'must be a non-empty string or a non-empty array of non-empty strings.');
     }
   }
-  if (r.consumerOrg !== undefined) {
-    if (typeof r.consumerOrg !== 'string' || !isValidOrganizationNumber(r.consumerOrg)) {
+  if (consumerOrg !== undefined) {
+    if (typeof consumerOrg !== 'string' || !isValidOrganizationNumber(consumerOrg)) {
       throw new ConfigurationError(`${fieldPrefix}consumerOrg`, 'must be the customer\'s 9-digit organisation number (no "0192:" prefix) with a valid check digit.');
     }
-    out.consumerOrg = r.consumerOrg;
+    out.consumerOrg = consumerOrg;
   }
-  if (r.pid !== undefined) {
+  if (pid !== undefined) {
     // docs/maskinporten-rules.md §10: Maskinporten checks the pid's syntax only (11 digits), so do we; its
     // own documentation example (01010199999) has no valid check digits.
-    if (typeof r.pid !== 'string' || !PID.test(r.pid)) {
+    if (typeof pid !== 'string' || !PID.test(pid)) {
       throw new ConfigurationError(`${fieldPrefix}pid`, 'must be an 11-digit fødselsnummer or d-number (digits only).');
     }
-    out.pid = r.pid;
+    out.pid = pid;
   }
-  if (r.systemUser !== undefined) {
-    const su = r.systemUser as { orgno?: unknown; externalRef?: unknown } | null;
+  if (systemUser !== undefined) {
+    const su = systemUser as { orgno?: unknown; externalRef?: unknown } | null;
     if (typeof su !== 'object' || su === null) throw new ConfigurationError(`${fieldPrefix}systemUser`, 'must be { orgno, externalRef? }.');
     checkFields(su, SYSTEM_USER_FIELDS, `${fieldPrefix}systemUser.`);
-    if (typeof su.orgno !== 'string' || !isValidOrganizationNumber(su.orgno)) {
+    const { orgno, externalRef } = su;
+    if (typeof orgno !== 'string' || !isValidOrganizationNumber(orgno)) {
       throw new ConfigurationError(`${fieldPrefix}systemUser.orgno`, "must be the customer's 9-digit organisation number with a valid check digit.");
     }
-    if (su.externalRef !== undefined && (typeof su.externalRef !== 'string' || su.externalRef === '' || su.externalRef.length > 255)) {
+    if (externalRef !== undefined && (typeof externalRef !== 'string' || externalRef === '' || externalRef.length > 255)) {
       throw new ConfigurationError(`${fieldPrefix}systemUser.externalRef`, 'must be a non-empty string of at most 255 characters, or left out.');
     }
-    out.systemUser = su.externalRef === undefined ? { orgno: su.orgno } : { orgno: su.orgno, externalRef: su.externalRef as string };
+    out.systemUser = externalRef === undefined ? { orgno } : { orgno, externalRef };
   }
-  if (r.consent !== undefined) {
-    const consent = r.consent as { id?: unknown; from?: unknown } | null;
+  if (consentClaim !== undefined) {
+    const consent = consentClaim as { id?: unknown; from?: unknown } | null;
     if (typeof consent !== 'object' || consent === null) throw new ConfigurationError(`${fieldPrefix}consent`, 'must be { id, from }: the consent request UUID and the URN of who consented.');
     checkFields(consent, CONSENT_FIELDS, `${fieldPrefix}consent.`);
-    if (typeof consent.id !== 'string' || !UUID.test(consent.id)) {
+    const { id, from: fromClaim } = consent;
+    if (typeof id !== 'string' || !UUID.test(id)) {
       throw new ConfigurationError(`${fieldPrefix}consent.id`, 'must be the consent request\'s UUID, such as "0a7d59f8-8c62-4312-9fb4-62456664c96f".');
     }
-    const from = typeof consent.from === 'string' ? consent.from : '';
+    const from = typeof fromClaim === 'string' ? fromClaim : '';
     const organisation = CONSENT_ORGANIZATION.exec(from)?.[1];
     if (!CONSENT_PERSON.test(from) && (organisation === undefined || !isValidOrganizationNumber(organisation))) {
       throw new ConfigurationError(`${fieldPrefix}consent.from`, 'must be "urn:altinn:person:identifier-no:<11-digit pid>" or "urn:altinn:organization:identifier-no:<9-digit organisation number>".');
     }
     // One authorization_details entry per request (docs/maskinporten-rules.md §5.3 and §5.4).
     if (out.systemUser !== undefined) throw new ConfigurationError(`${fieldPrefix}consent`, 'cannot be combined with systemUser: ask for a consent token and a system-user token separately.');
-    out.consent = { id: consent.id.toLowerCase(), from };
+    out.consent = { id: id.toLowerCase(), from };
   }
-  if (r.onBehalfOf !== undefined) {
-    if (typeof r.onBehalfOf !== 'string' || r.onBehalfOf.trim() === '' || r.onBehalfOf.length > 255) {
+  if (onBehalfOf !== undefined) {
+    if (typeof onBehalfOf !== 'string' || onBehalfOf.trim() === '' || onBehalfOf.length > 255) {
       throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'must be the onbehalfof value registered on your client (a non-empty string). It is deprecated: prefer consumerOrg.');
     }
     // docs/maskinporten-rules.md §2.2: iss_onbehalfof and consumer_org are mutually exclusive.
     if (out.consumerOrg !== undefined) throw new ConfigurationError(`${fieldPrefix}onBehalfOf`, 'cannot be combined with consumerOrg: the two are mutually exclusive (and iss_onbehalfof is deprecated).');
-    out.onBehalfOf = r.onBehalfOf;
+    out.onBehalfOf = onBehalfOf;
   }
   return out;
 }
@@ -237,6 +241,26 @@ export function validateTokenRequest(request: TokenRequest | undefined, fieldPre
 }
 
 /**
+ * A client's default claims (every claim but the scope), validated (fields named with
+ * `fieldPrefix`) and normalised into frozen data of its own: the client keeps this, so a caller
+ * that later changes the object it passed (`defaults.systemUser.orgno` for the next customer)
+ * changes no token the client asks for.
+ *
+ * @example
+ * ```ts
+ * import { normalizeTokenClaims } from '../grant/index.js'; // internal
+ * normalizeTokenClaims({ resource: 'https://api.example.no' }, 'defaults.'); // { resource: ['https://api.example.no'] }
+ * ```
+ */
+export function normalizeTokenClaims(request: TokenRequest | undefined, fieldPrefix = ''): Readonly<Omit<NormalizedTokenRequest, 'scope'>> {
+  if (request === undefined) return NO_CLAIMS;
+  checkShape(request, CLAIM_FIELDS, fieldPrefix);
+  const claims = normalizeClaims(request, fieldPrefix);
+  for (const value of Object.values(claims)) if (typeof value === 'object') Object.freeze(value);
+  return Object.freeze(claims);
+}
+
+/**
  * The token request an adapter sends for its `{ scope, request }` options: `request`'s claims with
  * `scope` winning over `request.scope`, validated (fields named as `scope`, `request.consumerOrg`,
  * ...). Every adapter takes its claims this way.
@@ -287,6 +311,7 @@ export function copyTokenRequest(request: TokenRequest | undefined, fieldPrefix 
 }
 
 const EMPTY_REQUEST: Readonly<TokenRequest> = Object.freeze({});
+const NO_CLAIMS: Readonly<Omit<NormalizedTokenRequest, 'scope'>> = Object.freeze({});
 
 function stripUndefined(request: TokenRequest | undefined): TokenRequest {
   if (!request) return {};

@@ -164,6 +164,39 @@ function certificateSigner(key: KeyObject, certs: X509Certificate[], alg: GrantA
   return localSigner(key, alg, { x5c, identity: `x5t#S256:${info.thumbprintS256}`, certificate: info });
 }
 
+/** The private key behind each signer this module made, for its public key's thumbprint. */
+const privateKeys = new WeakMap<Signer, KeyObject>();
+
+/**
+ * The SHA-256 thumbprint (base64url) of the public key of a signer that {@link loadSigner} made
+ * from key material; undefined for your own `{ signer }`, whose key Portvakt never sees. Two keys
+ * with one kid have different thumbprints, and the thumbprint gives nothing of the private key away.
+ *
+ * @example
+ * ```ts
+ * publicKeyThumbprint(loadSigner({ jwk })); // 'kQ3v...'
+ * ```
+ */
+export function publicKeyThumbprint(signer: Signer): string | undefined {
+  const key = privateKeys.get(signer);
+  if (key === undefined) return undefined;
+  return createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest('base64url');
+}
+
+/**
+ * Which form of {@link KeyInput} a key option is (`jwk`, `pem`, `pkcs12`, `certificateChainPem`,
+ * `signer` or `file`), by the field that names it; undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * keyInputForm({ pem, kid: 'k1' }); // 'pem'
+ * ```
+ */
+export function keyInputForm(key: unknown): string | undefined {
+  if (typeof key !== 'object' || key === null) return undefined;
+  return KEY_FIELDS.find((names) => (names[0] as string) in key)?.[0];
+}
+
 function localSigner(key: KeyObject, alg: GrantAlgorithm, id: { kid?: string; x5c?: string[]; identity: string; certificate?: CertificateInfo }): LoadedSigner {
   const hash = HASH[alg];
   const signer: LoadedSigner = {
@@ -178,6 +211,7 @@ function localSigner(key: KeyObject, alg: GrantAlgorithm, id: { kid?: string; x5
     toJSON: { value: () => ({ alg, kid: id.kid, identity: id.identity }), enumerable: false },
     [inspectSymbol]: { value: () => `Signer { alg: '${alg}', identity: '${id.identity}' }`, enumerable: false },
   });
+  privateKeys.set(signer, key);
   return signer;
 }
 

@@ -64,6 +64,18 @@ const KEYS = new Set(['fetch', ...Object.keys(NUMERIC_DEFAULTS)]);
 const globalFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
 
 /**
+ * Whether resolved transport options use the global `fetch` (no `fetch` option was given).
+ *
+ * @example
+ * ```ts
+ * usesGlobalFetch(validateTransportOptions(undefined)); // true
+ * ```
+ */
+export function usesGlobalFetch(options: ResolvedTransportOptions): boolean {
+  return options.fetch === globalFetch;
+}
+
+/**
  * Validates transport options and fills in defaults. Throws a `ConfigurationError` naming the
  * field (`transport.attemptTimeout`) and the allowed range.
  *

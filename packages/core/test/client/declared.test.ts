@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import util from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClientClosedError, ConfigurationError, createMaskinportenClient, defineMaskinportenClient, fromEnv } from '@portvakt/core';
 import type * as core from '@portvakt/core';
 import type { DeclaredMaskinportenClient, MaskinportenClientOptions } from '@portvakt/core';
+import { generateClientKey } from '@portvakt/testing';
 import type { MaskinportenSimulator } from '@portvakt/testing';
-import { key, manualClock, startSim, until } from './harness.js';
+import { CUSTOMER, ORG, key, manualClock, startSim, until } from './harness.js';
 
 let sim: MaskinportenSimulator | undefined;
 const declared: DeclaredMaskinportenClient[] = [];
@@ -169,6 +173,137 @@ describe('one client per name in the process', () => {
     expect(await a.getToken()).toBe(await b.getToken());
     const c = declare(optionsFor(sim), name);
     await expect(c.getToken()).rejects.toThrow('(clock.now differ)');
+  });
+});
+
+describe('what two declarations of a name are compared by: what the client uses', () => {
+  /** A claim of a token the simulator issued. */
+  const claimsOf = (token: { accessToken: string }): Record<string, unknown> => JSON.parse(Buffer.from(token.accessToken.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const systemUserOrg = (token: { accessToken: string }) => (claimsOf(token).authorization_details as { systemuser_org: { ID: string } }[] | undefined)?.[0]?.systemuser_org.ID;
+  const refusal = async (client: DeclaredMaskinportenClient) => {
+    const error = await client.getToken().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).field).toBe('name');
+    return (error as ConfigurationError).message;
+  };
+
+  it('tells two customers apart when the system user is a class instance (a tenant record of the app)', async () => {
+    sim = await startSim();
+    class Customer {
+      readonly orgno: string;
+      constructor(orgno: string) {
+        this.orgno = orgno;
+      }
+    }
+    const name = freshName();
+    const forA = declare(optionsFor(sim, { defaults: { systemUser: new Customer(ORG) } }), name);
+    const forB = declare(optionsFor(sim, { defaults: { systemUser: new Customer(CUSTOMER) } }), name);
+    expect(systemUserOrg(await forA.getToken())).toBe(`0192:${ORG}`);
+    const message = await refusal(forB);
+    expect(message).toContain('(defaults.systemUser differ)');
+    expect(message).not.toContain(CUSTOMER);
+    expect(message).not.toContain(ORG);
+    expect(sim.tokenRequestCount()).toBe(1);
+  });
+
+  it('tells two options objects apart when they are class instances', async () => {
+    sim = await startSim();
+    class Options {
+      constructor(values: MaskinportenClientOptions) {
+        Object.assign(this, values);
+      }
+    }
+    const name = freshName();
+    const first = declare(new Options(optionsFor(sim)) as MaskinportenClientOptions, name);
+    const second = declare(new Options(optionsFor(sim, { clientId: 'client-2', scope: 'a' })) as MaskinportenClientOptions, name);
+    await first.getToken();
+    expect(await refusal(second)).toContain('(clientId, scope differ)');
+  });
+
+  it('sees the defaults a Proxy hides from enumeration, because the client would use them', async () => {
+    sim = await startSim();
+    const name = freshName();
+    const plain = declare(optionsFor(sim, { scope: 'a' }), name);
+    const target = optionsFor(sim, { scope: 'a', defaults: { consumerOrg: CUSTOMER } });
+    const hiding = new Proxy(target, { ownKeys: (t) => Reflect.ownKeys(t).filter((k) => k !== 'defaults') });
+    const proxied = declare(hiding, name);
+    expect(claimsOf(await plain.getToken()).consumer_org).toBeUndefined();
+    expect(await refusal(proxied)).toContain('(defaults.consumerOrg differ)');
+  });
+
+  it('reads a getter once: the client uses the answer that was compared', async () => {
+    sim = await startSim();
+    const name = freshName();
+    let reads = 0;
+    const base = optionsFor(sim, { scope: 'a' });
+    // Answers "no defaults" the first time, a customer after that.
+    const shifting = Object.defineProperty({ ...base }, 'defaults', { enumerable: true, get: () => (reads++ === 0 ? undefined : { consumerOrg: CUSTOMER }) });
+    const first = declare(shifting, name);
+    const second = declare(base, name); // no defaults: the same configuration as what the first read
+    const token = await first.getToken();
+    expect(await second.getToken()).toBe(token);
+    expect(claimsOf(token).consumer_org).toBeUndefined();
+    expect(reads).toBe(1);
+  });
+
+  it('compares the normalised configuration: one scope and one key written two ways are one client', async () => {
+    sim = await startSim();
+    const name = freshName();
+    const a = declare(optionsFor(sim, { scope: 'a test:scope', key: { jwk: key.privateJwk } }), name);
+    const b = declare(optionsFor(sim, { scope: ['test:scope', 'a', 'a'], key: { jwk: JSON.stringify(key.privateJwk) } }), name);
+    expect(await b.getToken()).toBe(await a.getToken());
+    expect(sim.tokenRequestCount()).toBe(1);
+  });
+
+  it('tells two keys with one kid apart by their public key, naming no key material', async () => {
+    sim = await startSim();
+    const other = generateClientKey({ kid: key.kid });
+    const name = freshName();
+    const a = declare(optionsFor(sim), name);
+    const b = declare(optionsFor(sim, { key: { jwk: other.privateJwk } }), name);
+    await a.getToken();
+    const message = await refusal(b);
+    expect(message).toContain('(key.jwk differ)');
+    for (const secret of [key.privateJwk.d, other.privateJwk.d, other.privateJwk.n]) expect(message).not.toContain(String(secret));
+  });
+
+  it('a followed key file is the same client after a rotation written there; a file read once is not', async () => {
+    sim = await startSim();
+    const next = generateClientKey({ kid: 'rotated-key' });
+    const dir = mkdtempSync(join(tmpdir(), 'portvakt-declared-'));
+    try {
+      const file = join(dir, 'key.json');
+      writeFileSync(file, JSON.stringify(key.privateJwk));
+      const quiet = { watch: false, pollInterval: 3_600_000 };
+      const followed = freshName();
+      const readOnce = freshName();
+      const a = declare(optionsFor(sim, { key: { file, follow: quiet } }), followed);
+      const c = declare(optionsFor(sim, { key: { file, follow: false } }), readOnce);
+      const token = await a.getToken();
+      await c.getToken();
+      writeFileSync(file, JSON.stringify(next.privateJwk)); // the key is rotated in its file
+      const b = declare(optionsFor(sim, { key: { file, follow: quiet } }), followed);
+      expect(await b.getToken()).toBe(token);
+      const d = declare(optionsFor(sim, { key: { file, follow: false } }), readOnce);
+      expect(await refusal(d)).toContain('(key.file differ)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps no object of the caller: the fingerprint is digests of option paths', async () => {
+    sim = await startSim();
+    const name = freshName();
+    const systemUser = { orgno: ORG };
+    const client = declare(optionsFor(sim, { defaults: { systemUser } }), name);
+    await client.getToken();
+    systemUser.orgno = CUSTOMER; // the app reuses its object for the next customer
+    expect(systemUserOrg(await client.getToken({ scope: 'a' }))).toBe(`0192:${ORG}`);
+    const entry = (globalThis as unknown as Record<symbol, Map<string, { fingerprint: Map<string, string> }>>)[Symbol.for('@portvakt/core:declared-clients@1')]!.get(name)!;
+    for (const [path, value] of entry.fingerprint) {
+      expect(path).toMatch(/^[\w.]+$/);
+      expect(value).toMatch(/^[\w-]{43}$/);
+    }
   });
 });
 

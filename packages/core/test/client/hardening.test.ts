@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClientClosedError, ConfigurationError, EndpointUnavailableError, MalformedResponseError, PortvaktError, createMaskinportenClient, fromEnv } from '@portvakt/core';
 import type { MaskinportenClient, MaskinportenClientOptions, StoredToken, TokenStore } from '@portvakt/core';
 import type { MaskinportenSimulator } from '@portvakt/testing';
-import { clientFor, key, startSim } from './harness.js';
+import { CUSTOMER, ORG, clientFor, key, startSim } from './harness.js';
 
 let sim: MaskinportenSimulator | undefined;
 let client: MaskinportenClient | undefined;
@@ -47,6 +47,22 @@ describe('getToken() options', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).field).toBe(field);
     expect(sim.tokenRequestCount()).toBe(0);
+  });
+});
+
+describe('the default claims are the client\'s own', () => {
+  it('a caller that changes its defaults object afterwards (the next customer) changes no token the client asks for', async () => {
+    sim = await startSim();
+    const systemUser = { orgno: ORG };
+    const resource = ['https://api.example.no'];
+    client = clientFor(sim, { defaults: { systemUser, resource } });
+    systemUser.orgno = CUSTOMER;
+    resource[0] = 'https://other.example.no';
+    // With a scope of its own, the request is merged over the defaults at each call.
+    const token = await client.getToken({ scope: 'a' });
+    const claims = JSON.parse(Buffer.from(token.accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { aud: unknown; authorization_details: { systemuser_org: { ID: string } }[] };
+    expect(claims.authorization_details[0]!.systemuser_org.ID).toBe(`0192:${ORG}`);
+    expect([claims.aud].flat()).toEqual(['https://api.example.no']);
   });
 });
 

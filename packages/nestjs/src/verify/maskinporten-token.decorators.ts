@@ -4,11 +4,35 @@ import { validateRequestRequirements, validateTokenRequirements } from '@portvak
 import type { MaskinportenTokenClaims, RequestRequirements } from '@portvakt/verify';
 import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA, SKIP_TOKEN_METADATA } from './maskinporten-verifier.constants.js';
 
+/** Reflect's metadata API, as reflect-metadata (which Nest loads, and `SetMetadata` uses) adds it. */
+const metadata = Reflect as unknown as {
+  getMetadata(key: string, target: object): unknown;
+  defineMetadata(key: string, value: unknown, target: object): void;
+};
+
+/**
+ * A decorator that adds `entries` to the list under `key` on a controller or handler, where
+ * `SetMetadata` would replace it: two requirement decorators on one handler (or one controller)
+ * both apply, as two middlewares do in Express, and a controller that extends another adds to
+ * what it inherits.
+ */
+function addMetadata(key: string, entries: readonly unknown[]): ClassDecorator & MethodDecorator {
+  const decorator = (target: object, _property?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = descriptor === undefined ? target : (descriptor.value as object);
+    const present = metadata.getMetadata(key, holder);
+    // Decorators run from the bottom up: putting each in front keeps the order they are written in.
+    metadata.defineMetadata(key, Object.freeze([...entries, ...(Array.isArray(present) ? present : [])]), holder);
+    return descriptor ?? target;
+  };
+  return Object.assign(decorator, { KEY: key }) as ClassDecorator & MethodDecorator;
+}
+
 /**
  * Scopes a controller or a handler requires of the Maskinporten token, checked by
  * `MaskinportenTokenGuard`. Requirements add up: a handler needs the scopes on its controller and
- * its own, so a handler can narrow its controller's access but never widen it. Every scope listed
- * must be granted (exact match).
+ * its own, and the scopes of every `@RequireMaskinportenScope` on one target, so a handler can
+ * narrow its controller's access but never widen it. Every scope listed must be granted (exact
+ * match).
  *
  * @example
  * ```ts
@@ -24,7 +48,7 @@ import { MASKINPORTEN_VERIFIER, REQUIRED_SCOPES_METADATA, REQUIREMENTS_METADATA,
  */
 export function RequireMaskinportenScope(...scopes: string[]): ClassDecorator & MethodDecorator {
   validateTokenRequirements({ scope: scopes }, '@RequireMaskinportenScope ');
-  return SetMetadata(REQUIRED_SCOPES_METADATA, scopes);
+  return addMetadata(REQUIRED_SCOPES_METADATA, [...scopes]);
 }
 
 /**
@@ -47,9 +71,10 @@ export interface MaskinportenNestRequest {
  * Requires a Maskinporten token on a controller or handler, with further requirements: `scope`,
  * `audience`, `consumers`, `suppliers`, `pid` (`true`, a person, or a function of the request such
  * as `(req) => req.params.pid`), `consent`, `systemUser`, and `organizationPolicy(claims, req)`
- * (may be async). Like the scopes, the controller's and the handler's requirements both apply.
- * Without arguments it only marks the route as guarded, which matters inside a controller marked
- * `@SkipMaskinportenToken()`.
+ * (may be async). Like the scopes, the controller's and the handler's requirements all apply, and
+ * so does each of several `@RequireMaskinportenToken`s on one target: every one must be met on its
+ * own (`{ scope: 'nav:read' }` above `{ consumers: [B] }` needs both). Without arguments it only
+ * marks the route as guarded, which matters inside a controller marked `@SkipMaskinportenToken()`.
  *
  * @example
  * ```ts
@@ -64,7 +89,7 @@ export interface MaskinportenNestRequest {
  */
 export function RequireMaskinportenToken<Request = MaskinportenNestRequest>(requirements: RequestRequirements<Request> = {}): ClassDecorator & MethodDecorator {
   // A frozen copy: the caller's objects may change afterwards, and a frozen one is compiled once.
-  return SetMetadata(REQUIREMENTS_METADATA, validateRequestRequirements<Request>(requirements, '@RequireMaskinportenToken '));
+  return addMetadata(REQUIREMENTS_METADATA, [validateRequestRequirements<Request>(requirements, '@RequireMaskinportenToken ')]);
 }
 
 /**

@@ -35,12 +35,13 @@ export class MaskinportenTokenException extends HttpException {
 /**
  * Lets a request through only with a valid Maskinporten access token in `Authorization: Bearer`,
  * meeting the verifier's requirements and those of `@RequireMaskinportenScope` and
- * `@RequireMaskinportenToken` on the controller and the handler (all of them apply). Puts the
- * claims on the request for `@MaskinportenToken()`. Refusals are `MaskinportenTokenException`s: 401
- * (`token_missing`, `invalid_token`), 403 (`insufficient_scope`, `organization_not_allowed`,
- * `person_not_allowed`, `consent_missing`, `system_user_not_allowed`), 503 (`key_set_unavailable`,
- * `introspection_unavailable`), with `WWW-Authenticate` set on the response. An organisation
- * policy that throws is not a refusal: its error goes to Nest's exception layer (500).
+ * `@RequireMaskinportenToken` on the controller and the handler (all of them apply, several of one
+ * kind on one target included). Puts the claims on the request for `@MaskinportenToken()`.
+ * Refusals are `MaskinportenTokenException`s: 401 (`token_missing`, `invalid_token`), 403
+ * (`insufficient_scope`, `organization_not_allowed`, `person_not_allowed`, `consent_missing`,
+ * `system_user_not_allowed`), 503 (`key_set_unavailable`, `introspection_unavailable`), with
+ * `WWW-Authenticate` set on the response. An organisation policy that throws is not a refusal: its
+ * error goes to Nest's exception layer (500).
  *
  * Use it globally (`{ provide: APP_GUARD, useClass: MaskinportenTokenGuard }`, with
  * `@SkipMaskinportenToken()` for open routes) or per controller or handler (`@UseGuards`). It reads
@@ -78,7 +79,8 @@ export class MaskinportenTokenGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     const scopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES_METADATA, targets);
-    const requirements = this.reflector.getAll<(RequestRequirements<VerifiableRequest> | undefined)[]>(REQUIREMENTS_METADATA, targets).filter((r): r is RequestRequirements<VerifiableRequest> => r !== undefined);
+    // Each target holds a list: every @RequireMaskinportenToken on it, each one met on its own.
+    const requirements = this.reflector.getAll<(readonly RequestRequirements<VerifiableRequest>[] | undefined)[]>(REQUIREMENTS_METADATA, targets).flatMap((list) => list ?? []);
     const request = context.switchToHttp().getRequest<VerifiableRequest>();
     try {
       // The scopes of @RequireMaskinportenScope first (checked with the signature), then each
