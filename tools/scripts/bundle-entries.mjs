@@ -83,4 +83,24 @@ for (const [format, dir] of [['esm', 'dist/esm'], ['cjs', 'dist/cjs']]) {
   await bundle.write({ ...output, format, dir: path.join(packageDir, dir) });
 }
 await bundle.close();
-console.log(`[portvakt] ${manifest.name}: ${Object.keys(input).join(', ')} bundled into dist/esm and dist/cjs`);
+
+// Condition targets that are one CommonJS file of their own (core's "edge-light" module): each is
+// `./dist/cjs/<name>.cjs`, written from `src/<name>.cts`. tsc only writes declarations, so these are
+// written here too; publint checks that every target exists.
+const standalone = new Map();
+for (const target of Object.values(manifest.exports ?? {})) {
+  if (typeof target !== 'object' || target === null) continue;
+  for (const value of Object.values(target)) {
+    if (typeof value === 'string' && value.startsWith('./dist/cjs/') && value.endsWith('.cjs')) {
+      const name = path.posix.basename(value, '.cjs');
+      standalone.set(value, path.join(packageDir, 'src', `${name}.cts`));
+    }
+  }
+}
+for (const [target, source] of standalone) {
+  const single = await rolldown({ input: source, platform: 'node', logLevel: 'warn', onLog(level, log) { throw new Error(`rolldown ${level}: ${log.message}`); } });
+  await single.write({ format: 'cjs', file: path.join(packageDir, target), comments: false, charset: 'ascii' });
+  await single.close();
+}
+const extra = standalone.size > 0 ? ` (and ${[...standalone.keys()].map((t) => path.posix.basename(t)).join(', ')})` : '';
+console.log(`[portvakt] ${manifest.name}: ${Object.keys(input).join(', ')} bundled into dist/esm and dist/cjs${extra}`);
