@@ -1,5 +1,5 @@
 // Cache-hit getToken() against a hand-written Map lookup with an expiry check, awaited like
-// getToken (goal: at most 3x the baseline's time per call).
+// getToken (goals: at most 3x the baseline's time per call; with an explicit scope, at most 1.2x).
 import { createMaskinportenClient } from '@portvakt/core';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import { asyncLoop, createBench } from './harness.mjs';
@@ -22,7 +22,7 @@ await bench.compare({
   baseline: { label: 'Map.get + expiry check (awaited)', run: asyncLoop(handWritten, N) },
   subjects: [
     { label: 'client.getToken() cache hit', run: asyncLoop(() => client.getToken(), N), figure: 'cache-hit getToken() vs Map.get', goal: { max: 3 } },
-    { label: "client.getToken({ scope: 'bench:a' }) cache hit", run: asyncLoop(() => client.getToken(scoped), N), figure: 'cache-hit getToken({ scope }) vs Map.get', goal: { max: 3 } },
+    { label: "client.getToken({ scope: 'bench:a' }) cache hit", run: asyncLoop(() => client.getToken(scoped), N), figure: 'cache-hit getToken({ scope }) vs Map.get', goal: { max: 1.2 } },
   ],
   ops: N,
   chunks: 20,

@@ -5,8 +5,9 @@
 //    memory of verified tokens off, every call checks the signature (goal: at least 0.9x jose's
 //    throughput); with it on (the default), a token presented again is a lookup.
 // 2. A route behind requireMaskinportenToken() against the same route without it: 20 000 loopback
-//    requests per side a round (goal: at most 1.05x time), with the default verifier. The same with
-//    the memory off shows what a signature check per request costs, for comparison (no goal).
+//    requests per side a round (goal: at most 1.03x time), with the default verifier. The same with
+//    the memory off shows what a signature check per request costs, for comparison (no goal). Then
+//    the middleware alone, in process, against a hand-written Map guard (goal: at most 1.15x).
 // 3. The middleware with NAIS Texas' introspection verifier against the middleware with the local
 //    verifier, both on a remembered token, in process (goal: at most 1.1x): on a hot route the
 //    Texas verifier answers from the same memory and flow, with no sidecar call.
@@ -85,7 +86,7 @@ function get(server) {
 const SLICE = 500; // requests per slice, 20 in flight; 40 slices a round: 20 000 requests per side
 await bench.compare({
   baseline: { label: 'route without the middleware', run: concurrentLoop(() => get(plain), SLICE, 20) },
-  subjects: [{ label: 'requireMaskinportenToken() (default verifier)', run: concurrentLoop(() => get(guarded), SLICE, 20), figure: 'express requireMaskinportenToken() vs no middleware', goal: { max: 1.05 } }],
+  subjects: [{ label: 'requireMaskinportenToken() (default verifier)', run: concurrentLoop(() => get(guarded), SLICE, 20), figure: 'express requireMaskinportenToken() vs no middleware', goal: { max: 1.03 } }],
   ops: SLICE,
   chunks: 40,
   kind: 'time',
@@ -122,7 +123,7 @@ const through = (mw) => (i) => new Promise((resolve, reject) => mw({ headers: { 
 const CALLS = 5_000; // per slice; 10 slices a round
 await bench.compare({
   baseline: { label: 'hand-written guard: bearer from the header, Map lookup', run: asyncLoop(through(handWritten), CALLS) },
-  subjects: [{ label: 'requireMaskinportenToken() (remembered token)', run: asyncLoop(through(middleware), CALLS), figure: 'requireMaskinportenToken() per request in process vs a hand-written Map guard' }],
+  subjects: [{ label: 'requireMaskinportenToken() (remembered token)', run: asyncLoop(through(middleware), CALLS), figure: 'requireMaskinportenToken() per request in process vs a hand-written Map guard', goal: { max: 1.15 } }],
   ops: CALLS,
   chunks: 10,
   kind: 'time',

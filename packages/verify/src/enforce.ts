@@ -59,10 +59,10 @@ export function enforceRequirements(claims: MaskinportenTokenClaims, requirement
       throw new InvalidTokenError('wrong_audience', `The token ${had}; this API accepts ${[...accepted].join(', ')}.`);
     }
   }
-  if (requirements.scopes.length > 0) {
-    // Exact match per scope: 'nav:test' is not granted by 'nav:testing' or 'nav:test2'.
-    const missing = requirements.scopes.filter((scope) => !claims.scopes.includes(scope));
-    if (missing.length > 0) throw new InsufficientScopeError(requirements.scopes, missing);
+  // Exact match per scope: 'nav:test' is not granted by 'nav:testing' or 'nav:test2'.
+  const { scopes } = requirements;
+  for (let i = 0; i < scopes.length; i++) {
+    if (!claims.scopes.includes(scopes[i] as string)) throw new InsufficientScopeError(scopes, scopes.filter((scope) => !claims.scopes.includes(scope)));
   }
   for (const allowed of requirements.consumers) {
     if (claims.consumerOrg === undefined || !allowed.has(claims.consumerOrg)) {

@@ -6,11 +6,21 @@
  *
  * Rules of the memory (docs/verifying-tokens.md, "Remembered tokens"):
  * - The token string is the key: one issued token has one accepted spelling (compact.ts), so the
- *   same string has the same signature, checked once.
+ *   same string has the same signature, checked once. The table is indexed by the token's last
+ *   characters (of its signature, for a JWS) and every entry keeps the whole token, compared in
+ *   full on each lookup: a lookup hashes a few characters instead of the whole token (hashing a
+ *   Maskinporten token costs more than the rest of a remembered token's check), and a token that
+ *   only ends like a remembered one is not it. Two remembered tokens that end alike share one
+ *   place, the later one kept.
  * - A token is remembered only when a call accepts it: every requirement of that call, the checks
  *   that wait included, has passed. A refusal (401 or 403, whatever the reason) never adds one.
  * - An entry of another epoch (a key set since replaced) is validated again in full.
- * - At most `maxEntries`, the least recently used out first; an expired entry is dropped when met.
+ * - At most `maxEntries`, the least recently used out first (a token used again moves to the
+ *   recent end once it has drifted into the older half, as in core's token cache, so a hot token
+ *   costs one lookup); an expired entry is dropped when met.
+ * - Each use checks the times again, and the requirements of the call; an entry notes the last
+ *   compiled requirements its claims met, and a use with the same ones (frozen, as are the
+ *   claims) skips them, unless they hold a consent, whose validity depends on the time.
  */
 import type { Clock } from '@portvakt/core';
 import { consentValidUntil } from './claims.js';
@@ -65,8 +75,8 @@ export interface FlowOptions {
   validate(token: string): Promise<Validated>;
   /** The epoch now; entries of another are validated again. */
   epoch(): unknown;
-  /** Called when a remembered token is used. */
-  onHit?(): void;
+  /** Called when a remembered token is used, with the clock's time of the use. */
+  onHit?(at: number): void;
 }
 
 /** The flow, as a verifier exposes it. */
@@ -80,9 +90,19 @@ export interface Flow {
   readonly inFlight: number;
 }
 
+/** How many of a token's last characters index the memory (see the rules above). */
+const INDEX_CHARS = 24;
+const indexOf = (token: string): string => (token.length <= INDEX_CHARS ? token : token.slice(-INDEX_CHARS));
+
 interface Entry {
+  /** The whole token: the index is only its end. */
+  readonly token: string;
   readonly claims: MaskinportenTokenClaims;
   readonly epoch: unknown;
+  /** The flow's use counter when this entry last moved to the recent end. */
+  seq: number;
+  /** The last compiled requirements without a consent that these claims met. */
+  met: CompiledRequirements | undefined;
 }
 
 /** A requirement object, or a list of them, compiled: without and with the verifier's own. */
@@ -103,6 +123,7 @@ export function createFlow(options: FlowOptions): Flow {
   const { clock, toleranceMs, maxEntries, defaults, validate, epoch, onHit } = options;
   const remembered = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<Validated>>();
+  let seq = 0;
 
   // Frozen requirement objects (and frozen lists of them) cannot change, so each is compiled once:
   // an adapter's route options. Anything else is compiled on each call.
@@ -156,22 +177,39 @@ export function createFlow(options: FlowOptions): Flow {
     if (validUntil !== undefined && validUntil < at - toleranceMs) throw new InvalidTokenError('consent_expired', 'The consent in the token has expired (validTo is past).');
   }
 
-  /** A remembered token that still holds, moved to the recent end, or undefined. */
-  function lookup(token: string, at: number): MaskinportenTokenClaims | undefined {
-    const entry = remembered.get(token);
-    if (entry === undefined) return undefined;
-    remembered.delete(token);
+  /** A remembered token that still holds, or undefined. */
+  function lookup(token: string, at: number): Entry | undefined {
+    const index = indexOf(token);
+    const entry = remembered.get(index);
+    if (entry === undefined || entry.token !== token) return undefined;
     // Expired, or validated in an epoch since ended: validated again in full (and refused then).
-    if (entry.epoch !== epoch() || entry.claims.expiresAt <= at - toleranceMs) return undefined;
-    remembered.set(token, entry);
-    onHit?.();
-    return entry.claims;
+    if (entry.epoch !== epoch() || entry.claims.expiresAt <= at - toleranceMs) {
+      remembered.delete(index);
+      return undefined;
+    }
+    // Only an entry at least half the table away from the recent end moves (the newest never).
+    if (entry.seq !== seq && seq - entry.seq >= remembered.size >>> 1) {
+      entry.seq = ++seq;
+      remembered.delete(index);
+      remembered.set(index, entry);
+    }
+    onHit?.(at);
+    return entry;
+  }
+
+  /** The times, then `required` unless these claims met exactly these requirements before. */
+  function enforceOnUse(entry: Entry, required: CompiledRequirements, at: number): void {
+    checkTimes(entry.claims, at);
+    if (required === NO_REQUIREMENTS || entry.met === required) return;
+    enforceRequirements(entry.claims, required, at, toleranceMs);
+    if (required.consents.length === 0) entry.met = required;
   }
 
   function remember(token: string, validated: Validated): void {
     if (maxEntries === 0 || validated.epoch !== epoch()) return;
-    if (remembered.size >= maxEntries && !remembered.has(token)) remembered.delete(remembered.keys().next().value as string);
-    remembered.set(token, { claims: validated.claims, epoch: validated.epoch });
+    const index = indexOf(token);
+    if (remembered.size >= maxEntries && !remembered.has(index)) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(index, { token, claims: validated.claims, epoch: validated.epoch, seq: ++seq, met: undefined });
   }
 
   /** One validation per token in flight: a herd of requests with one new token makes one. */
@@ -189,23 +227,32 @@ export function createFlow(options: FlowOptions): Flow {
     return pending;
   }
 
-  /** The requirements of a call, after the times; the token is remembered once all have passed. */
-  function accept(token: string, validated: Validated | undefined, claims: MaskinportenTokenClaims, required: CompiledRequirements, at: number): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
+  /** The requirements of a call, after the times; a new token is remembered once all have passed. */
+  function accept(token: string, validated: Validated, required: CompiledRequirements, at: number): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
+    const { claims } = validated;
     checkTimes(claims, at);
     if (required === NO_REQUIREMENTS) {
-      if (validated !== undefined) remember(token, validated);
+      remember(token, validated);
       return claims;
     }
     enforceRequirements(claims, required, at, toleranceMs);
     const pending = required.checks.length === 0 ? undefined : runChecks(claims, required);
     if (pending === undefined) {
-      if (validated !== undefined) remember(token, validated);
+      remember(token, validated);
       return claims;
     }
     return pending.then(() => {
-      if (validated !== undefined) remember(token, validated);
+      remember(token, validated);
       return claims;
     });
+  }
+
+  /** The same for a remembered token: the times and the requirements of this use. */
+  function acceptRemembered(entry: Entry, required: CompiledRequirements, at: number): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
+    enforceOnUse(entry, required, at);
+    const { claims } = entry;
+    const pending = required.checks.length === 0 ? undefined : runChecks(claims, required);
+    return pending === undefined ? claims : pending.then(() => claims);
   }
 
   return {
@@ -215,10 +262,10 @@ export function createFlow(options: FlowOptions): Flow {
       if (maxEntries !== 0) {
         const at = clock.now();
         const hit = lookup(token, at);
-        if (hit !== undefined) return accept(token, undefined, hit, required, at);
+        if (hit !== undefined) return acceptRemembered(hit, required, at);
       }
       const validated = await validateOnce(token);
-      return accept(token, validated, validated.claims, required, clock.now());
+      return accept(token, validated, required, clock.now());
     },
     recall(token, requirements) {
       if (typeof token !== 'string') throw new TypeError('recall(token): the token must be a string.');
@@ -229,9 +276,8 @@ export function createFlow(options: FlowOptions): Flow {
       const at = clock.now();
       const hit = lookup(token, at);
       if (hit === undefined) return undefined;
-      checkTimes(hit, at);
-      if (required !== NO_REQUIREMENTS) enforceRequirements(hit, required, at, toleranceMs);
-      return hit;
+      enforceOnUse(hit, required, at);
+      return hit.claims;
     },
     checkRequirements(claims, requirements) {
       if (typeof claims !== 'object' || claims === null || !Array.isArray(claims.scopes)) {

@@ -98,9 +98,12 @@ export class KeySetCache {
     return this.#current;
   }
 
-  /** Notes a use of the held set without awaiting anything: starts a background refresh when it is due. */
-  touch(): void {
-    if (this.#current !== undefined) this.#refreshIfStale(this.#current);
+  /**
+   * Notes a use of the held set without awaiting anything: starts a background refresh when it is
+   * due. `now` is the clock's time when the caller has just read it.
+   */
+  touch(now?: number): void {
+    if (this.#current !== undefined) this.#refreshIfStale(this.#current, now);
   }
 
   /** The held key set, loading it first if there is none. Throws `KeySetUnavailableError`. */
@@ -139,8 +142,7 @@ export class KeySetCache {
     throw new InvalidTokenError('unknown_key', `No key in Maskinporten's key set (${this.#source.location}) has the token's kid.`);
   }
 
-  #refreshIfStale(current: KeySet): void {
-    const now = this.#clock.now();
+  #refreshIfStale(current: KeySet, now = this.#clock.now()): void {
     if (this.#source.fixed || this.#inFlight !== undefined || now - current.fetchedAt < this.#maxAgeMs || now - this.#lastFetchAt < this.#cooldownMs) return;
     this.#start();
   }

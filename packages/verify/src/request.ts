@@ -293,9 +293,10 @@ function settle(
   request?: Marked,
   verifier?: MaskinportenVerifier,
 ): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
+  if (pending === undefined && check === undefined) return request === undefined ? claims : mark(request, verifier as MaskinportenVerifier, claims);
   const done = (): MaskinportenTokenClaims => (request === undefined ? claims : mark(request, verifier as MaskinportenVerifier, claims));
   if (pending !== undefined) return pending.then(() => (check === undefined ? undefined : check(claims))).then(done);
-  const waiting = check === undefined ? undefined : check(claims);
+  const waiting = (check as ClaimsCheck)(claims);
   return waiting === undefined ? done() : waiting.then(done);
 }
 

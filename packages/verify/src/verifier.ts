@@ -201,7 +201,7 @@ export function createMaskinportenVerifier(options: MaskinportenVerifierOptions)
 
   // A token verified against a key set since replaced is verified again: a rotated-out key stops
   // working at once.
-  const flow = createFlow({ clock, toleranceMs, maxEntries, defaults, validate, epoch: () => keys.current, onHit: () => keys.touch() });
+  const flow = createFlow({ clock, toleranceMs, maxEntries, defaults, validate, epoch: () => keys.current, onHit: (at) => keys.touch(at) });
 
   const verifier: MaskinportenVerifier & { [inspectSymbol](): string } = {
     get issuer() {

@@ -202,7 +202,7 @@ export function createAltinnTokenSource(options: AltinnTokenSourceOptions): Alti
     let slot = slots.get(key);
     if (slot === undefined) {
       const scope = typeof claims?.scope === 'string' ? claims.scope : Array.isArray(claims?.scope) ? claims.scope.join(' ') : '';
-      const created: AltinnSlot = { key, scope, claims, fetch: () => exchange(created) };
+      const created: AltinnSlot = { key, scope, claims, fetch: () => exchange(created), entry: undefined };
       slot = created;
       if (slots.size >= policy.maxEntries) slots.clear();
       slots.set(key, slot);

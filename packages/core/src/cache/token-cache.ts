@@ -18,7 +18,13 @@ export interface CachedToken {
 export interface CacheSlot<T extends CachedToken> {
   readonly key: string;
   readonly scope: string;
-  readonly fetch: TokenFetcher<T>;
+  /** Fetches this slot's token; called as a method, so one function can serve every slot of a source. */
+  fetch(reason: 'miss' | 'refresh', replacing?: T): Promise<T>;
+  /**
+   * The cache's own (start it as undefined): the entry this slot stored, for as long as the cache
+   * holds it, so a hit through a slot the source keeps needs no lookup by key.
+   */
+  entry: unknown;
 }
 
 /** Cache tuning; see `MaskinportenClientOptions.cache`. */
@@ -57,8 +63,6 @@ interface Entry<T extends CachedToken, S extends CacheSlot<T>> {
   failures: number;
   /** Value of the cache's insertion counter when this entry last moved to the recent end. */
   seq: number;
-  /** The most validity a minValidity request can demand of this token: half its lifetime. */
-  validityCap: number;
 }
 
 /** What the cache reports, for diagnostics. */
@@ -103,6 +107,16 @@ export type TokenFetcher<T> = (reason: 'miss' | 'refresh', replacing?: T) => Pro
 
 const MAX_REFRESH_BACKOFF_MS = 60_000;
 
+/**
+ * Whether `token` is still valid for `minValidityMs` at `now`. The demand is capped at half the
+ * token's lifetime: asking for more than any token Maskinporten gives would otherwise fetch on
+ * every call.
+ */
+function validFor(token: CachedToken, now: number, minValidityMs: number): boolean {
+  const cap = Math.max(0, token.expiresAtMs - token.issuedAtMs) / 2;
+  return token.expiresAtMs - now >= Math.min(minValidityMs, cap);
+}
+
 /** The in-process token cache of one token source. */
 export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlot<T>> {
   readonly #entries = new Map<string, Entry<T, S>>();
@@ -134,12 +148,10 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
    */
   get(slot: S, minValidityMs: number, signal: AbortSignal | undefined): Promise<T> {
     const key = slot.key;
-    const entry = this.#entries.get(key);
+    const entry = (slot.entry as Entry<T, S> | undefined) ?? this.#entries.get(key);
     if (entry !== undefined) {
       const now = this.#clock.now();
-      // minValidity is capped at half the token's lifetime: asking for more than any token
-      // Maskinporten gives would otherwise fetch on every call.
-      if (now < entry.blockAt && (minValidityMs === 0 || entry.token.expiresAtMs - now >= Math.min(minValidityMs, entry.validityCap))) {
+      if (now < entry.blockAt && (minValidityMs === 0 || validFor(entry.token, now, minValidityMs))) {
         // LRU: move to the recent end, but only when the entry has drifted into the older half.
         // A hot key then costs no Map delete/insert per hit, and eviction order stays LRU where
         // it matters (the oldest entries).
@@ -161,7 +173,7 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
   invalidate(key: string, accessToken: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.token.accessToken !== accessToken) return false;
-    this.#entries.delete(key);
+    this.#remove(key, entry);
     return true;
   }
 
@@ -173,7 +185,13 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
 
   close(): void {
     this.#closed = true;
-    this.#entries.clear();
+    for (const [key, entry] of this.#entries) this.#remove(key, entry);
+  }
+
+  /** Takes an entry out, and out of its slot: a slot never holds an entry the cache let go. */
+  #remove(key: string, entry: Entry<T, S>): void {
+    this.#entries.delete(key);
+    if (entry.slot.entry === entry) entry.slot.entry = undefined;
   }
 
   #join(slot: S, reason: 'miss' | 'refresh', replacing?: T): Promise<T> {
@@ -211,13 +229,15 @@ export class TokenCache<T extends CachedToken, S extends CacheSlot<T> = CacheSlo
   #store(slot: S, token: T): void {
     const key = slot.key;
     if (this.#closed) return;
-    const lifetime = Math.max(0, token.expiresAtMs - token.issuedAtMs);
     const { refreshAt, blockAt } = this.#schedule(token, this.#policy, this.#random);
-    this.#entries.delete(key);
-    this.#entries.set(key, { slot, token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq, validityCap: lifetime / 2 });
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) this.#remove(key, previous);
+    const entry: Entry<T, S> = { slot, token, resolved: Promise.resolve(token), refreshAt, blockAt, retryAt: 0, failures: 0, seq: ++this.#seq };
+    this.#entries.set(key, entry);
+    slot.entry = entry;
     while (this.#entries.size > this.#policy.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, Entry<T, S>];
+      this.#remove(oldestKey, oldest);
     }
   }
 }

@@ -20,7 +20,7 @@ import type { ClientConfiguration, FollowPlan } from './configuration.js';
 import type { MaskinportenClientOptions } from './options.js';
 import { createScopePayloads } from './event-payloads.js';
 import { diagnosticCacheEvents } from './source-events.js';
-import { createTokenPipeline } from './token-pipeline.js';
+import { createTokenPipeline, storeKeyOf } from './token-pipeline.js';
 import type { ClientSlot } from './token-pipeline.js';
 import { clientSlotMaker, createSlotTable } from './slots.js';
 import { inspectSymbol } from '../shared/index.js';
@@ -118,6 +118,8 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
   };
   checkNow(signer);
   const closing = new AbortController();
+  // Read on every getToken(): a plain flag costs less than the signal's `aborted` getter.
+  let closed = false;
   // Every fetch in flight listens on it; a busy client has more than the default 10.
   setMaxListeners(0, closing.signal);
   const fetchToken = createTokenPipeline({
@@ -129,17 +131,23 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
   const cache = new TokenCache<AccessToken, ClientSlot>(policy, clock, diagnosticCacheEvents(emitter));
   if (signer.certificate) warnIfExpiring(signer.certificate, clientId, clock.now(), warningDays, emitter);
 
-  const makeSlot = clientSlotMaker({ clientId, fetchToken, payloadsOf: createScopePayloads(clientId) });
-  // Slots are made for the issuer and key of the moment; a new issuer or key forgets them.
+  const makeSlot = clientSlotMaker({ fetchToken, payloadsOf: createScopePayloads(clientId) });
+  // Slots are made for the issuer and key of the moment; a new issuer or key forgets them, and
+  // starts a new generation of cache keys.
   let slotIssuer = '';
-  const slots = createSlotTable<ClientSlot>({ defaults, hasDefaults, make: (request) => makeSlot(slotIssuer, signer, request) });
+  let generation = 0;
+  const slots = createSlotTable<ClientSlot>({ defaults, hasDefaults, make: (request) => makeSlot(generation, slotIssuer, signer, request) });
+  const newGeneration = (): void => {
+    slots.reset();
+    generation += 1;
+  };
 
   function switchTo(next: LoadedSigner, file: string | undefined): void {
     const previousIdentity = signer.identity;
     // New slots (their cache key holds the key's identity) from now on: tokens of the old key
     // are not served for the new one, and fetches already under way finish with the old key.
     signer = next;
-    slots.reset();
+    newGeneration();
     if (next.certificate) warnIfExpiring(next.certificate, clientId, clock.now(), warningDays, emitter);
     if (channels.keyChange.hasSubscribers) channels.keyChange.publish({ clientId, identity: next.identity, previousIdentity, file });
   }
@@ -169,7 +177,7 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
   follow(opened.plan);
 
   function getToken(opts?: GetTokenOptions): Promise<AccessToken> {
-    if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
+    if (closed) return Promise.reject(new ClientClosedError());
     const issuer = environment.issuer;
     if (issuer === undefined) {
       return environment.resolve(opts?.signal).then(() => {
@@ -178,11 +186,13 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
       });
     }
     if (slotIssuer !== issuer) {
-      slots.reset();
+      newGeneration();
       slotIssuer = issuer;
     }
     try {
       if (opts === undefined) return cache.get(slots.slotOf(undefined), 0, undefined);
+      const scoped = slots.scopeOnly(opts);
+      if (scoped !== undefined) return cache.get(scoped, 0, undefined);
       const { minValidityMs, signal } = readGetTokenOptions(opts);
       return cache.get(slots.slotOf(opts), minValidityMs, signal);
     } catch (error) {
@@ -200,7 +210,7 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
     },
     getToken,
     setKey(key) {
-      if (closing.signal.aborted) throw new ClientClosedError();
+      if (closed) throw new ClientClosedError();
       const next = openKey(key, algorithm);
       checkNow(next.signer);
       switchTo(next.signer, next.plan?.source.file);
@@ -211,7 +221,7 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
       const value = typeof token === 'string' ? token : token instanceof AccessToken ? token.accessToken : undefined;
       const slot = value === undefined ? undefined : cache.slotOf(value);
       if (value === undefined || slot === undefined || !cache.invalidate(slot.key, value)) return false;
-      store?.invalidate?.(slot.storeKey, value).catch(() => undefined);
+      store?.invalidate?.(storeKeyOf(clientId, slot), value).catch(() => undefined);
       return true;
     },
     on(event: string, listener: (...args: never[]) => void) {
@@ -225,6 +235,7 @@ export function clientFromConfiguration(configuration: ClientConfiguration): Mas
     async close() {
       follower?.close();
       follower = undefined;
+      closed = true;
       closing.abort(new ClientClosedError());
       cache.close();
       slots.reset();

@@ -1,6 +1,7 @@
 // How one token is fetched once the cache has decided it needs one: the environment, the
 // certificate check, a fresh grant per attempt, the transport, an optional shared store, the
 // diagnostics events, and the AccessToken handed to callers.
+import { createHash } from 'node:crypto';
 import { assertCertificateUsable, daysUntilExpiry } from '../certificates/index.js';
 import type { CertificateInfo } from '../certificates/index.js';
 import { safetyMarginMs } from '../cache/index.js';
@@ -8,7 +9,7 @@ import type { CachePolicy, CacheSlot, TokenFetcher } from '../cache/index.js';
 import { channels } from '../diagnostics.js';
 import type { EnvironmentSource } from '../environments/index.js';
 import { ClientClosedError, PortvaktError } from '../errors.js';
-import { createGrant } from '../grant/index.js';
+import { cacheKeyOf, createGrant } from '../grant/index.js';
 import type { NormalizedTokenRequest } from '../grant/index.js';
 import type { LoadedSigner } from '../keys/index.js';
 import type { Transport, TransportObserver } from '../transport/index.js';
@@ -17,11 +18,11 @@ import { AccessToken } from './access-token.js';
 import type { ScopePayloads } from './event-payloads.js';
 import { publishFetch } from './source-events.js';
 
-/** A cache slot of the client: the normalised request and the key it has in a shared store. */
+/** A cache slot of the client: the normalised request, and the issuer and signer it is fetched with. */
 export interface ClientSlot extends CacheSlot<AccessToken> {
   readonly request: NormalizedTokenRequest;
-  /** SHA-256 hex of the cache key, so no claim value (a pid, say) reaches a store. */
-  readonly storeKey: string;
+  /** The issuer this slot's grants are for (part of its key in a shared store). */
+  readonly issuer: string;
   /** The key this slot's grants are signed with (part of its cache key): a key change makes new slots. */
   readonly signer: LoadedSigner;
   /** The payloads of this slot's cache events, made once per scope: a hit allocates nothing. */
@@ -39,6 +40,16 @@ export interface PipelineParts {
   margin: Pick<CachePolicy, 'minMargin' | 'marginRatio'>;
   /** Aborted by close(): ends every fetch in flight. */
   closing: AbortSignal;
+}
+
+/**
+ * The key of a slot in a shared store: SHA-256 hex of the full cache key (issuer, client, signing
+ * key and claims), so the replicas of a fleet agree on it and no claim value (a pid, say) reaches
+ * a store. Made when a store is asked, not kept on every slot.
+ */
+export function storeKeyOf(clientId: string, slot: ClientSlot): string {
+  const key = cacheKeyOf({ issuer: slot.issuer, clientId, signerIdentity: slot.signer.identity, request: slot.request });
+  return createHash('sha256').update(key).digest('hex');
 }
 
 /** Fetches the token of a slot: what a slot's `fetch` calls on a miss or a refresh. */
@@ -79,13 +90,14 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
 
   async function viaStore(slot: ClientSlot, replacing: AccessToken | undefined, observer: TransportObserver | undefined): Promise<StoredToken & { attempts?: number }> {
     if (store === undefined) return fromMaskinporten(slot.request, slot.signer, observer);
+    const storeKey = storeKeyOf(clientId, slot);
     let fetched: (StoredToken & { attempts: number }) | undefined;
     const fetchOnce = async () => (fetched ??= await fromMaskinporten(slot.request, slot.signer, observer));
     try {
       // A refresh-ahead must not take back the token it is replacing (other replicas share it):
       // only a newer shared token will do, otherwise the store fetches one, once for the fleet.
       const minValidUntil = Math.max(clock.now() + parts.margin.minMargin * 1000, replacing === undefined ? 0 : replacing.expiresAtMs + 1);
-      const shared = await store.load(slot.storeKey, fetchOnce, { minValidUntil, signal: closing });
+      const shared = await store.load(storeKey, fetchOnce, { minValidUntil, signal: closing });
       if (!usable(shared)) return await fetchOnce();
       if (fetched !== undefined) return fetched;
       // A shared token already inside this client's safety margin (a 120 s token with 5-12 s
@@ -93,7 +105,7 @@ export function createTokenPipeline(parts: PipelineParts): FetchToken {
       // again. Ask once more, for a newer one: the store fetches it, once for the fleet. If that
       // fetch fails, the caller gets its error, as a caller of the cache alone does inside the margin.
       if (shared.expiresAt - safetyMarginMs(parts.margin, shared.issuedAt, shared.expiresAt) > clock.now()) return shared;
-      const newer = await store.load(slot.storeKey, fetchOnce, { minValidUntil: Math.max(minValidUntil, shared.expiresAt + 1), signal: closing });
+      const newer = await store.load(storeKey, fetchOnce, { minValidUntil: Math.max(minValidUntil, shared.expiresAt + 1), signal: closing });
       return usable(newer) ? (fetched ?? newer) : await fetchOnce();
     } catch (error) {
       // A store that fails never fails the call: fetch on our own (unless the fetch itself failed).

@@ -1,3 +1,3 @@
-export { cacheKeyOf, copyTokenRequest, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenClaims, normalizeTokenRequest, readGetTokenOptions, resolveTokenRequest, validateTokenRequest } from './request.js';
+export { cacheKeyOf, copyTokenRequest, isValidOrganizationNumber, isValidPersonIdentifier, normalizeTokenClaims, normalizeTokenRequest, readGetTokenOptions, requestKeyOf, resolveTokenRequest, validateTokenRequest } from './request.js';
 export type { NormalizedTokenRequest } from './request.js';
 export { authorizationDetailsOf, createGrant, grantClaims, validateGrantLifetime } from './grant.js';

@@ -331,18 +331,37 @@ function stripUndefined(request: TokenRequest | undefined): TokenRequest {
  * ```
  */
 export function cacheKeyOf(parts: { issuer: string; clientId: string; signerIdentity: string; request: NormalizedTokenRequest }): string {
-  const { request: r } = parts;
-  const resource = r.resource === undefined ? null : [...new Set(r.resource)].sort();
-  return JSON.stringify([
-    parts.issuer,
-    parts.clientId,
-    parts.signerIdentity,
+  return JSON.stringify([parts.issuer, parts.clientId, parts.signerIdentity, ...claimsOf(parts.request)]);
+}
+
+/**
+ * The key of a request among the tokens of one issuer, client and signing key: `generation` (a
+ * number the caller changes whenever the issuer or the key changes) and the claims of
+ * {@link cacheKeyOf}, trailing absent claims left out. Shorter than the full key, so a cache with
+ * thousands of customers keeps less per token.
+ *
+ * @example
+ * ```ts
+ * import { requestKeyOf, normalizeTokenRequest } from '../grant/index.js'; // internal
+ * requestKeyOf(0, normalizeTokenRequest({ scope: 'a', consumerOrg: '910753614' }, undefined)); // '[0,"a",null,"910753614"]'
+ * ```
+ */
+export function requestKeyOf(generation: number, request: NormalizedTokenRequest): string {
+  const claims = claimsOf(request);
+  let end = claims.length;
+  while (end > 1 && claims[end - 1] === null) end -= 1;
+  return JSON.stringify([generation, ...claims.slice(0, end)]);
+}
+
+/** Every claim that changes the token, in a fixed order (array resources sorted), null when absent. */
+function claimsOf(r: NormalizedTokenRequest): unknown[] {
+  return [
     r.scope,
-    resource,
+    r.resource === undefined ? null : [...new Set(r.resource)].sort(),
     r.consumerOrg ?? null,
     r.pid ?? null,
     r.systemUser ? [r.systemUser.orgno, r.systemUser.externalRef ?? null] : null,
     r.consent ? [r.consent.id, r.consent.from] : null,
     r.onBehalfOf ?? null,
-  ]);
+  ];
 }

@@ -85,6 +85,8 @@ export function createTexasTokenSource(options?: TexasTokenSourceOptions): Texas
   const { endpoint, policy, clock, clientId } = settings;
   const transport = createTransport(settings.transport, clock);
   const closing = new AbortController();
+  // Read on every getToken(): a plain flag costs less than the signal's `aborted` getter.
+  let closed = false;
   setMaxListeners(0, closing.signal);
   const emitter = new EventEmitter();
   const payloadsOf = createScopePayloads(clientId);
@@ -126,21 +128,25 @@ export function createTexasTokenSource(options?: TexasTokenSourceOptions): Texas
     });
   }
 
+  // One function for every slot (the cache calls it as the slot's method): no closure per slot.
+  function fetchSlot(this: TexasSlot, reason: 'miss' | 'refresh'): Promise<AccessToken> {
+    return fetchFor(this, reason);
+  }
   const slots = createSlotTable<TexasSlot>({
     defaults: settings.defaults,
     hasDefaults: settings.hasDefaults,
     make(request) {
       const body = texasRequestBody(request);
       const json = JSON.stringify(body);
-      const slot: TexasSlot = {
+      return {
         key: json,
         scope: request.scope,
         body: json,
         skipCacheBody: JSON.stringify({ ...body, skip_cache: true }),
         payloads: payloadsOf(request.scope),
-        fetch: (reason) => fetchFor(slot, reason),
+        fetch: fetchSlot,
+        entry: undefined,
       };
-      return slot;
     },
   });
   const cache = new TokenCache<AccessToken, TexasSlot>(policy, clock, diagnosticCacheEvents(emitter), Math.random, afterTexasEviction);
@@ -148,9 +154,11 @@ export function createTexasTokenSource(options?: TexasTokenSourceOptions): Texas
   const source: TexasTokenSource = {
     endpoint,
     getToken(opts?: GetTokenOptions): Promise<AccessToken> {
-      if (closing.signal.aborted) return Promise.reject(new ClientClosedError());
+      if (closed) return Promise.reject(new ClientClosedError());
       try {
         if (opts === undefined) return cache.get(slots.slotOf(undefined), 0, undefined);
+        const scoped = slots.scopeOnly(opts);
+        if (scoped !== undefined) return cache.get(scoped, 0, undefined);
         const { minValidityMs, signal } = readGetTokenOptions(opts);
         return cache.get(slots.slotOf(opts), minValidityMs, signal);
       } catch (error) {
@@ -174,6 +182,7 @@ export function createTexasTokenSource(options?: TexasTokenSourceOptions): Texas
       return source;
     },
     async close() {
+      closed = true;
       closing.abort(new ClientClosedError());
       cache.close();
       slots.reset();
