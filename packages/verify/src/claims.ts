@@ -90,7 +90,8 @@ export interface ConsentClaims {
 
 /**
  * What `verify()` returns: the verified claims of a Maskinporten access token. `payload` is the
- * whole claim set for anything not named here.
+ * whole claim set for anything not named here. The claims and everything in them are frozen: a remembered
+ * token hands the same object to every request that presents it.
  *
  * @example
  * ```ts
@@ -306,6 +307,18 @@ function authorizationDetailsOf(value: unknown): { systemUser: SystemUserClaims 
 }
 
 /**
+ * Freezes a decoded payload and every object and array in it: the claims of a remembered token are
+ * handed to every later request with that token, so no handler can change what the next one reads
+ * (`payload.authorization_details[0].systemuser_org` included). A payload is JSON, so it has no
+ * cycles; the depth is bounded all the same.
+ */
+function deepFreeze<T>(value: T, depth = 0): T {
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  for (const member of Object.values(value)) deepFreeze(member, depth + 1);
+  return Object.freeze(value);
+}
+
+/**
  * Type-checks a decoded payload and names its claims. The claims Maskinporten sets in every token
  * (docs/maskinporten-rules.md §3.3: `iss`, `client_id`, `client_amr`, `consumer`, `scope`, `iat`,
  * `exp`, `jti`) must be there with their types; a token without one was not made by Maskinporten,
@@ -355,6 +368,6 @@ export function readClaims(payload: Record<string, unknown>): MaskinportenTokenC
     issuedAt: iat * 1000,
     expiresAt: exp * 1000,
     tokenId,
-    payload: Object.freeze(payload),
+    payload: deepFreeze(payload),
   });
 }

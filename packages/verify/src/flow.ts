@@ -27,7 +27,7 @@ import { consentValidUntil } from './claims.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { enforceRequirements, runChecks } from './enforce.js';
 import { InvalidTokenError } from './errors.js';
-import { combineRequirements, compileRequirements, NO_REQUIREMENTS } from './requirements.js';
+import { combineRequirements, compileRequirements, isDeeplyFrozen, NO_REQUIREMENTS } from './requirements.js';
 import type { CompiledRequirements, TokenRequirements } from './requirements.js';
 
 // The verifiers made by this package's factories: they run a guard's per-request check
@@ -125,17 +125,18 @@ export function createFlow(options: FlowOptions): Flow {
   const inFlight = new Map<string, Promise<Validated>>();
   let seq = 0;
 
-  // Frozen requirement objects (and frozen lists of them) cannot change, so each is compiled once:
-  // an adapter's route options. Anything else is compiled on each call.
+  // Requirement objects (and lists of them) frozen all the way down cannot change, so each is
+  // compiled once: an adapter's route options. Anything else (frozen only at the top included,
+  // whose nested lists can still change) is compiled on each call.
   const ownFrozen = new WeakMap<object, CompiledRequirements>();
   const compiledFrozen = new WeakMap<object, Compiled>();
   const DEFAULTS: Compiled = Object.freeze({ own: NO_REQUIREMENTS, all: defaults });
   function ownOf(requirements: unknown, prefix: string): CompiledRequirements {
-    const frozen = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
-    let own = frozen ? ownFrozen.get(requirements) : undefined;
+    const cacheable = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
+    let own = cacheable ? ownFrozen.get(requirements) : undefined;
     if (own === undefined) {
       own = compileRequirements(requirements, prefix);
-      if (frozen) ownFrozen.set(requirements as object, own);
+      if (cacheable && isDeeplyFrozen(requirements)) ownFrozen.set(requirements as object, own);
     }
     return own;
   }
@@ -145,9 +146,10 @@ export function createFlow(options: FlowOptions): Flow {
   function compiledOf(requirements: TokenRequirements | readonly TokenRequirements[] | undefined): Compiled {
     if (requirements === undefined) return DEFAULTS;
     if (requirements === lastInput) return lastCompiled;
-    const frozen = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
+    let frozen = typeof requirements === 'object' && requirements !== null && Object.isFrozen(requirements);
     let compiled = frozen ? compiledFrozen.get(requirements) : undefined;
     if (compiled === undefined) {
+      frozen &&= isDeeplyFrozen(requirements);
       let own = NO_REQUIREMENTS;
       if (Array.isArray(requirements)) {
         for (let i = 0; i < requirements.length; i++) own = combineRequirements(own, ownOf(requirements[i], `requirements[${i}].`));

@@ -76,8 +76,8 @@ function endpointOf(given: unknown): string {
   }
   const problem = problemWithEndpointUrl(value);
   if (problem !== undefined) throw new ConfigurationError(field, problem);
-  const path = new URL(value as string).pathname.replace(/\/+$/, '');
-  // The other endpoints NAIS hands over are easily taken for this one.
+  const path = new URL(value as string).pathname.replace(/\/+$/, '').toLowerCase();
+  // The other endpoints NAIS hands over are easily taken for this one (in any case of letters).
   if (path.endsWith('/api/v1/token') || path.endsWith('/api/v1/token/exchange')) {
     throw new ConfigurationError(field, 'is Texas\' token endpoint, not its introspection endpoint: use NAIS_TOKEN_INTROSPECTION_ENDPOINT (".../api/v1/introspect").');
   }

@@ -10,7 +10,7 @@ import { readBearerToken } from './bearer.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { RequirementNotMetError } from './errors.js';
 import { isOwnVerifier } from './flow.js';
-import { policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
+import { isDeeplyFrozen, policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
 import type { ClaimsCheck, ConsentRequirement, TokenRequirements } from './requirements.js';
 import type { MaskinportenVerifier } from './verifier.js';
 
@@ -144,6 +144,8 @@ function planOf(requirements: RequestRequirements<never> | readonly RequestRequi
   let plan = plans.get(requirements);
   if (plan === undefined) {
     plan = splitRequirements(requirements);
+    // Kept only for an object frozen all the way down: a nested list frozen with it cannot change.
+    if (!isDeeplyFrozen(requirements)) return plan;
     plans.set(requirements, plan);
   }
   lastInput = requirements;

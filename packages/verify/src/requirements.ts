@@ -230,6 +230,28 @@ function systemUserOf(value: unknown, field: string): CompiledSystemUser {
 }
 
 /**
+ * Whether `value`, and every array and object inside it, is frozen and holds only data properties
+ * (no getter): only then can what it compiles to be kept and reused for the same object. A
+ * requirements object frozen only at the top (`Object.freeze({ scope: list })`) can still change
+ * through `list`, so it is compiled on each call instead.
+ * @example
+ * ```ts
+ * isDeeplyFrozen(Object.freeze({ scope: Object.freeze(['nav:a']) })); // true
+ * isDeeplyFrozen(Object.freeze({ scope: ['nav:a'] })); // false
+ * ```
+ */
+export function isDeeplyFrozen(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > 16 || !Object.isFrozen(value)) return false;
+  const descriptors = Object.getOwnPropertyDescriptors(value);
+  for (const key of Reflect.ownKeys(descriptors)) {
+    const descriptor = descriptors[key as string] as PropertyDescriptor;
+    if (!('value' in descriptor) || !isDeeplyFrozen(descriptor.value, depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
  * Validates requirements (`prefix` names their fields in errors) and compiles them.
  * @example
  * ```ts

@@ -83,3 +83,49 @@ describe('a remembered token meets the requirements of each use', () => {
     }
   });
 });
+
+describe('what a caller holds after a call', () => {
+  it('requirements frozen only at the top are read afresh: a scope pushed onto their list later is required at once', async () => {
+    const verifier = createMaskinportenVerifier({ environment: fixed });
+    const token = await factory.mint({ scope: 'nav:read' });
+    const claims = await verifier.verify(token);
+    const scopes = ['nav:read'];
+    const requirements = Object.freeze({ scope: scopes });
+    expect(verifier.recall(token, requirements)).toBe(claims);
+    expect(await verifier.verify(token, requirements)).toBe(claims);
+    const request = (): VerifiableRequest => ({ headers: { authorization: `Bearer ${token}` } });
+    expect(await verifyRequest(verifier, request(), requirements)).toBe(claims);
+    scopes.push('nav:write');
+    for (let i = 0; i < 2; i++) {
+      expect(thrownBy(() => verifier.recall(token, requirements))).toMatchObject({ status: 403 });
+      expect(await rejectionOf(verifier.verify(token, requirements))).toMatchObject({ status: 403 });
+      expect(await rejectionOf(Promise.resolve().then(() => verifyRequest(verifier, request(), requirements)))).toMatchObject({ status: 403 });
+      expect(await rejectionOf(Promise.resolve().then(() => verifyRequest(verifier, request(), Object.freeze([requirements]))))).toMatchObject({ status: 403 });
+    }
+    // Frozen all the way down: kept, and still exact.
+    const deep = Object.freeze({ scope: Object.freeze(['nav:read']) });
+    expect(verifier.recall(token, deep)).toBe(claims);
+    expect(verifier.recall(token, deep)).toBe(claims);
+  });
+
+  it('the claims of a remembered token are frozen all the way down: a handler cannot change what the next request reads', async () => {
+    const verifier = createMaskinportenVerifier({ environment: fixed });
+    const token = await factory.mint({ scope: 'nav:read', consumerOrgno: '910753614', systemUser: { orgno: '910753614' } });
+    const claims = await verifier.verify(token);
+    const details = claims.payload.authorization_details as Record<string, unknown>[];
+    const consumer = claims.payload.consumer as Record<string, unknown>;
+    expect(Object.isFrozen(consumer)).toBe(true);
+    expect(() => {
+      consumer.ID = '0192:991825827';
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(details)).toBe(true);
+    expect(() => details.push({})).toThrow(TypeError);
+    const detail = details[0] as Record<string, unknown>;
+    expect(Object.isFrozen(detail)).toBe(true);
+    expect(Object.isFrozen(detail.systemuser_org)).toBe(true);
+    expect(() => (detail.systemuser_id as string[]).push('another')).toThrow(TypeError);
+    const again = await verifier.verify(token);
+    expect(again).toBe(claims);
+    expect((again.payload.consumer as Record<string, unknown>).ID).toBe('0192:910753614');
+  });
+});

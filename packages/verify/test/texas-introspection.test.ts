@@ -191,6 +191,8 @@ describe('options', () => {
   it.each([
     [{ endpoint: 'http://texas.example.com/api/v1/introspect' }, 'endpoint'],
     [{ endpoint: 'http://127.0.0.1:3000/api/v1/token' }, 'endpoint'],
+    [{ endpoint: 'http://127.0.0.1:3000/api/v1/TOKEN' }, 'endpoint'],
+    [{ endpoint: 'http://127.0.0.1:3000/API/V1/Token/Exchange/' }, 'endpoint'],
     [{ endpoint: 'not a url' }, 'endpoint'],
     [{ endpoint: 'https://x.example/api/v1/introspect', scopes: 'nav:read' }, 'scopes'],
     [{ endpoint: 'https://x.example/api/v1/introspect', timeout: 0 }, 'timeout'],
