@@ -62,6 +62,9 @@ export function createSlotTable<S>(parts: { defaults: TokenRequest; hasDefaults:
       for (const name in opts) if (name !== 'scope') return undefined;
       const scope = opts.scope;
       if (typeof scope !== 'string') return undefined;
+      // Members for-in does not show (non-enumerable, or a class's getters) are read by name, as
+      // the checked path reads them: any of them present takes that path.
+      if (opts.minValidity !== undefined || opts.signal !== undefined || opts.resource !== undefined || opts.consumerOrg !== undefined || opts.pid !== undefined || opts.systemUser !== undefined || opts.consent !== undefined || opts.onBehalfOf !== undefined) return undefined;
       return scope === lastScope ? (lastSlot as S) : slotOfScope(scope);
     },
     slotOf(opts) {
@@ -99,8 +102,10 @@ export function clientSlotMaker(parts: { fetchToken: FetchToken; payloadsOf: (sc
   });
 }
 
-/** The claims of getToken()'s options, without minValidity and signal. */
+/**
+ * The claims of getToken()'s options, without minValidity and signal, each read by its name: a
+ * getter or an inherited member counts, as readGetTokenOptions() reads minValidity and signal.
+ */
 function claimsOf(opts: GetTokenOptions): TokenRequest {
-  const { minValidity: _minValidity, signal: _signal, ...claims } = opts;
-  return claims;
+  return { scope: opts.scope, resource: opts.resource, consumerOrg: opts.consumerOrg, pid: opts.pid, systemUser: opts.systemUser, consent: opts.consent, onBehalfOf: opts.onBehalfOf };
 }

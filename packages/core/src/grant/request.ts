@@ -315,8 +315,14 @@ const NO_CLAIMS: Readonly<Omit<NormalizedTokenRequest, 'scope'>> = Object.freeze
 
 function stripUndefined(request: TokenRequest | undefined): TokenRequest {
   if (!request) return {};
+  // Each claim read by its name, as the caller's code would read it: a getter, or a member the
+  // object inherits, counts as much as an own one (a claim must never be dropped on the way to
+  // the grant, or the token is another customer's).
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(request)) if (v !== undefined) out[k] = v;
+  for (const k of CLAIM_FIELDS) {
+    const v = (request as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as TokenRequest;
 }
 

@@ -22,6 +22,47 @@ afterEach(async () => {
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { scope: string; consumer: { ID: string } };
 const refusal = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('resolved'), (error: unknown) => error as ConfigurationError);
 
+describe('options read by name, as the caller\'s code reads them', () => {
+  it('a claim from a getter or a prototype is honoured: the token is for that customer', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    class Request {
+      readonly scope = 'a';
+      get consumerOrg(): string {
+        return CUSTOMER;
+      }
+    }
+    const own = await client.getToken({ scope: 'a' });
+    const viaGetter = await client.getToken(new Request());
+    const viaPrototype = await client.getToken(Object.create({ consumerOrg: CUSTOMER }, { scope: { value: 'a', enumerable: true } }) as GetTokenOptions);
+    for (const token of [viaGetter, viaPrototype]) {
+      expect(token.accessToken).not.toBe(own.accessToken);
+      expect(claimsOf(token.accessToken).consumer.ID).toBe(`0192:${CUSTOMER}`);
+    }
+    expect(claimsOf(own.accessToken).consumer.ID).toBe(`0192:${ORG}`);
+  });
+
+  it('minValidity from a getter and a signal that is not enumerable are read, not skipped by the scope shortcut', async () => {
+    sim = await startSim();
+    client = clientFor(sim);
+    await client.getToken({ scope: 'a' });
+    class Demanding {
+      readonly scope = 'a';
+      get minValidity(): unknown {
+        return 'soon';
+      }
+    }
+    // Both would be a hit by the scope alone; read, each is refused with its field.
+    expect((await refusal(client.getToken(new Demanding() as GetTokenOptions))).field).toBe('minValidity');
+    const typed = Object.defineProperty({ scope: 'a' }, 'minValidity', { value: 'soon', enumerable: false });
+    expect((await refusal(client.getToken(typed))).field).toBe('minValidity');
+    // A scope not yet cached with an aborted signal: the call is aborted, nothing is fetched.
+    const aborted = Object.defineProperty({ scope: 'b' }, 'signal', { value: AbortSignal.abort(), enumerable: false });
+    const error = await client.getToken(aborted).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.name).toBe('AbortedError');
+  });
+});
+
 describe('getToken({ scope }) with an options object the caller reuses', () => {
   it('a scope changed between calls gets the token of the new scope, and the old one is still a hit', async () => {
     sim = await startSim();
