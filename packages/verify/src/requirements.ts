@@ -230,8 +230,9 @@ function systemUserOf(value: unknown, field: string): CompiledSystemUser {
 }
 
 /**
- * Whether `value`, and every array and object inside it, is frozen and holds only data properties
- * (no getter): only then can what it compiles to be kept and reused for the same object. A
+ * Whether `value`, and every array and object inside it, is a frozen plain object or array that
+ * holds only data properties (no getter, nothing inherited from a class or another object): only
+ * then can what it compiles to be kept and reused for the same object. A
  * requirements object frozen only at the top (`Object.freeze({ scope: list })`) can still change
  * through `list`, so it is compiled on each call instead.
  * @example
@@ -243,6 +244,10 @@ function systemUserOf(value: unknown, field: string): CompiledSystemUser {
 export function isDeeplyFrozen(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth > 16 || !Object.isFrozen(value)) return false;
+  // Requirements are read by name, inherited members included: only a plain object or array
+  // (whose prototype holds no requirement) can be judged by its own properties.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null) return false;
   const descriptors = Object.getOwnPropertyDescriptors(value);
   for (const key of Reflect.ownKeys(descriptors)) {
     const descriptor = descriptors[key as string] as PropertyDescriptor;

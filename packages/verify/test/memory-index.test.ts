@@ -102,6 +102,26 @@ describe('what a caller holds after a call', () => {
       expect(await rejectionOf(Promise.resolve().then(() => verifyRequest(verifier, request(), requirements)))).toMatchObject({ status: 403 });
       expect(await rejectionOf(Promise.resolve().then(() => verifyRequest(verifier, request(), Object.freeze([requirements]))))).toMatchObject({ status: 403 });
     }
+    // Frozen, but read through a prototype or a class's getter: read afresh on each call too.
+    const proto: { scope: string } = { scope: 'nav:read' };
+    const inherited = Object.freeze(Object.create(proto) as { scope: string });
+    let current = 'nav:read';
+    class Route {
+      get scope(): string {
+        return current;
+      }
+    }
+    const route = Object.freeze(new Route());
+    expect(verifier.recall(token, inherited)).toBe(claims);
+    expect(verifier.recall(token, route)).toBe(claims);
+    expect(await verifyRequest(verifier, request(), inherited)).toBe(claims);
+    proto.scope = 'nav:write';
+    current = 'nav:write';
+    for (const changed of [inherited, route]) {
+      expect(thrownBy(() => verifier.recall(token, changed))).toMatchObject({ status: 403 });
+      expect(await rejectionOf(verifier.verify(token, changed))).toMatchObject({ status: 403 });
+      expect(await rejectionOf(Promise.resolve().then(() => verifyRequest(verifier, request(), changed)))).toMatchObject({ status: 403 });
+    }
     // Frozen all the way down: kept, and still exact.
     const deep = Object.freeze({ scope: Object.freeze(['nav:read']) });
     expect(verifier.recall(token, deep)).toBe(claims);
