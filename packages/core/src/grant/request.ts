@@ -301,13 +301,29 @@ export function copyTokenRequest(request: TokenRequest | undefined, fieldPrefix 
   if (request === undefined) return EMPTY_REQUEST;
   checkShape(request, CLAIM_FIELDS, fieldPrefix);
   const copy: Record<string, unknown> = {};
-  // Each member is read once, so a getter cannot answer validation and the copy differently.
-  for (const [name, value] of Object.entries(request)) {
+  // Each claim is read once, by its name (a getter or an inherited member counts, as the caller's
+  // code would read it), so a getter cannot answer validation and the copy differently. Own
+  // members of a nested object are copied too, so a misspelt one is still refused.
+  for (const name of CLAIM_FIELDS) {
+    const value = (request as Record<string, unknown>)[name];
     if (value === undefined) continue;
-    copy[name] = Array.isArray(value) ? Object.freeze(Array.from(value as unknown[])) : typeof value === 'object' && value !== null ? Object.freeze({ ...(value as object) }) : value;
+    copy[name] = Array.isArray(value) ? Object.freeze(Array.from(value as unknown[])) : typeof value === 'object' && value !== null ? Object.freeze(copyNested(value, name)) : value;
   }
   validateTokenRequest(copy as TokenRequest, fieldPrefix);
   return Object.freeze(copy) as Readonly<TokenRequest>;
+}
+
+/** A nested claim object's own members, then its known fields read by name. */
+function copyNested(value: object, claim: string): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...value };
+  const fields = claim === 'systemUser' ? SYSTEM_USER_FIELDS : claim === 'consent' ? CONSENT_FIELDS : undefined;
+  if (fields !== undefined) {
+    for (const field of fields) {
+      const member = (value as Record<string, unknown>)[field];
+      if (member !== undefined) copy[field] = member;
+    }
+  }
+  return copy;
 }
 
 const EMPTY_REQUEST: Readonly<TokenRequest> = Object.freeze({});

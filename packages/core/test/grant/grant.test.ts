@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, isValidOrganizationNumber, isValidPersonIdentifier, loadSigner } from '@portvakt/core';
-import { createGrant, normalizeTokenRequest } from '@portvakt/core/internal';
+import { copyTokenRequest, createGrant, normalizeTokenRequest } from '@portvakt/core/internal';
 import { cacheKeyOf, validateGrantLifetime } from '../../src/grant/index.js';
 import { createTestPki, generateClientKey } from '@portvakt/testing';
 import { identityOf } from '../keys/harness.js';
@@ -147,5 +147,23 @@ describe('request validation and the cache key', () => {
     expect(validateGrantLifetime(120)).toBe(120);
     expect(() => validateGrantLifetime(121)).toThrow(ConfigurationError);
     expect(() => validateGrantLifetime(1.5)).toThrow(/grantLifetime/);
+  });
+});
+
+describe('copyTokenRequest()', () => {
+  it('keeps a claim a class\'s getter or a prototype gives (nested ones too), and still refuses a misspelt nested member', () => {
+    class Claims {
+      readonly scope = 'a';
+      get consumerOrg(): string {
+        return '910753614';
+      }
+      get systemUser(): { orgno: string } {
+        return Object.create({ orgno: '991825827' }) as { orgno: string };
+      }
+    }
+    const copy = copyTokenRequest(new Claims());
+    expect(copy).toEqual({ scope: 'a', consumerOrg: '910753614', systemUser: { orgno: '991825827' } });
+    expect(copyTokenRequest(Object.create({ pid: PID, scope: 'a' }) as object)).toEqual({ scope: 'a', pid: PID });
+    expect(() => copyTokenRequest({ scope: 'a', systemUser: { orgno: '991825827', externalref: 'x' } } as never)).toThrow(ConfigurationError);
   });
 });
