@@ -10,7 +10,7 @@ import { readBearerToken } from './bearer.js';
 import type { MaskinportenTokenClaims } from './claims.js';
 import { RequirementNotMetError } from './errors.js';
 import { isOwnVerifier } from './flow.js';
-import { isDeeplyFrozen, policyCheck, REQUEST_CHECK, validateTokenRequirements } from './requirements.js';
+import { isDeeplyFrozen, policyCheck, REQUEST_CHECK, REQUIREMENT_KEYS, validateTokenRequirements } from './requirements.js';
 import type { ClaimsCheck, ConsentRequirement, TokenRequirements } from './requirements.js';
 import type { MaskinportenVerifier } from './verifier.js';
 
@@ -119,7 +119,14 @@ function splitRequirements(requirements: RequestRequirements<never> | readonly R
       throw new ConfigurationError('organizationPolicy', 'must be a function (claims, request) => boolean | Promise<boolean>, or left out.');
     }
     const { pid, organizationPolicy: _policy, consent: _consent, ...rest } = item;
+    // Own members (a misspelt one is refused when compiled), then every other requirement read by
+    // its name: one a class's getter or a prototype gives must not be dropped.
     const fixedPart: TokenRequirements = { ...rest };
+    for (const name of REQUIREMENT_KEYS) {
+      if (name === 'pid' || name === 'organizationPolicy' || name === 'consent') continue;
+      const value = (item as Record<string, unknown>)[name];
+      if (value !== undefined) (fixedPart as Record<string, unknown>)[name] = value;
+    }
     if (pidOf === undefined && pid !== undefined) fixedPart.pid = pid as true | string;
     if (consent !== undefined) fixedPart.consent = consentFromOf === undefined ? (consent as TokenRequirements['consent']) : { ...(consent as ConsentRequirement), from: undefined };
     const split = { fixed: Object.freeze(fixedPart), parts: Object.freeze({ pidOf, consentFromOf, policy }) };
@@ -186,11 +193,15 @@ export function validateRequestRequirements<Request = VerifiableRequest>(require
 }
 
 /** A frozen copy of checked requirements, arrays and plain objects copied all the way down (functions kept). */
-function copyRequirements(value: Record<string, unknown>): Readonly<Record<string, unknown>> {
+function copyRequirements(value: Record<string, unknown>, top = true): Readonly<Record<string, unknown>> {
   const copy: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) {
+  // Own members, then (at the top) every requirement read by its name: one a class's getter or a
+  // prototype gives is kept, as the verifier would read it from the original.
+  const names = top ? new Set([...Object.keys(value), ...REQUIREMENT_KEYS]) : Object.keys(value);
+  for (const key of names) {
+    const member = value[key];
     if (member === undefined) continue;
-    copy[key] = Array.isArray(member) ? Object.freeze([...(member as unknown[])]) : typeof member === 'object' && member !== null ? copyRequirements(member as Record<string, unknown>) : member;
+    copy[key] = Array.isArray(member) ? Object.freeze([...(member as unknown[])]) : typeof member === 'object' && member !== null ? copyRequirements(member as Record<string, unknown>, false) : member;
   }
   return Object.freeze(copy);
 }

@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@portvakt/core';
 import { createTokenFactory } from '@portvakt/testing';
-import { createMaskinportenVerifier, httpStatusOfVerificationFailure, OrganizationNotAllowedError, RequirementNotMetError, validateRequestRequirements, validateTokenRequirements } from '@portvakt/verify';
+import { createMaskinportenVerifier, httpStatusOfVerificationFailure, OrganizationNotAllowedError, RequirementNotMetError, validateRequestRequirements, validateTokenRequirements, verifyRequest } from '@portvakt/verify';
 import type { MaskinportenTokenClaims, TokenRequirements } from '@portvakt/verify';
 import { manualClock, rejectionOf, thrownBy } from './support.js';
 
@@ -233,5 +233,25 @@ describe('validateRequestRequirements()', () => {
     expect(copy).toEqual({ consumers: [CUSTOMER], consent: { resource: 'ske-inntekt', metadata: { inntektsaar: '2025' } }, systemUser: { customers: [CUSTOMER] }, pid: pidOf });
     expect(Object.isFrozen(copy) && Object.isFrozen(copy.consumers) && Object.isFrozen(copy.consent) && Object.isFrozen((copy.consent as { metadata: object }).metadata)).toBe(true);
     expect(thrownBy(() => validateRequestRequirements('nav:read', 'route '))).toMatchObject({ field: 'route' });
+  });
+
+  it('keeps a requirement a class\'s getter or a prototype gives, so a guard enforces it, pid function and all', async () => {
+    class RouteRequirements {
+      get scope(): string {
+        return 'nav:write';
+      }
+      readonly pid = (req: { params: { pid: string } }) => req.params.pid;
+    }
+    const copy = validateRequestRequirements(new RouteRequirements());
+    expect(copy.scope).toBe('nav:write');
+    const inherited = validateRequestRequirements(Object.create({ consumers: [CUSTOMER] }) as object);
+    expect((inherited as { consumers?: unknown }).consumers).toEqual([CUSTOMER]);
+    const factory = createTokenFactory();
+    const verifier = createMaskinportenVerifier({ environment: { issuer: factory.issuer, jwks: factory.jwks } });
+    const token = await factory.mint({ scope: 'nav:read', pid: '01019000083' });
+    const request = { headers: { authorization: `Bearer ${token}` }, params: { pid: '01019000083' } };
+    for (const requirements of [copy, new RouteRequirements()]) {
+      await expect(Promise.resolve().then(() => verifyRequest(verifier, { ...request }, requirements as never))).rejects.toMatchObject({ status: 403 });
+    }
   });
 });
