@@ -54,6 +54,11 @@ function removeJavaScript(dir) {
   }
 }
 
+/** Any warning from rolldown fails the build. */
+function failOnLog(level, log) {
+  throw new Error(`rolldown ${level}: ${log.message}`);
+}
+
 const input = entriesOf(manifest.exports);
 const bundle = await rolldown({
   input,
@@ -63,9 +68,7 @@ const bundle = await rolldown({
   // The sources are erasable TypeScript; the output keeps the syntax level tsc targets.
   transform: { target: 'es2023' },
   logLevel: 'warn',
-  onLog(level, log) {
-    throw new Error(`rolldown ${level}: ${log.message}`);
-  },
+  onLog: failOnLog,
 });
 const output = {
   entryFileNames: '[name].js',
@@ -98,7 +101,7 @@ for (const target of Object.values(manifest.exports ?? {})) {
   }
 }
 for (const [target, source] of standalone) {
-  const single = await rolldown({ input: source, platform: 'node', logLevel: 'warn', onLog(level, log) { throw new Error(`rolldown ${level}: ${log.message}`); } });
+  const single = await rolldown({ input: source, platform: 'node', logLevel: 'warn', onLog: failOnLog });
   await single.write({ format: 'cjs', file: path.join(packageDir, target), comments: false, charset: 'ascii' });
   await single.close();
 }
