@@ -168,15 +168,25 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
     };
   }
 
-  async function bounded<T>(op: () => Promise<T>): Promise<T | typeof FAILED> {
-    const limit = giveUpAfter(opTimeout, undefined);
+  /**
+   * `op`'s result, or FAILED when it throws, rejects or takes longer than `opTimeout`. One promise
+   * and one timer per command: it runs on every Redis hit.
+   */
+  function bounded<T>(op: () => Promise<T>): Promise<T | typeof FAILED> {
+    let pending: Promise<T>;
     try {
-      return await Promise.race([op(), limit.promise]);
+      pending = op();
     } catch {
-      return FAILED;
-    } finally {
-      limit.cancel();
+      return Promise.resolve(FAILED);
     }
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, opTimeout, FAILED);
+      const settle = (value: T | typeof FAILED) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      Promise.resolve(pending).then(settle, () => settle(FAILED));
+    });
   }
 
   // One pair of listeners however many loads wait, so a fleet of keys cannot pile them up.
@@ -201,9 +211,14 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
    * longer than the caller's signal allows: with `enableOfflineQueue: false` its first command
    * would otherwise fail at once and every fresh process would fetch a token of its own.
    */
-  async function usable(signal: AbortSignal | undefined): Promise<boolean> {
+  function usable(signal: AbortSignal | undefined): boolean | Promise<boolean> {
     const status = redis.status;
+    // A ready client (every call but a process's first few) is answered without a promise.
     if (status === undefined || !ON_THE_WAY.has(status) || typeof redis.once !== 'function') return true;
+    return untilUsable(status, signal);
+  }
+
+  async function untilUsable(status: string, signal: AbortSignal | undefined): Promise<boolean> {
     if (signal?.aborted) return false;
     // A lazyConnect client connects on its first command anyway; start it so it can become ready.
     if (status === 'wait' && typeof redis.connect === 'function') redis.connect().catch(() => undefined);
@@ -220,11 +235,18 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
   const dataKey = (k: string) => `${prefix}{${k}}`;
   const lockKey = (k: string) => `${prefix}{${k}}:lock`;
 
-  async function read(k: string): Promise<{ raw: string; token: StoredToken | undefined } | undefined | typeof FAILED> {
-    const raw = await bounded(() => redis.get(dataKey(k)));
+  type Seen = { raw: string; token: StoredToken | undefined } | undefined | typeof FAILED;
+
+  /** The value of `k`'s data key as GET answered it: FAILED, absent, or the raw text and its token. */
+  function seenOf(redisKey: string, raw: string | null | typeof FAILED): Seen {
     if (raw === FAILED) return FAILED;
     if (raw === null) return undefined;
-    return { raw, token: parseToken(key ? open(key, dataKey(k), raw) : raw) };
+    return { raw, token: parseToken(key ? open(key, redisKey, raw) : raw) };
+  }
+
+  async function read(k: string): Promise<Seen> {
+    const redisKey = dataKey(k);
+    return seenOf(redisKey, await bounded(() => redis.get(redisKey)));
   }
 
   /**
@@ -232,7 +254,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
    * refresh-ahead core asks for one newer than the token it replaces) and, as its Redis TTL
    * says, is not yet inside the safety margin.
    */
-  function good(seen: Awaited<ReturnType<typeof read>>, minValidUntil: number): StoredToken | undefined {
+  function good(seen: Seen, minValidUntil: number): StoredToken | undefined {
     if (seen === FAILED || seen?.token === undefined) return undefined;
     const { expiresAt } = seen.token;
     return expiresAt >= minValidUntil && expiresAt - now() > margin ? seen.token : undefined;
@@ -283,7 +305,8 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
         if (missChannel.hasSubscribers) missChannel.publish({ keyPrefix: prefix, reason });
         return fetch();
       };
-      if (!(await usable(signal))) return miss('unavailable');
+      const ready = usable(signal);
+      if (ready !== true && !(await ready)) return miss('unavailable');
       const first = await read(k);
       if (first === FAILED) return miss('unavailable');
       const shared = good(first, minValidUntil);
@@ -326,7 +349,8 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
       return miss(ended === 'unavailable' ? 'unavailable' : 'wait-timeout');
     },
     async invalidate(k, accessToken) {
-      if (!(await usable(undefined))) return;
+      const ready = usable(undefined);
+      if (ready !== true && !(await ready)) return;
       const current = await read(k);
       if (current === FAILED || !current || current.token?.accessToken !== accessToken) return;
       // Compare-and-delete on the exact value read, so a newer token written meanwhile survives.
