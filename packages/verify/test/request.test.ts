@@ -47,6 +47,26 @@ describe('verifyRequest', () => {
     expect(() => verifyRequest(mine, planted)).toThrow(MissingTokenError);
   });
 
+  it('a copy of a verified request (Object.assign, spread, structuredClone) is not verified: its own header is', async () => {
+    const verifier = newVerifier();
+    const request: VerifiableRequest = { headers: { authorization: `Bearer ${await factory.mint({ scope: 'a:read' })}` } };
+    await verifyRequest(verifier, request);
+    expect(request.maskinportenToken).toBeDefined();
+    // Every own member copied, symbols included, and the header replaced: the copy has claims but
+    // was never verified, so its own (absent) token decides.
+    const copies: VerifiableRequest[] = [
+      Object.assign({}, request, { headers: {} }),
+      { ...request, headers: {} },
+      { ...structuredClone(request), headers: {} },
+    ];
+    for (const copy of copies) {
+      expect(copy.maskinportenToken).toBeDefined();
+      expect(() => verifyRequest(verifier, copy)).toThrow(MissingTokenError);
+    }
+    // The request itself is still recognised: a second pass answers from its claims, without a promise.
+    expect(verifyRequest(verifier, request, { scope: 'a:read' })).toBe(request.maskinportenToken);
+  });
+
   it('refusals without I/O are thrown at once; a bad signature rejects', async () => {
     const verifier = newVerifier();
     expect(() => verifyRequest(verifier, { headers: {} })).toThrow(MissingTokenError);
