@@ -237,7 +237,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
 
   type Seen = { raw: string; token: StoredToken | undefined } | undefined | typeof FAILED;
 
-  /** The value of `k`'s data key as GET answered it: FAILED, absent, or the raw text and its token. */
+  /** What GET answered for `redisKey`: FAILED, absent, or the raw text and the token it opens to. */
   function seenOf(redisKey: string, raw: string | null | typeof FAILED): Seen {
     if (raw === FAILED) return FAILED;
     if (raw === null) return undefined;
