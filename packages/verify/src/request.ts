@@ -64,13 +64,14 @@ export interface RequestRequirements<Request = VerifiableRequest> extends Omit<T
   organizationPolicy?: ((claims: MaskinportenTokenClaims, request: Request) => boolean | Promise<boolean>) | undefined;
 }
 
-// Which verifier set a request's claims. A second pass with the same verifier (a router's check,
-// then a route's; a global guard, then a controller's) checks only its own requirements against
-// them instead of verifying again. The map is this module's own, so nothing else can pass for
-// verified. (A WeakMap, not a symbol property on the request: a second new property on Node's
-// IncomingMessage cost about 3 % of a loopback request in tools/bench/verify.bench.mjs, against
-// none measurable for the map.)
-const verifiedBy = new WeakMap<object, MaskinportenVerifier>();
+// Which verifier set a request's claims, and which claims it set. A second pass with the same
+// verifier (a router's check, then a route's; a global guard, then a controller's) checks only its
+// own requirements against them instead of verifying again, as long as `maskinportenToken` still
+// holds those very claims: claims put there by anything else are never taken as verified. The map
+// is this module's own, so nothing else can pass for verified. (A WeakMap, not a symbol property
+// on the request: a second new property on Node's IncomingMessage cost about 3 % of a loopback
+// request in tools/bench/verify.bench.mjs, against none measurable for the map.)
+const verifiedBy = new WeakMap<object, { readonly verifier: MaskinportenVerifier; readonly claims: MaskinportenTokenClaims }>();
 type Marked = VerifiableRequest;
 
 /** A person read from the request, who consented, and a policy that gets the request: the parts checked per request. */
@@ -279,7 +280,8 @@ export function verifyRequest<Request extends VerifiableRequest>(
   const check = perRequest.length === 0 ? undefined : requestCheck(perRequest, request);
   const marked = request as Marked;
   const previous = marked.maskinportenToken;
-  if (previous !== undefined && verifiedBy.get(marked) === verifier) {
+  const seen = previous === undefined ? undefined : verifiedBy.get(marked);
+  if (seen !== undefined && seen.verifier === verifier && seen.claims === previous) {
     const pending = fixed === undefined ? undefined : verifier.checkRequirements(previous, fixed);
     return settle(pending, previous, check);
   }
@@ -317,6 +319,6 @@ function settle(
 
 function mark(request: Marked, verifier: MaskinportenVerifier, claims: MaskinportenTokenClaims): MaskinportenTokenClaims {
   request.maskinportenToken = claims;
-  verifiedBy.set(request, verifier);
+  verifiedBy.set(request, { verifier, claims });
   return claims;
 }

@@ -67,6 +67,23 @@ describe('verifyRequest', () => {
     expect(verifyRequest(verifier, request, { scope: 'a:read' })).toBe(request.maskinportenToken);
   });
 
+  it('claims replaced on a verified request are not taken as verified: the header token decides again', async () => {
+    const verifier = newVerifier();
+    const narrow = await factory.mint({ scope: 'a:read', consumerOrgno: CUSTOMER });
+    const request: VerifiableRequest = { headers: { authorization: `Bearer ${narrow}` } };
+    const verified = await verifyRequest(verifier, request);
+    // Wider claims from another request with the same verifier, put on this one afterwards.
+    const wide = await verifyRequest(verifier, { headers: { authorization: `Bearer ${await factory.mint({ scope: 'a:read a:admin' })}` } });
+    request.maskinportenToken = wide;
+    expect(() => verifyRequest(verifier, request, { scope: 'a:admin' })).toThrow(InsufficientScopeError);
+    // The token in the header decides: its own claims go back on the request.
+    expect(verifyRequest(verifier, request, { scope: 'a:read' })).toBe(verified);
+    expect(request.maskinportenToken).toBe(verified);
+    // A copy of the verified claims, widened (not the verified object itself), is not taken either.
+    request.maskinportenToken = { ...verified, scopes: [...verified.scopes, 'a:admin'] };
+    expect(() => verifyRequest(verifier, request, { scope: 'a:admin' })).toThrow(InsufficientScopeError);
+  });
+
   it('refusals without I/O are thrown at once; a bad signature rejects', async () => {
     const verifier = newVerifier();
     expect(() => verifyRequest(verifier, { headers: {} })).toThrow(MissingTokenError);
