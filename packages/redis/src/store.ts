@@ -237,16 +237,13 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): TokenSto
 
   type Seen = { raw: string; token: StoredToken | undefined } | undefined | typeof FAILED;
 
-  /** What GET answered for `redisKey`: FAILED, absent, or the raw text and the token it opens to. */
-  function seenOf(redisKey: string, raw: string | null | typeof FAILED): Seen {
+  /** What GET answers for `k`: FAILED, absent, or the raw text and the token it opens to. */
+  async function read(k: string): Promise<Seen> {
+    const redisKey = dataKey(k);
+    const raw = await bounded(() => redis.get(redisKey));
     if (raw === FAILED) return FAILED;
     if (raw === null) return undefined;
     return { raw, token: parseToken(key ? open(key, redisKey, raw) : raw) };
-  }
-
-  async function read(k: string): Promise<Seen> {
-    const redisKey = dataKey(k);
-    return seenOf(redisKey, await bounded(() => redis.get(redisKey)));
   }
 
   /**

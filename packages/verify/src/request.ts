@@ -72,7 +72,6 @@ export interface RequestRequirements<Request = VerifiableRequest> extends Omit<T
 // on the request: a second new property on Node's IncomingMessage cost about 3 % of a loopback
 // request in tools/bench/verify.bench.mjs, against none measurable for the map.)
 const verifiedBy = new WeakMap<object, { readonly verifier: MaskinportenVerifier; readonly claims: MaskinportenTokenClaims }>();
-type Marked = VerifiableRequest;
 
 /** A person read from the request, who consented, and a policy that gets the request: the parts checked per request. */
 interface RequestParts {
@@ -278,9 +277,8 @@ export function verifyRequest<Request extends VerifiableRequest>(
 ): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
   const { fixed, perRequest } = planOf(requirements as RequestRequirements<never> | undefined);
   const check = perRequest.length === 0 ? undefined : requestCheck(perRequest, request);
-  const marked = request as Marked;
-  const previous = marked.maskinportenToken;
-  const seen = previous === undefined ? undefined : verifiedBy.get(marked);
+  const previous = request.maskinportenToken;
+  const seen = previous === undefined ? undefined : verifiedBy.get(request);
   if (seen !== undefined && seen.verifier === verifier && seen.claims === previous) {
     const pending = fixed === undefined ? undefined : verifier.checkRequirements(previous, fixed);
     return settle(pending, previous, check);
@@ -291,15 +289,15 @@ export function verifyRequest<Request extends VerifiableRequest>(
   // verify(), once the request's own check has passed too.
   if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
     const claims = verifier.recall(authorization.slice(7), fixed);
-    if (claims !== undefined) return settle(undefined, claims, check, marked, verifier);
+    if (claims !== undefined) return settle(undefined, claims, check, request, verifier);
   }
   const token = readBearerToken(authorization);
-  if (check === undefined) return verifier.verify(token, fixed).then((claims) => mark(marked, verifier, claims));
+  if (check === undefined) return verifier.verify(token, fixed).then((claims) => mark(request, verifier, claims));
   // This package's verifiers run the request's own check before they remember the token; any other
   // verifier has it run here, after its verify().
-  if (!isOwnVerifier(verifier)) return verifier.verify(token, fixed).then((claims) => settle(undefined, claims, check, marked, verifier));
+  if (!isOwnVerifier(verifier)) return verifier.verify(token, fixed).then((claims) => settle(undefined, claims, check, request, verifier));
   const all = [...(fixed === undefined ? [] : Array.isArray(fixed) ? fixed : [fixed as TokenRequirements]), { [REQUEST_CHECK]: check } as TokenRequirements];
-  return verifier.verify(token, all).then((claims) => mark(marked, verifier, claims));
+  return verifier.verify(token, all).then((claims) => mark(request, verifier, claims));
 }
 
 /** The request's own check (when there is one) after `pending`, then the claims on the request. */
@@ -307,7 +305,7 @@ function settle(
   pending: void | Promise<void>,
   claims: MaskinportenTokenClaims,
   check: ClaimsCheck | undefined,
-  request?: Marked,
+  request?: VerifiableRequest,
   verifier?: MaskinportenVerifier,
 ): MaskinportenTokenClaims | Promise<MaskinportenTokenClaims> {
   if (pending === undefined && check === undefined) return request === undefined ? claims : mark(request, verifier as MaskinportenVerifier, claims);
@@ -317,7 +315,7 @@ function settle(
   return waiting === undefined ? done() : waiting.then(done);
 }
 
-function mark(request: Marked, verifier: MaskinportenVerifier, claims: MaskinportenTokenClaims): MaskinportenTokenClaims {
+function mark(request: VerifiableRequest, verifier: MaskinportenVerifier, claims: MaskinportenTokenClaims): MaskinportenTokenClaims {
   request.maskinportenToken = claims;
   verifiedBy.set(request, { verifier, claims });
   return claims;
