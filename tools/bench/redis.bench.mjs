@@ -10,29 +10,21 @@
 //    through getToken() costs at most 1.3x that).
 // 2. The fleet: 8 processes x 200 concurrent cold callers -> token requests (goal: 1).
 import { spawn, spawnSync } from 'node:child_process';
-import { createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Redis from 'ioredis';
 import { createMaskinportenClient } from '@portvakt/core';
 import { createRedisTokenStore } from '@portvakt/redis';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
 import { createBench, nowMs } from './harness.mjs';
+import { openerByHand, startRedisServer } from './redis-fixture.mjs';
 
 if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
   console.log('redis-server not installed: skipping the Redis benchmark (apt-get install redis-server)');
   process.exit(0);
 }
 const bench = createBench('redis', 'the Redis token store behind the client, with encryptionKey');
-const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const dir = mkdtempSync(path.join(tmpdir(), 'pv-bench-'));
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], { stdio: 'ignore' });
-const redis = new Redis(port, '127.0.0.1');
-redis.on('error', () => {});
-for (let i = 0; i < 100; i++) { try { await redis.ping(); break; } catch { await new Promise((r) => setTimeout(r, 50)); } }
+const { port, redis, stop } = await startRedisServer();
 
 const KEYS = 250;
 const scopes = Array.from({ length: KEYS }, (_, i) => `fleet:s${i}`);
@@ -62,14 +54,7 @@ bench.log(`${KEYS} tokens in Redis (${stored} keys); a stored value ${sample && 
 // the store's (`v1.<iv>.<ciphertext>.<tag>`, base64url, the Redis key as associated data).
 const dataKeys = (await redis.keys('portvakt:token:*')).filter((k) => !k.endsWith(':lock'));
 if (dataKeys.length !== KEYS) throw new Error(`${dataKeys.length} token keys in Redis, expected ${KEYS}`);
-const aesKey = Buffer.from(encryptionKey, 'base64');
-function openByHand(redisKey, sealed) {
-  const [, iv, ciphertext, tag] = sealed.split('.');
-  const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
-  decipher.setAAD(Buffer.from(redisKey));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
-}
+const openByHand = openerByHand(encryptionKey);
 let opened = 0;
 for (const k of dataKeys) if (JSON.parse(openByHand(k, await redis.get(k))).accessToken) opened += 1;
 bench.log(`the floor opens all ${opened} values by hand`);
@@ -157,7 +142,5 @@ const runFleet = async () => {
 await bench.sample({ figure: `redis fleet: token requests for ${PROCESSES} processes x ${CALLERS} cold callers`, unit: 'requests', run: runFleet, goal: { max: 1 } });
 
 await sim.close();
-redis.disconnect();
-server.kill();
-rmSync(dir, { recursive: true, force: true });
+stop();
 bench.finish();

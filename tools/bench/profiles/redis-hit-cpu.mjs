@@ -6,10 +6,11 @@
 //
 //   node tools/bench/profiles/redis-hit-cpu.mjs hit
 //   node tools/bench/profiles/redis-hit-cpu.mjs floor
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createMaskinportenClient } from '@portvakt/core';
 import { createRedisTokenStore } from '@portvakt/redis';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import { openerByHand } from '../redis-fixture.mjs';
 
 const mode = process.argv[2] ?? 'hit';
 const data = new Map();
@@ -34,15 +35,8 @@ const writer = replica();
 for (const scope of scopes) await writer.getToken({ scope });
 await writer.close();
 
-const aesKey = Buffer.from(encryptionKey, 'base64');
 const keys = [...data.keys()].filter((k) => !k.endsWith(':lock'));
-function openByHand(redisKey, sealed) {
-  const [, iv, ciphertext, tag] = sealed.split('.');
-  const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
-  decipher.setAAD(Buffer.from(redisKey));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
-}
+const openByHand = openerByHand(encryptionKey);
 for (let round = 0; round < 6; round++) {
   let ms = 0;
   let calls = 0;

@@ -9,24 +9,13 @@
 //
 //   node tools/bench/profiles/redis-hit-split.mjs            # every mode
 //   node tools/bench/profiles/redis-hit-split.mjs floor client
-import { spawn } from 'node:child_process';
-import { createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { createMaskinportenClient } from '@portvakt/core';
 import { createRedisTokenStore } from '@portvakt/redis';
 import { generateClientKey, startMaskinportenSimulator } from '@portvakt/testing';
+import { openerByHand, startRedisServer } from '../redis-fixture.mjs';
 
-const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const dir = mkdtempSync(path.join(tmpdir(), 'pv-split-'));
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], { stdio: 'ignore' });
-const redis = new Redis(port, '127.0.0.1');
-redis.on('error', () => {});
-for (let i = 0; i < 100; i++) { try { await redis.ping(); break; } catch { await new Promise((r) => setTimeout(r, 50)); } }
-
+const { redis, stop } = await startRedisServer();
 const KEYS = 250;
 const scopes = Array.from({ length: KEYS }, (_, i) => `fleet:s${i}`);
 const key = generateClientKey({ kid: 'bench' });
@@ -45,14 +34,7 @@ await writer.close();
 const dataKeys = (await redis.keys('portvakt:token:*')).filter((k) => !k.endsWith(':lock'));
 const storeKeys = dataKeys.map((k) => k.slice('portvakt:token:{'.length, -1));
 const store = createRedisTokenStore({ redis, encryptionKey });
-const aesKey = Buffer.from(encryptionKey, 'base64');
-function openByHand(redisKey, sealed) {
-  const [, iv, ciphertext, tag] = sealed.split('.');
-  const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
-  decipher.setAAD(Buffer.from(redisKey));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
-}
+const openByHand = openerByHand(encryptionKey);
 const never = () => { throw new Error('a miss: every key was stored'); };
 const inLoadPerKey = [];
 const modes = {
@@ -68,6 +50,4 @@ const summary = (values) => { const a = values.slice(5).sort((x, y) => x - y); r
 for (const n of names) console.log(`${n.padEnd(8)} ${summary(perKey[n])} per key`);
 if (inLoadPerKey.length > 5) console.log(`wrapped: inside store.load() ${summary(inLoadPerKey)} per key`);
 await sim.close();
-redis.disconnect();
-server.kill();
-rmSync(dir, { recursive: true, force: true });
+stop();
